@@ -1,0 +1,2 @@
+# @summary An absolute POSIX path.
+type Confkit::Absolutepath = Pattern[/\A\/[^\n\0]*\z/]

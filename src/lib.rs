@@ -1,0 +1,10 @@
+//! rehearsal: functional tests for Puppet modules in disposable containers.
+//!
+//! The crate follows the pipeline a run goes through, one folder a stage:
+//! [`spec`] reads `rehearsal.yaml` files, [`plan`] turns them into (module, case,
+//! platform) rows, [`platform`] makes sure each platform's image exists, [`backend`] is the
+//! container engine behind a small trait, [`runner`] drives each case through its steps,
+//! [`probe`] turns a case's checks into one shell script and reads its answers, and
+//! [`report`] turns the one stream of events into console lines, JUnit and JSON.
+
+pub mod spec;

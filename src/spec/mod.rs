@@ -1,0 +1,128 @@
+//! Reading `rehearsal.yaml` files: finding them, parsing them, and refusing bad ones with
+//! an error that names the file, line and column. The first stage of the pipeline;
+//! nothing here touches the engine.
+
+pub mod check;
+pub mod error;
+pub mod matcher;
+pub mod model;
+pub mod raw;
+
+use std::path::{Path, PathBuf};
+
+pub use check::Check;
+pub use error::SpecError;
+pub use matcher::{Matcher, Matchers};
+pub use model::{Case, Fixture, Manifest, ModuleSpec, Timeouts};
+
+/// The spec's file name, at a module's root.
+pub const SPEC_FILE: &str = "rehearsal.yaml";
+
+/// Specs larger than this are refused before parsing.
+pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
+
+/// Reads and validates one spec file.
+pub fn load(file: &Path) -> Result<ModuleSpec, SpecError> {
+    let file = file.canonicalize().map_err(|err| {
+        SpecError::whole_file(file, format!("cannot read the spec: {err}"))
+    })?;
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_SPEC_BYTES {
+        return Err(SpecError::whole_file(
+            &file,
+            format!("the spec is {size} bytes, more than the 1 MiB a spec may be"),
+        ));
+    }
+    let bytes = std::fs::read(&file)
+        .map_err(|err| SpecError::whole_file(&file, format!("cannot read the spec: {err}")))?;
+    let source = std::str::from_utf8(&bytes).map_err(|err| {
+        let valid = &bytes[..err.valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+        SpecError {
+            file: file.clone(),
+            position: Some((line, column)),
+            message: "the spec is not valid UTF-8: save it as UTF-8".to_string(),
+        }
+    })?;
+    parse(&file, source)
+}
+
+/// Parses a spec's text; `file` is where it was read from (relative paths resolve
+/// against its directory).
+pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
+    let module_dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+    if source.trim().is_empty() {
+        return Err(SpecError::whole_file(file, "the spec is empty: it needs at least `cases:`"));
+    }
+    let raw: raw::RawSpec = raw::with_base(&module_dir, || serde_yaml::from_str(source))
+        .map_err(|err| SpecError::from_yaml(file, &err))?;
+    let origin = model::Origin {
+        file: file.to_path_buf(),
+        module_name: model::module_name_of(&module_dir),
+        module_dir,
+    };
+    let case_names: Vec<String> = raw
+        .cases
+        .as_ref()
+        .map(|c| c.0.keys().cloned().collect())
+        .unwrap_or_default();
+    ModuleSpec::from_raw(raw, origin).map_err(|message| {
+        // Model errors name a case when they are about one: point at its key.
+        let position = case_names
+            .iter()
+            .find(|name| message.contains(&format!("case `{name}`")))
+            .and_then(|name| error::locate_key(source, name))
+            .or_else(|| error::locate_key(source, "cases"));
+        SpecError { file: file.to_path_buf(), position, message }
+    })
+}
+
+/// Finds the spec files under the given paths: a path may be a spec file, a module
+/// directory, or any tree holding modules. Sorted, without duplicates.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_file() {
+            found.push(path.clone());
+        } else if path.is_dir() {
+            walk(path, &mut found).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+        } else {
+            return Err(format!("{} does not exist", path.display()));
+        }
+    }
+    let mut found: Vec<PathBuf> = found.into_iter().map(|p| p.canonicalize().unwrap_or(p)).collect();
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+/// Directories never searched: version control, build output, and the copies of
+/// modules that rspec-puppet keeps under `spec/fixtures`.
+fn skipped(name: &str) -> bool {
+    name.starts_with('.') || matches!(name, "target" | "node_modules" | "fixtures" | "vendor")
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let spec = dir.join(SPEC_FILE);
+    if spec.is_file() {
+        found.push(spec);
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if skipped(name) {
+            continue;
+        }
+        // Follow real directories only: a symlink loop must not hang discovery.
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            walk(&entry.path(), found)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,224 @@
+//! The validated spec: what the planner and runner use. Built from `raw.rs` once every
+//! value has been checked; per-case hiera data and facts are already merged here.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::check::Check;
+use super::matcher::Matchers;
+use super::raw::{RawCase, RawSpec, RawTimeouts};
+
+/// One module's spec, read from its `rehearsal.yaml`.
+#[derive(Debug, Clone)]
+pub struct ModuleSpec {
+    /// The spec file, absolute.
+    pub file: PathBuf,
+    /// The module's root directory (where the spec sits), absolute.
+    pub module_dir: PathBuf,
+    /// The module's name on the modulepath (from metadata.json, else the directory).
+    pub module_name: String,
+    /// Platforms to run on; `None` means every platform.
+    pub platforms: Option<Vec<String>>,
+    pub fixtures: Vec<Fixture>,
+    /// The Hiera 5 config file, absolute; its datadir is relative to it.
+    pub hiera_config: Option<PathBuf>,
+    /// Puppet code applied before each case's manifest.
+    pub prepare: Option<String>,
+    pub cases: Vec<Case>,
+}
+
+/// A module put on the modulepath beside the one under test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fixture {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// What a case applies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Manifest {
+    /// Puppet code written in the spec.
+    Inline(String),
+    /// A file, relative to the module's root (e.g. `examples/init.pp`).
+    File(PathBuf),
+}
+
+/// One named case of a spec.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: String,
+    pub manifest: Manifest,
+    /// Spec-level `hiera.data` with the case's `hiera_data` merged over it.
+    pub hiera_data: Map<String, Value>,
+    /// Spec-level `facts` with the case's `facts` merged over it.
+    pub facts: Map<String, Value>,
+    pub expect: Vec<Check>,
+    /// The apply must fail, with output matching every one of these.
+    pub fails_with: Option<Matchers>,
+    /// A second apply must change nothing.
+    pub idempotent: bool,
+    pub timeouts: Timeouts,
+}
+
+/// How long each step of a case may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Container start until systemd answers.
+    pub start: Duration,
+    /// Each `puppet apply` (the prepare code, the first and the idempotency apply).
+    pub apply: Duration,
+    /// The probe that runs every check.
+    pub verify: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            start: Duration::from_secs(60),
+            apply: Duration::from_secs(600),
+            verify: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Timeouts {
+    fn overridden(self, raw: Option<RawTimeouts>) -> Timeouts {
+        let raw = raw.unwrap_or_default();
+        Timeouts {
+            start: raw.start.unwrap_or(self.start),
+            apply: raw.apply.unwrap_or(self.apply),
+            verify: raw.verify.unwrap_or(self.verify),
+        }
+    }
+}
+
+/// Merges `over` into `base`: maps merge key by key, anything else is replaced.
+pub fn deep_merge(base: &mut Map<String, Value>, over: &Map<String, Value>) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(Value::Object(mine)), Value::Object(theirs)) => deep_merge(mine, theirs),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// The parts of a validated spec that do not come from the YAML itself.
+pub struct Origin {
+    pub file: PathBuf,
+    pub module_dir: PathBuf,
+    pub module_name: String,
+}
+
+impl ModuleSpec {
+    /// Builds the model. Errors are whole-spec problems (no position in the file).
+    pub fn from_raw(raw: RawSpec, origin: Origin) -> Result<ModuleSpec, String> {
+        let timeouts = Timeouts::default().overridden(raw.timeouts);
+        let hiera = raw.hiera.unwrap_or(super::raw::RawHiera { config: None, data: None });
+        let spec_data = hiera.data.map(|m| m.0).unwrap_or_default();
+        let spec_facts = raw.facts.map(|m| m.0).unwrap_or_default();
+        let raw_cases = raw.cases.map(|c| c.0).unwrap_or_default();
+        if raw_cases.is_empty() {
+            return Err("the spec has no cases: add at least one under `cases:`".to_string());
+        }
+        let mut cases = Vec::with_capacity(raw_cases.len());
+        for (name, case) in raw_cases {
+            cases.push(case_from_raw(name, case, &spec_data, &spec_facts, timeouts)?);
+        }
+        let fixtures = raw
+            .fixtures
+            .into_iter()
+            .map(|f| Fixture {
+                name: f.name.unwrap_or_else(|| module_name_of(&f.path.resolved)),
+                path: f.path.resolved,
+            })
+            .collect();
+        Ok(ModuleSpec {
+            file: origin.file,
+            module_dir: origin.module_dir,
+            module_name: origin.module_name,
+            platforms: raw.platforms,
+            fixtures,
+            hiera_config: hiera.config.map(|p| p.resolved),
+            prepare: raw.prepare.filter(|code| !code.trim().is_empty()),
+            cases,
+        })
+    }
+}
+
+fn case_from_raw(
+    name: String,
+    raw: RawCase,
+    spec_data: &Map<String, Value>,
+    spec_facts: &Map<String, Value>,
+    timeouts: Timeouts,
+) -> Result<Case, String> {
+    let manifest = match (raw.manifest, raw.manifest_file) {
+        (Some(code), None) if !code.trim().is_empty() => Manifest::Inline(code),
+        (Some(_), None) => return Err(format!("case `{name}` has an empty `manifest`")),
+        (None, Some(file)) => Manifest::File(PathBuf::from(file.written)),
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "case `{name}` has both `manifest` and `manifest_file`: keep one"
+            ))
+        }
+        (None, None) => {
+            return Err(format!(
+                "case `{name}` has nothing to apply: add `manifest: <puppet code>` or `manifest_file: <path>`"
+            ))
+        }
+    };
+    let mut hiera_data = spec_data.clone();
+    deep_merge(&mut hiera_data, &raw.hiera_data.map(|m| m.0).unwrap_or_default());
+    let mut facts = spec_facts.clone();
+    deep_merge(&mut facts, &raw.facts.map(|m| m.0).unwrap_or_default());
+    Ok(Case {
+        name,
+        manifest,
+        hiera_data,
+        facts,
+        expect: raw.expect,
+        fails_with: raw.fails_with,
+        idempotent: raw.idempotent.unwrap_or(true),
+        timeouts: timeouts.overridden(raw.timeouts),
+    })
+}
+
+/// A module's name: metadata.json's `name` after the author (`acme-motd` → `motd`),
+/// else the directory's name.
+pub fn module_name_of(dir: &std::path::Path) -> String {
+    let from_metadata = std::fs::read(dir.join("metadata.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|meta| meta.get("name").and_then(Value::as_str).map(str::to_string))
+        .and_then(|full| full.rsplit(['-', '/']).next().map(str::to_string))
+        .filter(|name| !name.is_empty());
+    from_metadata.unwrap_or_else(|| {
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "module".to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn deep_merge_merges_maps_and_replaces_the_rest() {
+        let mut base = json!({"role": "web", "dc": {"site": "ams", "rack": 12}, "l": [1]})
+            .as_object()
+            .unwrap()
+            .clone();
+        let over = json!({"dc": {"rack": 3}, "l": [2], "new": true}).as_object().unwrap().clone();
+        deep_merge(&mut base, &over);
+        assert_eq!(
+            Value::Object(base),
+            json!({"role": "web", "dc": {"site": "ams", "rack": 3}, "l": [2], "new": true})
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! The serde mirror of `rehearsal.yaml`: every key the file may hold, nothing resolved yet.
+//!
+//! Values that can be checked on their own (regexes, modes, durations, paths that must
+//! exist) are checked here, while serde_yaml still knows where they stand, so every error
+//! carries its line and column. `model.rs` turns this into what the planner uses.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use super::check::{humantime_serde_opt, Check};
+use super::matcher::Matchers;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    pub platforms: Option<Vec<String>>,
+    #[serde(default)]
+    pub fixtures: Vec<RawFixture>,
+    pub hiera: Option<RawHiera>,
+    pub facts: Option<YamlMap>,
+    pub prepare: Option<String>,
+    pub timeouts: Option<RawTimeouts>,
+    pub cases: Option<Cases>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHiera {
+    pub config: Option<ExistingPath>,
+    pub data: Option<YamlMap>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimeouts {
+    #[serde(default, with = "humantime_serde_opt")]
+    pub start: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub apply: Option<Duration>,
+    #[serde(default, with = "humantime_serde_opt")]
+    pub verify: Option<Duration>,
+}
+
+/// A fixture: a path to a module directory, or `{ path, name }` to name it.
+#[derive(Debug)]
+pub struct RawFixture {
+    pub path: ExistingPath,
+    pub name: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawFixture {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct FixtureVisitor;
+        impl<'de> Visitor<'de> for FixtureVisitor {
+            type Value = RawFixture;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a path to a module directory, or `{ path: …, name: … }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawFixture, E> {
+                let path = ExistingPath::resolve(v).map_err(E::custom)?;
+                Ok(RawFixture { path, name: None })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFixture, A::Error> {
+                const FIELDS: &[&str] = &["path", "name"];
+                let (mut path, mut name) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "path" => path = Some(map.next_value::<ExistingPath>()?),
+                        "name" => name = Some(map.next_value::<String>()?),
+                        "git" | "ref" => {
+                            return Err(de::Error::custom(
+                                "git fixtures are not supported yet: clone the repository \
+                                 beside the module and give its directory as the fixture",
+                            ))
+                        }
+                        other => return Err(de::Error::unknown_field(other, FIELDS)),
+                    }
+                }
+                let path = path.ok_or_else(|| de::Error::missing_field("path"))?;
+                Ok(RawFixture { path, name })
+            }
+        }
+        de.deserialize_any(FixtureVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCase {
+    pub manifest: Option<String>,
+    pub manifest_file: Option<ExistingPath>,
+    pub hiera_data: Option<YamlMap>,
+    pub facts: Option<YamlMap>,
+    #[serde(default)]
+    pub expect: Vec<Check>,
+    pub fails_with: Option<Matchers>,
+    pub idempotent: Option<bool>,
+    pub timeouts: Option<RawTimeouts>,
+}
+
+/// A YAML mapping with string keys (hiera data, facts), kept as JSON values.
+#[derive(Debug, Default, Clone)]
+pub struct YamlMap(pub serde_json::Map<String, serde_json::Value>);
+
+impl<'de> Deserialize<'de> for YamlMap {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct MapVisitor;
+        impl<'de> Visitor<'de> for MapVisitor {
+            type Value = YamlMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of names to values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<YamlMap, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some((key, value)) = map.next_entry::<String, serde_yaml::Value>()? {
+                    let value = serde_json::to_value(&value).map_err(de::Error::custom)?;
+                    out.insert(key, value);
+                }
+                Ok(YamlMap(out))
+            }
+        }
+        de.deserialize_map(MapVisitor)
+    }
+}
+
+/// Cases by name, in file order; a name given twice is refused at its second use.
+#[derive(Debug, Default)]
+pub struct Cases(pub IndexMap<String, RawCase>);
+
+impl<'de> Deserialize<'de> for Cases {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct CasesVisitor;
+        impl<'de> Visitor<'de> for CasesVisitor {
+            type Value = Cases;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of case names to cases")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Cases, A::Error> {
+                let mut cases = IndexMap::new();
+                while let Some(name) = map.next_key_seed(CaseName { seen: &cases })? {
+                    let case: RawCase = map.next_value()?;
+                    cases.insert(name, case);
+                }
+                Ok(Cases(cases))
+            }
+        }
+        de.deserialize_map(CasesVisitor)
+    }
+}
+
+struct CaseName<'a> {
+    seen: &'a IndexMap<String, RawCase>,
+}
+
+impl<'de> DeserializeSeed<'de> for CaseName<'_> {
+    type Value = String;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<String, D::Error> {
+        super::matcher::scalar_with(de, |name| {
+            if name.trim().is_empty() {
+                return Err("a case needs a name".to_string());
+            }
+            if self.seen.contains_key(&name) {
+                return Err(format!("duplicate case name `{name}`: give each case its own name"));
+            }
+            Ok(name)
+        })
+    }
+}
+
+thread_local! {
+    /// The directory of the spec being read: relative paths are resolved against it.
+    static BASE: RefCell<Option<PathBuf>> = const { RefCell::new(None) };
+}
+
+/// Sets the directory relative paths resolve against while `read` runs.
+pub fn with_base<T>(dir: &Path, read: impl FnOnce() -> T) -> T {
+    BASE.with(|base| *base.borrow_mut() = Some(dir.to_path_buf()));
+    let out = read();
+    BASE.with(|base| *base.borrow_mut() = None);
+    out
+}
+
+/// A path, relative to the spec's directory, that exists; kept as written and resolved.
+#[derive(Debug, Clone)]
+pub struct ExistingPath {
+    pub written: String,
+    pub resolved: PathBuf,
+}
+
+impl ExistingPath {
+    fn resolve(written: &str) -> Result<ExistingPath, String> {
+        if written.trim().is_empty() {
+            return Err("empty path".to_string());
+        }
+        let base = BASE.with(|base| base.borrow().clone()).unwrap_or_default();
+        let joined = base.join(written);
+        match joined.canonicalize() {
+            Ok(resolved) => Ok(ExistingPath { written: written.to_string(), resolved }),
+            Err(_) => Err(format!(
+                "`{written}` does not exist (looked for {}); paths are relative to the spec's directory",
+                joined.display()
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExistingPath {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        super::matcher::scalar_with(de, |written| ExistingPath::resolve(&written))
+    }
+}

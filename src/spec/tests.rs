@@ -1,0 +1,248 @@
+//! Spec parsing and its errors, read as a user would meet them.
+
+use std::path::PathBuf;
+
+use super::*;
+
+struct Module {
+    dir: tempfile::TempDir,
+}
+
+impl Module {
+    fn new() -> Module {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("manifests")).unwrap();
+        std::fs::create_dir_all(dir.path().join("examples")).unwrap();
+        std::fs::write(dir.path().join("examples/init.pp"), "include x\n").unwrap();
+        std::fs::write(dir.path().join("metadata.json"), r#"{"name": "acme-webserver"}"#).unwrap();
+        Module { dir }
+    }
+
+    fn file(&self) -> PathBuf {
+        self.dir.path().canonicalize().unwrap().join(SPEC_FILE)
+    }
+
+    fn parse(&self, yaml: &str) -> Result<ModuleSpec, SpecError> {
+        parse(&self.file(), yaml)
+    }
+
+    /// The error as printed, with the temporary directory cut off.
+    fn error(&self, yaml: &str) -> String {
+        let err = self.parse(yaml).expect_err("the spec should be refused");
+        let text = err.to_string();
+        text.replace(&format!("{}/", self.dir.path().canonicalize().unwrap().display()), "")
+    }
+}
+
+const FULL: &str = r#"
+platforms: [debian12, debian13]
+hiera:
+  data: { webserver::port: 8080, webserver::name: web }
+facts:
+  role: web_frontend
+  datacenter: { site: ams, rack: 12 }
+prepare: |
+  package { 'curl': ensure => installed }
+timeouts: { apply: 2m }
+cases:
+  default:
+    manifest: include webserver
+    expect:
+      - file: /etc/webserver/site.conf
+        mode: "0644"
+        contains: ["listen 8080", "/server_name\\s+example\\.com/"]
+      - service: cron
+        running: true
+  port from hiera:
+    hiera_data: { webserver::port: 9090 }
+    facts: { datacenter: { rack: 3 } }
+    manifest_file: examples/init.pp
+    timeouts: { verify: 10s }
+  rejects a bad port:
+    manifest: "class { 'webserver': port => 'eighty' }"
+    fails_with: /expects an Integer/
+  one-shot:
+    manifest: include webserver::migrate
+    idempotent: false
+"#;
+
+#[test]
+fn reads_the_documented_shape() {
+    let m = Module::new();
+    let spec = m.parse(FULL).unwrap();
+    assert_eq!(spec.module_name, "webserver");
+    assert_eq!(spec.platforms, Some(vec!["debian12".into(), "debian13".into()]));
+    assert!(spec.prepare.as_deref().unwrap().contains("curl"));
+    let names: Vec<_> = spec.cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["default", "port from hiera", "rejects a bad port", "one-shot"]);
+
+    let default = &spec.cases[0];
+    assert_eq!(default.expect.len(), 2);
+    assert!(default.idempotent);
+    assert_eq!(default.timeouts.apply, std::time::Duration::from_secs(120));
+
+    let hiera = &spec.cases[1];
+    assert_eq!(hiera.hiera_data["webserver::port"], 9090);
+    assert_eq!(hiera.hiera_data["webserver::name"], "web", "spec-level data stays");
+    assert_eq!(hiera.facts["datacenter"]["site"], "ams", "facts merge deeply");
+    assert_eq!(hiera.facts["datacenter"]["rack"], 3);
+    assert_eq!(hiera.manifest, Manifest::File("examples/init.pp".into()));
+    assert_eq!(hiera.timeouts.verify, std::time::Duration::from_secs(10));
+
+    assert!(spec.cases[2].fails_with.is_some());
+    assert!(!spec.cases[3].idempotent);
+}
+
+#[test]
+fn unknown_top_level_key_suggests_the_right_one() {
+    let m = Module::new();
+    assert_eq!(
+        m.error("platfroms: [debian12]\ncases: {}\n"),
+        "rehearsal.yaml:1:1: unknown field `platfroms`, expected one of `platforms`, `fixtures`, \
+         `hiera`, `facts`, `prepare`, `timeouts`, `cases` (hint: did you mean `platforms`?)"
+    );
+}
+
+#[test]
+fn unknown_case_key_is_located() {
+    let m = Module::new();
+    let err = m.error("cases:\n  a:\n    manifest: x\n    idempotnet: false\n");
+    assert!(err.starts_with("rehearsal.yaml:4:5: cases.a: unknown field `idempotnet`"), "{err}");
+    assert!(err.ends_with("(hint: did you mean `idempotent`?)"), "{err}");
+}
+
+#[test]
+fn unknown_check_kind_is_located() {
+    let m = Module::new();
+    let err = m.error("cases:\n  a:\n    manifest: x\n    expect:\n      - fiel: /etc/motd\n");
+    assert!(err.starts_with("rehearsal.yaml:5:9: cases.a.expect[0]: unknown kind `fiel`"), "{err}");
+    assert!(err.ends_with("(hint: did you mean `file`?)"), "{err}");
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let m = Module::new();
+    let err = m.error("cases:\n  a:\n    manifest: x\n    idempotent: sometimes\n");
+    assert!(err.starts_with("rehearsal.yaml:4:17: cases.a.idempotent: invalid type"), "{err}");
+}
+
+#[test]
+fn bad_regex_is_located_at_its_value() {
+    let m = Module::new();
+    let err = m.error("cases:\n  a:\n    manifest: x\n    fails_with: /a(b/\n");
+    assert!(err.starts_with("rehearsal.yaml:4:17: cases.a.fails_with: invalid regex /a(b/"), "{err}");
+}
+
+#[test]
+fn missing_manifest_file_is_located() {
+    let m = Module::new();
+    let err = m.error("cases:\n  a:\n    manifest_file: examples/nope.pp\n");
+    assert!(err.starts_with("rehearsal.yaml:3:20: cases.a.manifest_file: `examples/nope.pp` does not exist"), "{err}");
+}
+
+#[test]
+fn missing_fixture_is_located() {
+    let m = Module::new();
+    let err = m.error("fixtures:\n  - ../nowhere\ncases:\n  a:\n    manifest: x\n");
+    assert!(err.starts_with("rehearsal.yaml:2:5: fixtures[0]: `../nowhere` does not exist"), "{err}");
+}
+
+#[test]
+fn fixture_names_come_from_metadata() {
+    let m = Module::new();
+    let lib = m.dir.path().join("lib_mod");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(lib.join("metadata.json"), r#"{"name": "acme/stdlib"}"#).unwrap();
+    let spec = m
+        .parse("fixtures:\n  - lib_mod\n  - { path: lib_mod, name: other }\ncases:\n  a:\n    manifest: x\n")
+        .unwrap();
+    let names: Vec<_> = spec.fixtures.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["stdlib", "other"]);
+}
+
+#[test]
+fn case_without_manifest_points_at_the_case() {
+    let m = Module::new();
+    assert_eq!(
+        m.error("cases:\n  first:\n    manifest: x\n  empty one:\n    idempotent: true\n"),
+        "rehearsal.yaml:4:3: case `empty one` has nothing to apply: add `manifest: <puppet code>` \
+         or `manifest_file: <path>`"
+    );
+}
+
+#[test]
+fn duplicate_case_names_are_refused_at_the_second() {
+    let m = Module::new();
+    let err = m.error("cases:\n  a:\n    manifest: x\n  a:\n    manifest: y\n");
+    assert!(err.starts_with("rehearsal.yaml:4:3: cases: duplicate case name `a`"), "{err}");
+}
+
+#[test]
+fn no_cases_is_refused() {
+    let m = Module::new();
+    assert!(m.error("cases: {}\n").contains("the spec has no cases"));
+    assert!(m.error("platforms: [debian12]\n").contains("the spec has no cases"));
+    assert!(m.error("  \n").contains("the spec is empty"));
+}
+
+#[test]
+fn malformed_yaml_is_located() {
+    let m = Module::new();
+    let err = m.error("cases:\n  a:\n    manifest: 'unterminated\n");
+    assert!(err.starts_with("rehearsal.yaml:4:1:"), "{err}");
+    assert!(err.contains("quoted scalar"), "{err}");
+}
+
+#[test]
+fn facts_must_be_a_map() {
+    let m = Module::new();
+    let err = m.error("facts: [role, web]\ncases:\n  a:\n    manifest: x\n");
+    assert!(err.starts_with("rehearsal.yaml:1:8: facts: invalid type: sequence, expected a map of names to values"), "{err}");
+}
+
+#[test]
+fn git_fixtures_say_what_to_do_instead() {
+    let m = Module::new();
+    let err = m.error("fixtures:\n  - { git: x.git, ref: v1 }\ncases:\n  a:\n    manifest: x\n");
+    assert!(err.contains("git fixtures are not supported yet"), "{err}");
+}
+
+#[test]
+fn non_utf8_file_is_located() {
+    let m = Module::new();
+    std::fs::write(m.file(), b"cases:\n  a:\n    manifest: \"\xff\"\n").unwrap();
+    let err = load(&m.file()).unwrap_err();
+    assert_eq!(err.position, Some((3, 16)));
+    assert!(err.message.contains("not valid UTF-8"));
+}
+
+#[test]
+fn alias_bomb_is_refused_not_expanded() {
+    let m = Module::new();
+    // Nine levels of nine aliases each: 387 million strings if expanded.
+    let mut yaml = String::from("facts:\n  l0: &l0 [x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..10 {
+        let prev = format!("*l{}", level - 1);
+        let refs = vec![prev.as_str(); 9].join(", ");
+        yaml.push_str(&format!("  l{level}: &l{level} [{refs}]\n"));
+    }
+    yaml.push_str("cases:\n  a:\n    manifest: x\n");
+    let err = m.parse(&yaml).expect_err("an alias bomb must be refused");
+    assert!(err.message.contains("repetition limit exceeded"), "{err}");
+}
+
+#[test]
+fn discovers_specs_and_skips_fixture_copies() {
+    let root = tempfile::tempdir().unwrap();
+    for dir in ["a", "b/c", "b/c/spec/fixtures/modules/copy", ".git/x"] {
+        std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        std::fs::write(root.path().join(dir).join(SPEC_FILE), "cases: {}").unwrap();
+    }
+    let found = discover(&[root.path().to_path_buf()]).unwrap();
+    let rel: Vec<_> = found
+        .iter()
+        .map(|p| p.strip_prefix(root.path().canonicalize().unwrap()).unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(rel, ["a/rehearsal.yaml", "b/c/rehearsal.yaml"]);
+    assert!(discover(&[root.path().join("missing")]).unwrap_err().contains("does not exist"));
+}
