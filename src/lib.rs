@@ -8,3 +8,4 @@
 //! [`report`] turns the one stream of events into console lines, JUnit and JSON.
 
 pub mod spec;
+pub mod report;

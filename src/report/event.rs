@@ -1,0 +1,182 @@
+//! The one stream of events a run produces. The runner sends them; every reporter
+//! (console, JUnit, JSON) is fed from the same stream, so they can never disagree.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Which (module, case, platform) a report is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CaseId {
+    pub module: String,
+    pub case: String,
+    pub platform: String,
+}
+
+impl std::fmt::Display for CaseId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} › {} [{}]", self.module, self.case, self.platform)
+    }
+}
+
+/// How a step, a check or a whole case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    /// Not run, because an earlier step of the case failed (or the run stopped).
+    Skipped,
+    /// The module did not do what the spec says.
+    Failed,
+    /// The harness could not find out (engine trouble, a timeout, a broken image).
+    Error,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Passed => "PASS",
+            Status::Skipped => "SKIP",
+            Status::Failed => "FAIL",
+            Status::Error => "ERROR",
+        }
+    }
+}
+
+/// The steps of a case, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    /// Create and start the container, wait for systemd.
+    Start,
+    /// Apply the spec's `prepare` code.
+    Prepare,
+    /// The first `puppet apply` of the case's manifest.
+    Apply,
+    /// The second apply, which must change nothing.
+    Idempotent,
+    /// Run the probe that answers every check.
+    Verify,
+}
+
+impl Step {
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Start => "start",
+            Step::Prepare => "prepare",
+            Step::Apply => "apply",
+            Step::Idempotent => "idempotent",
+            Step::Verify => "verify",
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub step: Step,
+    pub status: Status,
+    #[serde(with = "seconds")]
+    pub duration: Duration,
+    /// Why it failed, in one or a few lines (absent when it passed).
+    pub message: Option<String>,
+    /// What the step printed (Puppet's output), cleaned of terminal colours.
+    pub output: String,
+}
+
+/// What one `expect` check found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// `file /etc/motd`: kind and subject.
+    pub label: String,
+    pub status: Status,
+    /// One line per attribute that did not match: `mode: expected 0644, got 0600`.
+    pub failures: Vec<String>,
+}
+
+/// Everything about one finished case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    pub id: CaseId,
+    /// The spec file the case comes from.
+    pub spec_file: PathBuf,
+    pub started_at: DateTime<Utc>,
+    #[serde(with = "seconds")]
+    pub duration: Duration,
+    pub steps: Vec<StepReport>,
+    pub checks: Vec<CheckReport>,
+    /// The container, when it was kept for the user.
+    pub kept_container: Option<String>,
+}
+
+impl CaseReport {
+    /// The case's status: the worst of its steps and checks.
+    pub fn status(&self) -> Status {
+        self.steps
+            .iter()
+            .map(|s| s.status)
+            .chain(self.checks.iter().map(|c| c.status))
+            .filter(|s| *s != Status::Skipped)
+            .max()
+            .unwrap_or(Status::Skipped)
+    }
+
+    /// The time spent in one step, if it ran.
+    pub fn step(&self, step: Step) -> Option<&StepReport> {
+        self.steps.iter().find(|s| s.step == step)
+    }
+}
+
+/// One thing that happened during a run.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The plan is made: `total` cases will run.
+    RunStarted { run_id: String, total: usize, started_at: DateTime<Utc> },
+    /// A case's container is being created.
+    CaseStarted { id: CaseId },
+    /// A case is over (whatever happened to it).
+    CaseFinished(Box<CaseReport>),
+    /// Every case is over.
+    RunFinished { duration: Duration },
+}
+
+/// Totals over finished cases.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    pub skipped: usize,
+}
+
+impl Totals {
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Error => self.errors += 1,
+            Status::Skipped => self.skipped += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.errors + self.skipped
+    }
+
+    pub fn all_passed(&self) -> bool {
+        self.failed == 0 && self.errors == 0
+    }
+}
+
+/// Durations as seconds with a decimal point, as Jenkins and people read them.
+pub mod seconds {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+    }
+}
