@@ -22,8 +22,8 @@
 # @param default_shell
 #   Login shell for users that do not set one.
 class accounts (
-  Hash[String[1], Accounts::User] $users = {},
-  Hash[String[1], Accounts::Group] $groups = {},
+  Hash[String[1], Accounts::Userspec] $users = {},
+  Hash[String[1], Accounts::Groupspec] $groups = {},
   Pattern[/\A\//] $default_shell = '/bin/bash',
 ) {
   $groups.each |String $name, Hash $attrs| {

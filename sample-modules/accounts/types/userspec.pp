@@ -1,5 +1,5 @@
 # @summary The attributes of one local account, as given in Hiera under `accounts::users`.
-type Accounts::User = Struct[{
+type Accounts::Userspec = Struct[{
   Optional['ensure']      => Enum['present', 'absent'],
   'uid'                   => Integer[1000, 59999],
   'gid'                   => String[1],

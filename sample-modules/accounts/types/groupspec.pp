@@ -1,5 +1,5 @@
 # @summary The attributes of one local group, as given in Hiera under `accounts::groups`.
-type Accounts::Group = Struct[{
+type Accounts::Groupspec = Struct[{
   Optional['ensure'] => Enum['present', 'absent'],
   'gid'              => Integer[1000, 59999],
 }]

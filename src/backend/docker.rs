@@ -1,0 +1,261 @@
+//! The Docker engine API (and Podman's, which answers the same), through bollard.
+//!
+//! The API version is negotiated: Debian 12's engine speaks 1.41 at most, newer engines
+//! more, and bollard's default would be refused by the older ones.
+
+use std::collections::HashMap;
+
+use bollard::models::{ContainerCreateBody, HostConfig, Mount as DockerMount, MountType};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::{
+    Backend, BackendError, ByteStream, ContainerConfig, ExecOutput, ImageInfo, Result,
+};
+
+/// A connection to a Docker-API engine.
+#[derive(Clone)]
+pub struct DockerBackend {
+    docker: Docker,
+    /// cgroup v1 hosts need the cgroup tree bind-mounted for systemd.
+    cgroup_v1: bool,
+}
+
+fn op(operation: &'static str) -> impl Fn(bollard::errors::Error) -> BackendError {
+    move |err| BackendError::Operation { operation, message: engine_message(err) }
+}
+
+/// The engine's own sentence, without bollard's wrapping.
+fn engine_message(err: bollard::errors::Error) -> String {
+    match err {
+        bollard::errors::Error::DockerResponseServerError { status_code, message } => {
+            format!("{message} (engine status {status_code})")
+        }
+        bollard::errors::Error::DockerStreamError { error } => error,
+        other => other.to_string(),
+    }
+}
+
+fn is_not_found(err: &bollard::errors::Error) -> bool {
+    matches!(err, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+}
+
+impl DockerBackend {
+    /// Connects as the Docker CLI would (`DOCKER_HOST`, else the local socket),
+    /// negotiates the API version, and checks the engine answers.
+    pub async fn connect() -> Result<DockerBackend> {
+        let hint = "start the engine (`harness/engine` installs and starts one), or set DOCKER_HOST";
+        let docker = Docker::connect_with_defaults()
+            .map_err(|err| BackendError::Unreachable(format!("{err}; {hint}")))?;
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|err| BackendError::Unreachable(format!("{}; {hint}", engine_message(err))))?;
+        let info = docker
+            .info()
+            .await
+            .map_err(|err| BackendError::Unreachable(format!("{}; {hint}", engine_message(err))))?;
+        let cgroup_v1 = matches!(
+            info.cgroup_version,
+            Some(bollard::models::SystemInfoCgroupVersionEnum::_1)
+        );
+        Ok(DockerBackend { docker, cgroup_v1 })
+    }
+}
+
+impl Backend for DockerBackend {
+    async fn start(&self, config: &ContainerConfig) -> Result<String> {
+        let mut mounts: Vec<DockerMount> = config
+            .mounts
+            .iter()
+            .map(|m| DockerMount {
+                target: Some(m.container.clone()),
+                source: Some(m.host.to_string_lossy().into_owned()),
+                typ: Some(MountType::BIND),
+                read_only: Some(m.read_only),
+                ..Default::default()
+            })
+            .collect();
+        if self.cgroup_v1 {
+            // systemd as PID 1 reads its cgroup tree; it never needs to write the host's.
+            mounts.push(DockerMount {
+                target: Some("/sys/fs/cgroup".into()),
+                source: Some("/sys/fs/cgroup".into()),
+                typ: Some(MountType::BIND),
+                read_only: Some(true),
+                ..Default::default()
+            });
+        }
+        let tmpfs: HashMap<String, String> = [
+            ("/run", "rw,nosuid,nodev,mode=755"),
+            ("/run/lock", "rw,nosuid,nodev,noexec"),
+            ("/tmp", "rw,nosuid,nodev"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let host_config = HostConfig {
+            mounts: Some(mounts),
+            tmpfs: Some(tmpfs),
+            // What systemd needs as PID 1, and no more: never --privileged.
+            cap_add: Some(vec!["SYS_ADMIN".into()]),
+            cgroupns_mode: (!self.cgroup_v1).then_some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE),
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            image: Some(config.image.clone()),
+            hostname: Some(config.hostname.clone()),
+            labels: Some(config.labels.clone()),
+            env: Some(vec!["container=docker".into()]),
+            stop_signal: Some("SIGRTMIN+3".into()),
+            host_config: Some(host_config),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::default().name(&config.name).build();
+        let created = self
+            .docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(op("create a container"))?;
+        if let Err(err) = self.docker.start_container(&created.id, None).await {
+            let _ = self.remove(&created.id).await;
+            return Err(op("start a container")(err));
+        }
+        Ok(created.id)
+    }
+
+    async fn exec(&self, id: &str, cmd: &[&str]) -> Result<ExecOutput> {
+        let exec = self
+            .docker
+            .create_exec(
+                id,
+                bollard::exec::CreateExecOptions {
+                    cmd: Some(cmd.to_vec()),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(op("run a command in the container"))?;
+        let mut out = ExecOutput::default();
+        match self
+            .docker
+            .start_exec(&exec.id, None)
+            .await
+            .map_err(op("run a command in the container"))?
+        {
+            bollard::exec::StartExecResults::Attached { mut output, .. } => {
+                while let Some(chunk) = output.next().await {
+                    match chunk.map_err(op("read a command's output"))? {
+                        bollard::container::LogOutput::StdOut { message } => {
+                            out.stdout.extend_from_slice(&message)
+                        }
+                        bollard::container::LogOutput::StdErr { message } => {
+                            out.stderr.extend_from_slice(&message)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            bollard::exec::StartExecResults::Detached => {}
+        }
+        let inspected = self
+            .docker
+            .inspect_exec(&exec.id)
+            .await
+            .map_err(op("read a command's exit status"))?;
+        out.exit_code = inspected.exit_code.unwrap_or(-1);
+        Ok(out)
+    }
+
+    async fn remove(&self, id: &str) -> Result<()> {
+        let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        match self.docker.remove_container(id, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(err) if is_not_found(&err) => Ok(()),
+            // A removal already under way (another process cleaning up) is fine too.
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, message })
+                if message.contains("already in progress") =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(op("remove a container")(err)),
+        }
+    }
+
+    async fn containers_labelled(&self, labels: &[(&str, &str)]) -> Result<Vec<String>> {
+        let filters: HashMap<String, Vec<String>> = HashMap::from([(
+            "label".to_string(),
+            labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        )]);
+        let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        let found = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(op("list containers"))?;
+        Ok(found.into_iter().filter_map(|c| c.id).collect())
+    }
+
+    async fn image(&self, name: &str) -> Result<Option<ImageInfo>> {
+        match self.docker.inspect_image(name).await {
+            Ok(image) => Ok(Some(ImageInfo {
+                labels: image.config.and_then(|c| c.labels).unwrap_or_default(),
+                created: image.created.unwrap_or_default(),
+                size: image.size.unwrap_or_default(),
+            })),
+            Err(err) if is_not_found(&err) => Ok(None),
+            Err(err) => Err(op("inspect an image")(err)),
+        }
+    }
+
+    async fn import_rootfs(&self, tar: ByteStream, name: &str, changes: Vec<String>) -> Result<()> {
+        let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
+        let options = CreateImageOptionsBuilder::default()
+            .from_src("-")
+            .repo(repo)
+            .tag(tag)
+            .changes(changes)
+            .build();
+        let mut progress =
+            self.docker.create_image(Some(options), Some(bollard::body_try_stream(tar)), None);
+        while let Some(item) = progress.next().await {
+            item.map_err(op("import a root filesystem as an image"))?;
+        }
+        Ok(())
+    }
+
+    async fn build_dockerfile(
+        &self,
+        context: ByteStream,
+        name: &str,
+        labels: HashMap<String, String>,
+        progress: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<()> {
+        let options = BuildImageOptionsBuilder::default()
+            .dockerfile("Dockerfile")
+            .t(name)
+            .rm(true)
+            .forcerm(true)
+            .labels(&labels)
+            .build();
+        let mut stream =
+            self.docker.build_image(options, None, Some(bollard::body_try_stream(context)));
+        while let Some(info) = stream.try_next().await.map_err(op("build an image"))? {
+            if let Some(line) = info.stream.as_deref() {
+                for line in line.lines().filter(|l| !l.trim().is_empty()) {
+                    progress(line.trim_end());
+                }
+            }
+            if let Some(error) = info.error_detail.and_then(|e| e.message) {
+                return Err(BackendError::Operation { operation: "build an image", message: error });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! The container engine, behind a trait small enough for Docker, Podman (same API) and
+//! LXC to fit. Raw engine errors never leave this module: each one says which operation
+//! failed.
+
+pub mod docker;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+pub use docker::DockerBackend;
+
+/// The label every container and image of the harness carries.
+pub const LABEL_MANAGED_BY: &str = "rehearsal.managed-by";
+/// The value of [`LABEL_MANAGED_BY`].
+pub const MANAGED_BY: &str = "rehearsal";
+/// The label naming the run a container belongs to, so runs never touch each other's.
+pub const LABEL_RUN_ID: &str = "rehearsal.run-id";
+/// The label on a platform image holding the content hash of its definition.
+pub const LABEL_DEFINITION: &str = "rehearsal.definition";
+
+/// A host directory made visible in the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub host: PathBuf,
+    pub container: String,
+    pub read_only: bool,
+}
+
+/// What a case's container is made of.
+#[derive(Debug, Clone)]
+pub struct ContainerConfig {
+    pub image: String,
+    /// A unique, readable name (`rehearsal-<run>-<n>`).
+    pub name: String,
+    pub hostname: String,
+    pub labels: HashMap<String, String>,
+    pub mounts: Vec<Mount>,
+}
+
+/// What a command run in a container printed, and how it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    pub exit_code: i64,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl ExecOutput {
+    /// stdout then stderr, as text (invalid UTF-8 replaced).
+    pub fn combined(&self) -> String {
+        let mut text = String::from_utf8_lossy(&self.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&self.stderr));
+        text
+    }
+}
+
+/// An image as the engine knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub labels: HashMap<String, String>,
+    pub created: String,
+    pub size: i64,
+}
+
+/// A stream of bytes sent to the engine (a root filesystem or a build context, as tar).
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send>>;
+
+/// A failed engine operation.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The engine could not be reached at all.
+    #[error("cannot reach the container engine: {0}")]
+    Unreachable(String),
+    /// One operation failed; `operation` says which ("create a container", …).
+    #[error("failed to {operation}: {message}")]
+    Operation { operation: &'static str, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, BackendError>;
+
+/// The operations the harness needs from a container engine.
+pub trait Backend: Send + Sync + 'static {
+    /// Creates and starts a container; returns its id.
+    fn start(&self, config: &ContainerConfig) -> impl Future<Output = Result<String>> + Send;
+    /// Runs a command in a running container and waits for it.
+    fn exec(&self, id: &str, cmd: &[&str]) -> impl Future<Output = Result<ExecOutput>> + Send;
+    /// Removes a container and its anonymous volumes, whatever its state; a container
+    /// that is already gone is not an error.
+    fn remove(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
+    /// The ids of containers carrying all these labels (running or not).
+    fn containers_labelled(
+        &self,
+        labels: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// An image by name, if the engine has it.
+    fn image(&self, name: &str) -> impl Future<Output = Result<Option<ImageInfo>>> + Send;
+    /// Creates an image from a root filesystem tarball, applying Dockerfile-style
+    /// `changes` (CMD, ENV, LABEL…).
+    fn import_rootfs(
+        &self,
+        tar: ByteStream,
+        name: &str,
+        changes: Vec<String>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Builds an image from a tar build context holding a Dockerfile; `progress` gets
+    /// the build's output lines.
+    fn build_dockerfile(
+        &self,
+        context: ByteStream,
+        name: &str,
+        labels: HashMap<String, String>,
+        progress: &(dyn Fn(&str) + Send + Sync),
+    ) -> impl Future<Output = Result<()>> + Send;
+}
