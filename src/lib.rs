@@ -10,3 +10,5 @@
 pub mod spec;
 pub mod report;
 pub mod backend;
+pub mod platform;
+pub mod probe;

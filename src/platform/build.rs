@@ -1,0 +1,243 @@
+//! Making a platform's image: debootstrap a root filesystem on the host, finish it with
+//! apt inside the new root, and import it through the engine API; or send the definition
+//! directory to the engine as a Dockerfile build context.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
+
+use futures_util::StreamExt;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+use tokio_util::io::ReaderStream;
+
+use super::{Platform, Source};
+use crate::backend::{Backend, LABEL_DEFINITION, LABEL_MANAGED_BY, MANAGED_BY};
+
+/// Why an image could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the {platform} image: {message}")]
+pub struct BuildError {
+    pub platform: String,
+    pub message: String,
+}
+
+/// Progress lines, for the console.
+pub type Progress<'a> = &'a (dyn Fn(&str) + Send + Sync);
+
+/// Whether the platform's current image exists.
+pub async fn is_current<B: Backend>(backend: &B, platform: &Platform) -> Result<bool, BuildError> {
+    let found = backend.image(&platform.image()).await.map_err(|err| BuildError {
+        platform: platform.name.clone(),
+        message: err.to_string(),
+    })?;
+    Ok(found.is_some_and(|image| image.labels.get(LABEL_DEFINITION) == Some(&platform.hash())))
+}
+
+/// Makes sure the platform's image exists and is current; builds it when not (or when
+/// `force`). Returns the image name.
+pub async fn ensure<B: Backend>(
+    backend: &B,
+    platform: &Platform,
+    source: Option<Source>,
+    force: bool,
+    progress: Progress<'_>,
+) -> Result<String, BuildError> {
+    let image = platform.image();
+    if !force && is_current(backend, platform).await? {
+        return Ok(image);
+    }
+    let fail = |message: String| BuildError { platform: platform.name.clone(), message };
+    let source = source.or(platform.default_source()).ok_or_else(|| {
+        fail("its definition has neither a `debootstrap` section nor a Dockerfile".into())
+    })?;
+    match source {
+        Source::Debootstrap => debootstrap(backend, platform, progress).await.map_err(fail)?,
+        Source::Dockerfile => dockerfile(backend, platform, progress).await.map_err(fail)?,
+    }
+    Ok(image)
+}
+
+fn labels(platform: &Platform) -> Vec<(String, String)> {
+    vec![
+        (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
+        (LABEL_DEFINITION.to_string(), platform.hash()),
+        ("rehearsal.platform".to_string(), platform.name.clone()),
+    ]
+}
+
+async fn dockerfile<B: Backend>(backend: &B, platform: &Platform, progress: Progress<'_>) -> Result<(), String> {
+    if !platform.files.contains_key("Dockerfile") {
+        return Err(format!("{} has no Dockerfile", platform.origin));
+    }
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, content) in &platform.files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, content.as_slice()).map_err(|e| e.to_string())?;
+    }
+    let context = builder.into_inner().map_err(|e| e.to_string())?;
+    let stream = futures_util::stream::once(async move { Ok(bytes::Bytes::from(context)) });
+    let labels: HashMap<String, String> = labels(platform).into_iter().collect();
+    backend
+        .build_dockerfile(Box::pin(stream), &platform.image(), labels, progress)
+        .await
+        .map_err(|err| err.to_string())
+}
+
+async fn debootstrap<B: Backend>(backend: &B, platform: &Platform, progress: Progress<'_>) -> Result<(), String> {
+    let Some(boot) = &platform.definition.debootstrap else {
+        return Err(format!("{} has no `debootstrap` section", platform.origin));
+    };
+    if which("debootstrap").is_none() {
+        return Err("debootstrap is not installed: run `harness/engine` (it installs it), \
+                    or build from the Dockerfile with `--from dockerfile`"
+            .into());
+    }
+    if !is_root() {
+        return Err("debootstrap needs root: run the build as root (sudo rehearsal images build)".into());
+    }
+    // /var/tmp, not /tmp: a root filesystem does not belong in a tmpfs.
+    let work = tempfile::Builder::new()
+        .prefix("rehearsal-rootfs-")
+        .tempdir_in("/var/tmp")
+        .map_err(|err| format!("cannot make a work directory in /var/tmp: {err}"))?;
+    let root = work.path().join("root");
+    let log = work.path().join("build.log");
+
+    progress(&format!("debootstrap {} ({})", boot.suite, boot.variant));
+    let mut cmd = Command::new("debootstrap");
+    cmd.arg(format!("--variant={}", boot.variant));
+    if !boot.include.is_empty() {
+        cmd.arg(format!("--include={}", boot.include.join(",")));
+    }
+    cmd.arg(&boot.suite).arg(&root);
+    if let Some(mirror) = &boot.mirror {
+        cmd.arg(mirror);
+    }
+    run_logged(cmd, &log, progress).await?;
+
+    if !platform.definition.packages.is_empty() {
+        progress(&format!("apt-get install {}", platform.definition.packages.join(" ")));
+        // Services must not start inside the build root.
+        std::fs::write(root.join("usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n")
+            .and_then(|_| set_mode(&root.join("usr/sbin/policy-rc.d"), 0o755))
+            .map_err(|err| format!("cannot write policy-rc.d: {err}"))?;
+        let script = format!(
+            "set -e; export DEBIAN_FRONTEND=noninteractive; apt-get -f install -y -q; \
+             apt-get install -y -q --no-install-recommends {}",
+            platform.definition.packages.join(" ")
+        );
+        let mut cmd = Command::new("chroot");
+        cmd.arg(&root).args(["sh", "-c", &script]);
+        run_logged(cmd, &log, progress).await?;
+        let _ = std::fs::remove_file(root.join("usr/sbin/policy-rc.d"));
+    }
+    let mut cmd = Command::new("chroot");
+    cmd.arg(&root).args(["sh", "-c", "apt-get clean && puppet --version"]);
+    run_logged(cmd, &log, progress)
+        .await
+        .map_err(|err| format!("the new root has no working Puppet: {err}"))?;
+
+    progress("importing the root filesystem");
+    let mut tar = Command::new("tar")
+        .args(["--numeric-owner", "--xattrs", "-C"])
+        .arg(&root)
+        .args(["-cf", "-", "."])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|err| format!("cannot run tar: {err}"))?;
+    let stdout = tar.stdout.take().expect("piped stdout");
+    let stream = ReaderStream::with_capacity(stdout, 1 << 20).boxed();
+    let mut changes = vec![
+        r#"CMD ["/lib/systemd/systemd"]"#.to_string(),
+        "ENV container=docker".to_string(),
+    ];
+    changes.extend(labels(platform).into_iter().map(|(k, v)| format!("LABEL {k}={v}")));
+    let imported = backend.import_rootfs(stream, &platform.image(), changes).await;
+    let status = tar.wait_with_output().await.map_err(|err| format!("tar failed: {err}"))?;
+    imported.map_err(|err| err.to_string())?;
+    if !status.status.success() {
+        return Err(format!("tar failed: {}", String::from_utf8_lossy(&status.stderr).trim()));
+    }
+    Ok(())
+}
+
+/// Runs a build command, appending its output to the log and passing each line to
+/// `progress`; a failure quotes the log's last lines.
+async fn run_logged(mut cmd: Command, log: &Path, progress: Progress<'_>) -> Result<(), String> {
+    let program = cmd.as_std().get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|err| format!("cannot run {program}: {err}"))?;
+    let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let stderr = BufReader::new(child.stderr.take().expect("piped")).lines();
+    let mut lines = futures_util::stream::select(
+        tokio_stream_lines(stdout),
+        tokio_stream_lines(stderr),
+    );
+    let mut tail: Vec<String> = Vec::new();
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(log).ok();
+    while let Some(line) = lines.next().await {
+        if let Some(f) = file.as_mut() {
+            use std::io::Write;
+            let _ = writeln!(f, "{line}");
+        }
+        if line.starts_with("I: ") || line.starts_with("Setting up ") {
+            progress(line.trim_start_matches("I: "));
+        }
+        tail.push(line);
+        if tail.len() > 15 {
+            tail.remove(0);
+        }
+    }
+    let status = child.wait().await.map_err(|err| format!("{program} failed: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{program} failed ({status}); its last lines:\n  {}", tail.join("\n  ")))
+    }
+}
+
+fn tokio_stream_lines<R: tokio::io::AsyncBufRead + Unpin + Send + 'static>(
+    lines: tokio::io::Lines<R>,
+) -> futures_util::stream::BoxStream<'static, String> {
+    futures_util::stream::unfold(lines, |mut lines| async move {
+        match lines.next_line().await {
+            Ok(Some(line)) => Some((line, lines)),
+            _ => None,
+        }
+    })
+    .boxed()
+}
+
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+fn is_root() -> bool {
+    // SAFETY-free: the effective uid from /proc, which every Linux has.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|uid| uid == "0"))
+        })
+        .unwrap_or(false)
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
