@@ -7,8 +7,12 @@
 //! [`probe`] turns a case's checks into one shell script and reads its answers, and
 //! [`report`] turns the one stream of events into console lines, JUnit and JSON.
 
-pub mod spec;
-pub mod report;
 pub mod backend;
+pub mod cli;
+pub mod error;
+pub mod plan;
 pub mod platform;
 pub mod probe;
+pub mod report;
+pub mod runner;
+pub mod spec;

@@ -13,9 +13,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::{StreamExt, TryStreamExt};
 
-use super::{
-    Backend, BackendError, ByteStream, ContainerConfig, ExecOutput, ImageInfo, Result,
-};
+use super::{Backend, BackendError, ByteStream, ContainerConfig, ExecOutput, ImageInfo, Result};
 
 /// A connection to a Docker-API engine.
 #[derive(Clone)]
@@ -26,13 +24,19 @@ pub struct DockerBackend {
 }
 
 fn op(operation: &'static str) -> impl Fn(bollard::errors::Error) -> BackendError {
-    move |err| BackendError::Operation { operation, message: engine_message(err) }
+    move |err| BackendError::Operation {
+        operation,
+        message: engine_message(err),
+    }
 }
 
 /// The engine's own sentence, without bollard's wrapping.
 fn engine_message(err: bollard::errors::Error) -> String {
     match err {
-        bollard::errors::Error::DockerResponseServerError { status_code, message } => {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
             format!("{message} (engine status {status_code})")
         }
         bollard::errors::Error::DockerStreamError { error } => error,
@@ -41,14 +45,21 @@ fn engine_message(err: bollard::errors::Error) -> String {
 }
 
 fn is_not_found(err: &bollard::errors::Error) -> bool {
-    matches!(err, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+    matches!(
+        err,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 impl DockerBackend {
     /// Connects as the Docker CLI would (`DOCKER_HOST`, else the local socket),
     /// negotiates the API version, and checks the engine answers.
     pub async fn connect() -> Result<DockerBackend> {
-        let hint = "start the engine (`harness/engine` installs and starts one), or set DOCKER_HOST";
+        let hint =
+            "start the engine (`harness/engine` installs and starts one), or set DOCKER_HOST";
         let docker = Docker::connect_with_defaults()
             .map_err(|err| BackendError::Unreachable(format!("{err}; {hint}")))?;
         let docker = docker
@@ -103,7 +114,8 @@ impl Backend for DockerBackend {
             tmpfs: Some(tmpfs),
             // What systemd needs as PID 1, and no more: never --privileged.
             cap_add: Some(vec!["SYS_ADMIN".into()]),
-            cgroupns_mode: (!self.cgroup_v1).then_some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE),
+            cgroupns_mode: (!self.cgroup_v1)
+                .then_some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE),
             ..Default::default()
         };
         let body = ContainerCreateBody {
@@ -115,7 +127,9 @@ impl Backend for DockerBackend {
             host_config: Some(host_config),
             ..Default::default()
         };
-        let options = CreateContainerOptionsBuilder::default().name(&config.name).build();
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&config.name)
+            .build();
         let created = self
             .docker
             .create_container(Some(options), body)
@@ -174,16 +188,18 @@ impl Backend for DockerBackend {
     }
 
     async fn remove(&self, id: &str) -> Result<()> {
-        let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
         match self.docker.remove_container(id, Some(options)).await {
             Ok(()) => Ok(()),
             Err(err) if is_not_found(&err) => Ok(()),
             // A removal already under way (another process cleaning up) is fine too.
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, message })
-                if message.contains("already in progress") =>
-            {
-                Ok(())
-            }
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409,
+                message,
+            }) if message.contains("already in progress") => Ok(()),
             Err(err) => Err(op("remove a container")(err)),
         }
     }
@@ -193,7 +209,10 @@ impl Backend for DockerBackend {
             "label".to_string(),
             labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         )]);
-        let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
         let found = self
             .docker
             .list_containers(Some(options))
@@ -223,7 +242,8 @@ impl Backend for DockerBackend {
             .changes(changes)
             .build();
         let mut progress =
-            self.docker.create_image(Some(options), Some(bollard::body_try_stream(tar)), None);
+            self.docker
+                .create_image(Some(options), Some(bollard::body_try_stream(tar)), None);
         while let Some(item) = progress.next().await {
             item.map_err(op("import a root filesystem as an image"))?;
         }
@@ -245,7 +265,8 @@ impl Backend for DockerBackend {
             .labels(&labels)
             .build();
         let mut stream =
-            self.docker.build_image(options, None, Some(bollard::body_try_stream(context)));
+            self.docker
+                .build_image(options, None, Some(bollard::body_try_stream(context)));
         while let Some(info) = stream.try_next().await.map_err(op("build an image"))? {
             if let Some(line) = info.stream.as_deref() {
                 for line in line.lines().filter(|l| !l.trim().is_empty()) {
@@ -253,7 +274,10 @@ impl Backend for DockerBackend {
                 }
             }
             if let Some(error) = info.error_detail.and_then(|e| e.message) {
-                return Err(BackendError::Operation { operation: "build an image", message: error });
+                return Err(BackendError::Operation {
+                    operation: "build an image",
+                    message: error,
+                });
             }
         }
         Ok(())

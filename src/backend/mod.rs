@@ -68,7 +68,8 @@ pub struct ImageInfo {
 }
 
 /// A stream of bytes sent to the engine (a root filesystem or a build context, as tar).
-pub type ByteStream = Pin<Box<dyn Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send>>;
+pub type ByteStream =
+    Pin<Box<dyn Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send>>;
 
 /// A failed engine operation.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +79,10 @@ pub enum BackendError {
     Unreachable(String),
     /// One operation failed; `operation` says which ("create a container", …).
     #[error("failed to {operation}: {message}")]
-    Operation { operation: &'static str, message: String },
+    Operation {
+        operation: &'static str,
+        message: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, BackendError>;

@@ -27,10 +27,13 @@ pub type Progress<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
 /// Whether the platform's current image exists.
 pub async fn is_current<B: Backend>(backend: &B, platform: &Platform) -> Result<bool, BuildError> {
-    let found = backend.image(&platform.image()).await.map_err(|err| BuildError {
-        platform: platform.name.clone(),
-        message: err.to_string(),
-    })?;
+    let found = backend
+        .image(&platform.image())
+        .await
+        .map_err(|err| BuildError {
+            platform: platform.name.clone(),
+            message: err.to_string(),
+        })?;
     Ok(found.is_some_and(|image| image.labels.get(LABEL_DEFINITION) == Some(&platform.hash())))
 }
 
@@ -47,13 +50,20 @@ pub async fn ensure<B: Backend>(
     if !force && is_current(backend, platform).await? {
         return Ok(image);
     }
-    let fail = |message: String| BuildError { platform: platform.name.clone(), message };
+    let fail = |message: String| BuildError {
+        platform: platform.name.clone(),
+        message,
+    };
     let source = source.or(platform.default_source()).ok_or_else(|| {
         fail("its definition has neither a `debootstrap` section nor a Dockerfile".into())
     })?;
     match source {
-        Source::Debootstrap => debootstrap(backend, platform, progress).await.map_err(fail)?,
-        Source::Dockerfile => dockerfile(backend, platform, progress).await.map_err(fail)?,
+        Source::Debootstrap => debootstrap(backend, platform, progress)
+            .await
+            .map_err(fail)?,
+        Source::Dockerfile => dockerfile(backend, platform, progress)
+            .await
+            .map_err(fail)?,
     }
     Ok(image)
 }
@@ -66,7 +76,11 @@ fn labels(platform: &Platform) -> Vec<(String, String)> {
     ]
 }
 
-async fn dockerfile<B: Backend>(backend: &B, platform: &Platform, progress: Progress<'_>) -> Result<(), String> {
+async fn dockerfile<B: Backend>(
+    backend: &B,
+    platform: &Platform,
+    progress: Progress<'_>,
+) -> Result<(), String> {
     if !platform.files.contains_key("Dockerfile") {
         return Err(format!("{} has no Dockerfile", platform.origin));
     }
@@ -76,7 +90,9 @@ async fn dockerfile<B: Backend>(backend: &B, platform: &Platform, progress: Prog
         header.set_size(content.len() as u64);
         header.set_mode(0o644);
         header.set_cksum();
-        builder.append_data(&mut header, name, content.as_slice()).map_err(|e| e.to_string())?;
+        builder
+            .append_data(&mut header, name, content.as_slice())
+            .map_err(|e| e.to_string())?;
     }
     let context = builder.into_inner().map_err(|e| e.to_string())?;
     let stream = futures_util::stream::once(async move { Ok(bytes::Bytes::from(context)) });
@@ -87,17 +103,25 @@ async fn dockerfile<B: Backend>(backend: &B, platform: &Platform, progress: Prog
         .map_err(|err| err.to_string())
 }
 
-async fn debootstrap<B: Backend>(backend: &B, platform: &Platform, progress: Progress<'_>) -> Result<(), String> {
+async fn debootstrap<B: Backend>(
+    backend: &B,
+    platform: &Platform,
+    progress: Progress<'_>,
+) -> Result<(), String> {
     let Some(boot) = &platform.definition.debootstrap else {
         return Err(format!("{} has no `debootstrap` section", platform.origin));
     };
     if which("debootstrap").is_none() {
-        return Err("debootstrap is not installed: run `harness/engine` (it installs it), \
+        return Err(
+            "debootstrap is not installed: run `harness/engine` (it installs it), \
                     or build from the Dockerfile with `--from dockerfile`"
-            .into());
+                .into(),
+        );
     }
     if !is_root() {
-        return Err("debootstrap needs root: run the build as root (sudo rehearsal images build)".into());
+        return Err(
+            "debootstrap needs root: run the build as root (sudo rehearsal images build)".into(),
+        );
     }
     // /var/tmp, not /tmp: a root filesystem does not belong in a tmpfs.
     let work = tempfile::Builder::new()
@@ -120,7 +144,10 @@ async fn debootstrap<B: Backend>(backend: &B, platform: &Platform, progress: Pro
     run_logged(cmd, &log, progress).await?;
 
     if !platform.definition.packages.is_empty() {
-        progress(&format!("apt-get install {}", platform.definition.packages.join(" ")));
+        progress(&format!(
+            "apt-get install {}",
+            platform.definition.packages.join(" ")
+        ));
         // Services must not start inside the build root.
         std::fs::write(root.join("usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n")
             .and_then(|_| set_mode(&root.join("usr/sbin/policy-rc.d"), 0o755))
@@ -136,7 +163,8 @@ async fn debootstrap<B: Backend>(backend: &B, platform: &Platform, progress: Pro
         let _ = std::fs::remove_file(root.join("usr/sbin/policy-rc.d"));
     }
     let mut cmd = Command::new("chroot");
-    cmd.arg(&root).args(["sh", "-c", "apt-get clean && puppet --version"]);
+    cmd.arg(&root)
+        .args(["sh", "-c", "apt-get clean && puppet --version"]);
     run_logged(cmd, &log, progress)
         .await
         .map_err(|err| format!("the new root has no working Puppet: {err}"))?;
@@ -156,12 +184,24 @@ async fn debootstrap<B: Backend>(backend: &B, platform: &Platform, progress: Pro
         r#"CMD ["/lib/systemd/systemd"]"#.to_string(),
         "ENV container=docker".to_string(),
     ];
-    changes.extend(labels(platform).into_iter().map(|(k, v)| format!("LABEL {k}={v}")));
-    let imported = backend.import_rootfs(stream, &platform.image(), changes).await;
-    let status = tar.wait_with_output().await.map_err(|err| format!("tar failed: {err}"))?;
+    changes.extend(
+        labels(platform)
+            .into_iter()
+            .map(|(k, v)| format!("LABEL {k}={v}")),
+    );
+    let imported = backend
+        .import_rootfs(stream, &platform.image(), changes)
+        .await;
+    let status = tar
+        .wait_with_output()
+        .await
+        .map_err(|err| format!("tar failed: {err}"))?;
     imported.map_err(|err| err.to_string())?;
     if !status.status.success() {
-        return Err(format!("tar failed: {}", String::from_utf8_lossy(&status.stderr).trim()));
+        return Err(format!(
+            "tar failed: {}",
+            String::from_utf8_lossy(&status.stderr).trim()
+        ));
     }
     Ok(())
 }
@@ -178,30 +218,50 @@ async fn run_logged(mut cmd: Command, log: &Path, progress: Progress<'_>) -> Res
         .map_err(|err| format!("cannot run {program}: {err}"))?;
     let stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
     let stderr = BufReader::new(child.stderr.take().expect("piped")).lines();
-    let mut lines = futures_util::stream::select(
-        tokio_stream_lines(stdout),
-        tokio_stream_lines(stderr),
-    );
+    let mut lines =
+        futures_util::stream::select(tokio_stream_lines(stdout), tokio_stream_lines(stderr));
     let mut tail: Vec<String> = Vec::new();
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(log).ok();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .ok();
     while let Some(line) = lines.next().await {
         if let Some(f) = file.as_mut() {
             use std::io::Write;
             let _ = writeln!(f, "{line}");
         }
-        if line.starts_with("I: ") || line.starts_with("Setting up ") {
-            progress(line.trim_start_matches("I: "));
+        // debootstrap's stages, not its line per package.
+        const PER_PACKAGE: &[&str] = &[
+            "Retrieving ",
+            "Validating ",
+            "Extracting ",
+            "Unpacking ",
+            "Configuring ",
+        ];
+        if let Some(stage) = line.strip_prefix("I: ") {
+            if !PER_PACKAGE.iter().any(|p| stage.starts_with(p))
+                || stage.starts_with("Retrieving Release")
+            {
+                progress(stage);
+            }
         }
         tail.push(line);
         if tail.len() > 15 {
             tail.remove(0);
         }
     }
-    let status = child.wait().await.map_err(|err| format!("{program} failed: {err}"))?;
+    let status = child
+        .wait()
+        .await
+        .map_err(|err| format!("{program} failed: {err}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{program} failed ({status}); its last lines:\n  {}", tail.join("\n  ")))
+        Err(format!(
+            "{program} failed ({status}); its last lines:\n  {}",
+            tail.join("\n  ")
+        ))
     }
 }
 
@@ -226,7 +286,7 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
 }
 
 fn is_root() -> bool {
-    // SAFETY-free: the effective uid from /proc, which every Linux has.
+    // The effective uid, from /proc, which every Linux has.
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -21,22 +21,40 @@ const BUILT_IN: &[(&str, &[(&str, &str)])] = &[
     (
         "debian11",
         &[
-            ("platform.yaml", include_str!("../../images/debian11/platform.yaml")),
-            ("Dockerfile", include_str!("../../images/debian11/Dockerfile")),
+            (
+                "platform.yaml",
+                include_str!("../../images/debian11/platform.yaml"),
+            ),
+            (
+                "Dockerfile",
+                include_str!("../../images/debian11/Dockerfile"),
+            ),
         ],
     ),
     (
         "debian12",
         &[
-            ("platform.yaml", include_str!("../../images/debian12/platform.yaml")),
-            ("Dockerfile", include_str!("../../images/debian12/Dockerfile")),
+            (
+                "platform.yaml",
+                include_str!("../../images/debian12/platform.yaml"),
+            ),
+            (
+                "Dockerfile",
+                include_str!("../../images/debian12/Dockerfile"),
+            ),
         ],
     ),
     (
         "debian13",
         &[
-            ("platform.yaml", include_str!("../../images/debian13/platform.yaml")),
-            ("Dockerfile", include_str!("../../images/debian13/Dockerfile")),
+            (
+                "platform.yaml",
+                include_str!("../../images/debian13/platform.yaml"),
+            ),
+            (
+                "Dockerfile",
+                include_str!("../../images/debian13/Dockerfile"),
+            ),
         ],
     ),
 ];
@@ -117,20 +135,29 @@ impl Platform {
         }
     }
 
-    fn from_files(name: &str, files: BTreeMap<String, Vec<u8>>, origin: String) -> Result<Platform, String> {
+    fn from_files(
+        name: &str,
+        files: BTreeMap<String, Vec<u8>>,
+        origin: String,
+    ) -> Result<Platform, String> {
         let definition = match files.get("platform.yaml") {
             Some(bytes) => serde_yaml::from_slice(bytes)
                 .map_err(|err| format!("{origin}/platform.yaml: {err}"))?,
-            None if files.contains_key("Dockerfile") => {
-                Definition { description: None, debootstrap: None, packages: vec![] }
-            }
-            None => {
-                return Err(format!(
-                    "{origin} has neither platform.yaml nor Dockerfile: add one to define the platform"
-                ))
-            }
+            None if files.contains_key("Dockerfile") => Definition {
+                description: None,
+                debootstrap: None,
+                packages: vec![],
+            },
+            None => return Err(format!(
+                "{origin} has neither platform.yaml nor Dockerfile: add one to define the platform"
+            )),
         };
-        Ok(Platform { name: name.to_string(), definition, files, origin })
+        Ok(Platform {
+            name: name.to_string(),
+            definition,
+            files,
+            origin,
+        })
     }
 }
 
@@ -140,7 +167,10 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Platform>, String> {
         return BUILT_IN
             .iter()
             .map(|(name, files)| {
-                let files = files.iter().map(|(f, c)| (f.to_string(), c.as_bytes().to_vec())).collect();
+                let files = files
+                    .iter()
+                    .map(|(f, c)| (f.to_string(), c.as_bytes().to_vec()))
+                    .collect();
                 Platform::from_files(name, files, format!("built-in {name}"))
             })
             .collect();
@@ -155,11 +185,19 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Platform>, String> {
         .collect();
     dirs.sort();
     for path in dirs {
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let mut files = BTreeMap::new();
         read_tree(&path, &path, &mut files)
             .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-        platforms.push(Platform::from_files(&name, files, path.display().to_string())?);
+        platforms.push(Platform::from_files(
+            &name,
+            files,
+            path.display().to_string(),
+        )?);
     }
     if platforms.is_empty() {
         return Err(format!("{} holds no platform definitions", dir.display()));
@@ -167,13 +205,21 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Platform>, String> {
     Ok(platforms)
 }
 
-fn read_tree(root: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
+fn read_tree(
+    root: &Path,
+    dir: &Path,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
             read_tree(root, &path, files)?;
         } else {
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
             files.insert(rel, std::fs::read(&path)?);
         }
     }
@@ -203,8 +249,13 @@ mod tests {
         let names: Vec<_> = all.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["debian11", "debian12", "debian13"]);
         assert_eq!(all[0].definition.packages, ["puppet"]);
-        assert_eq!(all[1].definition.debootstrap.as_ref().unwrap().suite, "bookworm");
-        assert!(all.iter().all(|p| p.default_source() == Some(Source::Debootstrap)));
+        assert_eq!(
+            all[1].definition.debootstrap.as_ref().unwrap().suite,
+            "bookworm"
+        );
+        assert!(all
+            .iter()
+            .all(|p| p.default_source() == Some(Source::Debootstrap)));
     }
 
     #[test]
@@ -212,7 +263,10 @@ mod tests {
         let all = load(None).unwrap();
         let mut changed = all[1].clone();
         assert_eq!(changed.image(), all[1].image());
-        changed.files.insert("platform.yaml".into(), b"description: x\npackages: [vim]\n".to_vec());
+        changed.files.insert(
+            "platform.yaml".into(),
+            b"description: x\npackages: [vim]\n".to_vec(),
+        );
         assert_ne!(changed.image(), all[1].image());
         assert!(all[1].image().starts_with("rehearsal/debian12:"));
     }
@@ -232,8 +286,15 @@ mod tests {
     fn a_bad_definition_names_its_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("x")).unwrap();
-        std::fs::write(dir.path().join("x/platform.yaml"), "debootstrap: {suit: bookworm}\n").unwrap();
+        std::fs::write(
+            dir.path().join("x/platform.yaml"),
+            "debootstrap: {suit: bookworm}\n",
+        )
+        .unwrap();
         let err = load(Some(dir.path())).unwrap_err();
-        assert!(err.contains("x/platform.yaml") && err.contains("unknown field `suit`"), "{err}");
+        assert!(
+            err.contains("x/platform.yaml") && err.contains("unknown field `suit`"),
+            "{err}"
+        );
     }
 }

@@ -82,7 +82,9 @@ fn file(c: &FileCheck, f: Fields<'_>, out: &mut Failures) {
     let parts: Vec<&str> = stat.split('|').collect();
     if parts.len() != 5 {
         // A dangling symlink cannot be followed: only its type and target are known.
-        if !(is_link && (a.mode.is_none() && a.owner.is_none() && a.group.is_none() && a.size.is_none())) {
+        if !(is_link
+            && (a.mode.is_none() && a.owner.is_none() && a.group.is_none() && a.size.is_none()))
+        {
             out.push(format!("cannot check: stat failed: {}", shown(&stat)));
             return;
         }
@@ -127,7 +129,9 @@ fn file(c: &FileCheck, f: Fields<'_>, out: &mut Failures) {
                 for m in &a.contains.0 {
                     if !m.found_in(&content) {
                         out.push(match m {
-                            Matcher::Not(inner) => format!("contains: expected no {inner}, but it is there"),
+                            Matcher::Not(inner) => {
+                                format!("contains: expected no {inner}, but it is there")
+                            }
                             _ => format!("contains: expected {m}, not found"),
                         });
                     }
@@ -138,14 +142,22 @@ fn file(c: &FileCheck, f: Fields<'_>, out: &mut Failures) {
         }
     }
     if let Some(want) = &a.sha256 {
-        expect_value(out, "sha256", Some(want), &f.word("sha256").unwrap_or_default());
+        expect_value(
+            out,
+            "sha256",
+            Some(want),
+            &f.word("sha256").unwrap_or_default(),
+        );
     }
 }
 
 fn package(c: &PackageCheck, f: Fields<'_>, out: &mut Failures) {
     let (installed, version) = if let Some(dpkg) = f.text("dpkg") {
         let (status, version) = dpkg.split_once('|').unwrap_or((&dpkg, ""));
-        (status.as_bytes().get(1) == Some(&b'i'), version.trim().to_string())
+        (
+            status.as_bytes().get(1) == Some(&b'i'),
+            version.trim().to_string(),
+        )
     } else {
         let rpm = f.word("rpm").unwrap_or_default();
         (!rpm.is_empty(), rpm)
@@ -169,14 +181,26 @@ fn service(c: &ServiceCheck, f: Fields<'_>, out: &mut Failures) {
     let enabled = f.word("enabled").unwrap_or_default();
     if let Some(want) = c.attrs.running {
         if want != (active == "active") {
-            out.push(format!("running: expected {want}, got {} ({active})", !want));
+            out.push(format!(
+                "running: expected {want}, got {} ({active})",
+                !want
+            ));
         }
     }
     if let Some(want) = c.attrs.enabled {
-        let is_enabled = matches!(enabled.as_str(), "enabled" | "enabled-runtime" | "static" | "alias" | "indirect" | "generated");
+        let is_enabled = matches!(
+            enabled.as_str(),
+            "enabled" | "enabled-runtime" | "static" | "alias" | "indirect" | "generated"
+        );
         if want != is_enabled {
-            let state = if enabled.is_empty() { "unknown unit".to_string() } else { enabled };
-            out.push(format!("enabled: expected {want}, got {is_enabled} ({state})"));
+            let state = if enabled.is_empty() {
+                "unknown unit".to_string()
+            } else {
+                enabled
+            };
+            out.push(format!(
+                "enabled: expected {want}, got {is_enabled} ({state})"
+            ));
         }
     }
 }
@@ -202,12 +226,21 @@ fn user(c: &UserCheck, f: Fields<'_>, out: &mut Failures) {
     expect_value(out, "shell", a.shell.as_ref(), field(6));
     let groups = f.word("groups").unwrap_or_default();
     let member: Vec<&str> = groups.split_whitespace().collect();
-    let missing: Vec<&str> = a.groups.iter().map(String::as_str).filter(|g| !member.contains(g)).collect();
+    let missing: Vec<&str> = a
+        .groups
+        .iter()
+        .map(String::as_str)
+        .filter(|g| !member.contains(g))
+        .collect();
     if !missing.is_empty() {
         out.push(format!(
             "groups: expected to include {}, got {}",
             missing.join(", "),
-            if member.is_empty() { "none".to_string() } else { member.join(", ") }
+            if member.is_empty() {
+                "none".to_string()
+            } else {
+                member.join(", ")
+            }
         ));
     }
 }
@@ -239,7 +272,10 @@ fn command(c: &CommandCheck, f: Fields<'_>, out: &mut Failures) {
     }
     let stdout = f.text("stdout").unwrap_or_default();
     let stderr = f.text("stderr").unwrap_or_default();
-    for (name, matchers, got) in [("stdout", &c.attrs.stdout, &stdout), ("stderr", &c.attrs.stderr, &stderr)] {
+    for (name, matchers, got) in [
+        ("stdout", &c.attrs.stdout, &stdout),
+        ("stderr", &c.attrs.stderr, &stderr),
+    ] {
         for m in &matchers.0 {
             let ok = match m {
                 Matcher::Text(_) => m.matches_value(got),

@@ -22,7 +22,11 @@ pub fn judge(checks: &[Check], stdout: &[u8]) -> Vec<CheckReport> {
             let failures = evaluate::evaluate(check, records.of(id));
             CheckReport {
                 label: check.to_string(),
-                status: if failures.is_empty() { Status::Passed } else { Status::Failed },
+                status: if failures.is_empty() {
+                    Status::Passed
+                } else {
+                    Status::Failed
+                },
                 failures,
             }
         })

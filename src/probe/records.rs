@@ -17,10 +17,13 @@ impl Records {
         let mut rest = output;
         while let Some(start) = find(rest, header.as_bytes()) {
             let after = &rest[start + header.len()..];
-            let Some(end) = after.iter().position(|b| *b == b'\n') else { break };
+            let Some(end) = after.iter().position(|b| *b == b'\n') else {
+                break;
+            };
             let line = String::from_utf8_lossy(&after[..end]);
             let mut parts = line.split(' ');
-            let (Some(id), Some(field), Some(len)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(id), Some(field), Some(len)) = (parts.next(), parts.next(), parts.next())
+            else {
                 rest = &after[end..];
                 continue;
             };
@@ -32,7 +35,10 @@ impl Records {
             if body.len() < len {
                 break;
             }
-            records.entry(id).or_default().insert(field.to_string(), body[..len].to_vec());
+            records
+                .entry(id)
+                .or_default()
+                .insert(field.to_string(), body[..len].to_vec());
             rest = &body[len..];
         }
         Records(records)
@@ -55,7 +61,9 @@ impl Fields<'_> {
 
     /// A field as text (invalid UTF-8 replaced).
     pub fn text(&self, field: &str) -> Option<String> {
-        self.0?.get(field).map(|b| String::from_utf8_lossy(b).into_owned())
+        self.0?
+            .get(field)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 
     /// A field as trimmed text.

@@ -26,7 +26,11 @@ fn run_in(checks: &[Check], path: Option<&Path>, cwd: &Path) -> Vec<CheckReport>
         cmd.env("PATH", path);
     }
     let output = cmd.output().unwrap();
-    assert!(output.status.success(), "probe failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "probe failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     judge(checks, &output.stdout)
 }
 
@@ -89,7 +93,13 @@ fn symlinks_and_their_targets() {
     ));
     let got = failures(&run(&list, None));
     assert_eq!(got[0], Vec::<String>::new());
-    assert_eq!(got[1], [format!("linked_to: expected /elsewhere, got {}/target", dir.path().display())]);
+    assert_eq!(
+        got[1],
+        [format!(
+            "linked_to: expected /elsewhere, got {}/target",
+            dir.path().display()
+        )]
+    );
     assert_eq!(got[2], ["linked_to: expected /x, got no symlink"]);
 }
 
@@ -98,7 +108,10 @@ fn hostile_values_are_never_run() {
     let dir = tempfile::tempdir().unwrap();
     let canary = dir.path().join("pwned");
     // Run from `dir`, so a value run as code would create `dir/pwned`.
-    let evil = format!("{}/it's a $(touch pwned) `touch pwned`\nname; touch pwned", dir.path().display());
+    let evil = format!(
+        "{}/it's a $(touch pwned) `touch pwned`\nname; touch pwned",
+        dir.path().display()
+    );
     std::fs::write(&evil, "content with '\"$HOME\"' and \\ and \u{0}\n").unwrap();
     let list = vec![
         Check::File(crate::spec::check::FileCheck {
@@ -120,7 +133,10 @@ fn non_utf8_content_is_read_and_matched() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bin");
     std::fs::write(&file, b"\xff\xfe head\n\n@@rehearsal 9 fake 3\nxyz tail").unwrap();
-    let list = checks(&format!("- file: {}\n  contains: [head, tail, '!fake 4']\n", file.display()));
+    let list = checks(&format!(
+        "- file: {}\n  contains: [head, tail, '!fake 4']\n",
+        file.display()
+    ));
     assert_eq!(failures(&run(&list, None)), [Vec::<String>::new()]);
 }
 
@@ -150,8 +166,16 @@ fn users_and_groups() {
     let got = failures(&run(&list, None));
     assert_eq!(got[0], Vec::<String>::new());
     assert_eq!(got[1][0], "uid: expected 1500, got 0");
-    assert!(got[1][1].starts_with("shell: expected /bin/false, got /bin/"), "{:?}", got[1]);
-    assert!(got[1][2].starts_with("groups: expected to include wheel, adm2, got root"), "{:?}", got[1]);
+    assert!(
+        got[1][1].starts_with("shell: expected /bin/false, got /bin/"),
+        "{:?}",
+        got[1]
+    );
+    assert!(
+        got[1][2].starts_with("groups: expected to include wheel, adm2, got root"),
+        "{:?}",
+        got[1]
+    );
     assert_eq!(got[2], ["exists: expected true, got false (no such user)"]);
     assert_eq!(got[3], Vec::<String>::new());
     assert_eq!(got[4], Vec::<String>::new());
@@ -178,13 +202,23 @@ fn commands_exit_status_output_and_timeout() {
     let got = failures(&run(&list, None));
     assert_eq!(got[0], Vec::<String>::new());
     assert_eq!(got[1], Vec::<String>::new());
-    assert_eq!(got[2], ["exit_status: expected 1, got 0", "stdout: expected !a, got a\\nb"]);
+    assert_eq!(
+        got[2],
+        [
+            "exit_status: expected 1, got 0",
+            "stdout: expected !a, got a\\nb"
+        ]
+    );
     assert_eq!(got[3], ["timed out after 1s"]);
 }
 
 #[test]
 fn packages_through_dpkg() {
-    if Command::new("dpkg-query").arg("--version").output().is_err() {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         return; // an rpm host: the container tests cover dpkg
     }
     let list = checks(
@@ -200,7 +234,11 @@ fn packages_through_dpkg() {
     );
     let got = failures(&run(&list, None));
     assert_eq!(got[0], Vec::<String>::new());
-    assert!(got[1][0].starts_with("version: expected 0.0, got 1."), "{:?}", got[1]);
+    assert!(
+        got[1][0].starts_with("version: expected 0.0, got 1."),
+        "{:?}",
+        got[1]
+    );
     assert_eq!(got[2], ["installed: expected true, got false"]);
     assert_eq!(got[3], Vec::<String>::new());
 }
@@ -210,7 +248,10 @@ fn a_missing_tool_is_named_not_a_crash() {
     // A PATH with what the probe itself needs, but no getent.
     let bin = tempfile::tempdir().unwrap();
     for tool in ["mktemp", "rm", "wc", "tr", "cat", "id", "stat"] {
-        let found = ["/usr/bin", "/bin"].iter().map(|d| Path::new(d).join(tool)).find(|p| p.exists());
+        let found = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| Path::new(d).join(tool))
+            .find(|p| p.exists());
         std::os::unix::fs::symlink(found.unwrap(), bin.path().join(tool)).unwrap();
     }
     let list = checks("- user: root\n- file: /etc/hostname\n");
@@ -224,6 +265,9 @@ fn a_check_without_an_answer_says_so() {
     let list = checks("- user: root\n");
     let reports = judge(&list, b"the probe died\n");
     assert_eq!(reports[0].status, Status::Failed);
-    assert_eq!(reports[0].failures, ["cannot check: the probe gave no answer for this check"]);
+    assert_eq!(
+        reports[0].failures,
+        ["cannot check: the probe gave no answer for this check"]
+    );
     assert_eq!(reports[0].label, "user root");
 }

@@ -133,7 +133,11 @@ impl CaseReport {
 #[derive(Debug, Clone)]
 pub enum Event {
     /// The plan is made: `total` cases will run.
-    RunStarted { run_id: String, total: usize, started_at: DateTime<Utc> },
+    RunStarted {
+        run_id: String,
+        total: usize,
+        started_at: DateTime<Utc>,
+    },
     /// A case's container is being created.
     CaseStarted { id: CaseId },
     /// A case is over (whatever happened to it).

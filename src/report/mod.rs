@@ -1,9 +1,20 @@
 //! Reporting: every reporter is fed the same [`Event`] stream, so the console, the JUnit
 //! file and the JSON file always tell the same story.
 
+pub mod console;
 pub mod event;
+pub mod json;
+pub mod junit;
+pub mod sanitize;
+mod write;
 
+#[cfg(test)]
+mod fixtures;
+
+pub use console::{ConsoleReporter, Verbosity};
 pub use event::{CaseId, CaseReport, CheckReport, Event, Status, Step, StepReport, Totals};
+pub use json::JsonReporter;
+pub use junit::JunitReporter;
 
 /// Something that turns the event stream into output.
 pub trait Reporter: Send {
@@ -11,4 +22,11 @@ pub trait Reporter: Send {
     fn event(&mut self, event: &Event);
     /// Called once after the last event: write files, print the summary.
     fn finish(&mut self) -> std::io::Result<()>;
+}
+
+/// The cases in the order the files list them: by module, then platform, then case.
+fn sorted_by_module_platform_case(cases: &[CaseReport]) -> Vec<&CaseReport> {
+    let mut sorted: Vec<&CaseReport> = cases.iter().collect();
+    sorted.sort_by_key(|c| (&c.id.module, &c.id.platform, &c.id.case));
+    sorted
 }

@@ -191,7 +191,10 @@ impl Mode {
     pub fn parse(text: &str) -> Result<Mode, String> {
         let digits = text.trim();
         let digits = digits.strip_prefix("0o").unwrap_or(digits);
-        if digits.is_empty() || digits.len() > 4 || !digits.chars().all(|c| ('0'..='7').contains(&c)) {
+        if digits.is_empty()
+            || digits.len() > 4
+            || !digits.chars().all(|c| ('0'..='7').contains(&c))
+        {
             return Err(format!(
                 "invalid mode `{text}`: write it as octal digits, like \"0644\""
             ));
@@ -218,7 +221,9 @@ pub mod humantime_serde_opt {
 
     pub fn parse(text: &str) -> Result<Duration, String> {
         match humantime::parse_duration(text) {
-            Ok(d) if d.is_zero() => Err(format!("invalid duration `{text}`: it must be more than zero")),
+            Ok(d) if d.is_zero() => Err(format!(
+                "invalid duration `{text}`: it must be more than zero"
+            )),
             Ok(d) => Ok(d),
             Err(_) => Err(format!(
                 "invalid duration `{text}`: write a number and a unit, like \"30s\" or \"5m\""
@@ -256,12 +261,30 @@ impl<'de> Deserialize<'de> for Check {
                 let subject: String = map.next_value_seed(Subject)?;
                 let rest = MapAccessDeserializer::new(map);
                 Ok(match kind {
-                    Kind::File => Check::File(FileCheck { path: subject, attrs: FileAttrs::deserialize(rest)? }),
-                    Kind::Package => Check::Package(PackageCheck { name: subject, attrs: PackageAttrs::deserialize(rest)? }),
-                    Kind::Service => Check::Service(ServiceCheck { name: subject, attrs: ServiceAttrs::deserialize(rest)? }),
-                    Kind::User => Check::User(UserCheck { name: subject, attrs: UserAttrs::deserialize(rest)? }),
-                    Kind::Group => Check::Group(GroupCheck { name: subject, attrs: GroupAttrs::deserialize(rest)? }),
-                    Kind::Command => Check::Command(CommandCheck { command: subject, attrs: CommandAttrs::deserialize(rest)? }),
+                    Kind::File => Check::File(FileCheck {
+                        path: subject,
+                        attrs: FileAttrs::deserialize(rest)?,
+                    }),
+                    Kind::Package => Check::Package(PackageCheck {
+                        name: subject,
+                        attrs: PackageAttrs::deserialize(rest)?,
+                    }),
+                    Kind::Service => Check::Service(ServiceCheck {
+                        name: subject,
+                        attrs: ServiceAttrs::deserialize(rest)?,
+                    }),
+                    Kind::User => Check::User(UserCheck {
+                        name: subject,
+                        attrs: UserAttrs::deserialize(rest)?,
+                    }),
+                    Kind::Group => Check::Group(GroupCheck {
+                        name: subject,
+                        attrs: GroupAttrs::deserialize(rest)?,
+                    }),
+                    Kind::Command => Check::Command(CommandCheck {
+                        command: subject,
+                        attrs: CommandAttrs::deserialize(rest)?,
+                    }),
                 })
             }
         }
@@ -294,7 +317,8 @@ mod tests {
 
     #[test]
     fn file_check_with_attributes() {
-        let c = check("file: /etc/motd\nmode: 644\nowner: root\ncontains: [hello, '/wor.d/']").unwrap();
+        let c =
+            check("file: /etc/motd\nmode: 644\nowner: root\ncontains: [hello, '/wor.d/']").unwrap();
         let Check::File(f) = c else { panic!() };
         assert_eq!(f.path, "/etc/motd");
         assert_eq!(f.attrs.mode, Some(Mode("0644".into())));
@@ -325,10 +349,16 @@ mod tests {
 
     #[test]
     fn command_check_with_timeout_and_numbers() {
-        let Check::Command(c) = check("command: id -u\nexit_status: 0\nstdout: 0\ntimeout: 5s").unwrap() else { panic!() };
+        let Check::Command(c) =
+            check("command: id -u\nexit_status: 0\nstdout: 0\ntimeout: 5s").unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(c.timeout(), Duration::from_secs(5));
         assert!(c.attrs.stdout.0[0].matches_value("0\n"));
-        assert!(check("command: x\ntimeout: soon").unwrap_err().contains("invalid duration"));
+        assert!(check("command: x\ntimeout: soon")
+            .unwrap_err()
+            .contains("invalid duration"));
     }
 
     #[test]
@@ -339,6 +369,9 @@ mod tests {
 
     #[test]
     fn display_names_kind_and_subject() {
-        assert_eq!(check("service: cron\nrunning: true").unwrap().to_string(), "service cron");
+        assert_eq!(
+            check("service: cron\nrunning: true").unwrap().to_string(),
+            "service cron"
+        );
     }
 }

@@ -18,7 +18,12 @@ pub struct SpecError {
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some((line, column)) => write!(f, "{}:{line}:{column}: {}", self.file.display(), self.message),
+            Some((line, column)) => write!(
+                f,
+                "{}:{line}:{column}: {}",
+                self.file.display(),
+                self.message
+            ),
             None => write!(f, "{}: {}", self.file.display(), self.message),
         }
     }
@@ -28,7 +33,11 @@ impl std::error::Error for SpecError {}
 
 impl SpecError {
     pub fn whole_file(file: &Path, message: impl Into<String>) -> SpecError {
-        SpecError { file: file.to_path_buf(), position: None, message: message.into() }
+        SpecError {
+            file: file.to_path_buf(),
+            position: None,
+            message: message.into(),
+        }
     }
 
     /// From serde_yaml's error: its position, its message without the position suffix,
@@ -74,7 +83,11 @@ fn did_you_mean(message: &str) -> Option<String> {
 
 /// Where `key:` first stands in the source, for errors found after parsing.
 pub fn locate_key(source: &str, key: &str) -> Option<(usize, usize)> {
-    let candidates = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")];
+    let candidates = [
+        format!("{key}:"),
+        format!("\"{key}\":"),
+        format!("'{key}':"),
+    ];
     source.lines().enumerate().find_map(|(index, line)| {
         let trimmed = line.trim_start();
         candidates

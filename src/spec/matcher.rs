@@ -40,7 +40,9 @@ impl Matcher {
             let pattern = &text[1..text.len() - 1];
             return Regex::new(&format!("(?m){pattern}"))
                 .map(Matcher::Regex)
-                .map_err(|err| format!("invalid regex /{pattern}/: {}", one_line(&err.to_string())));
+                .map_err(|err| {
+                    format!("invalid regex /{pattern}/: {}", one_line(&err.to_string()))
+                });
         }
         Ok(Matcher::Text(text.to_string()))
     }
@@ -141,7 +143,9 @@ impl<'de> Deserialize<'de> for Matchers {
                 f.write_str("a string, or a list of strings")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Matchers, E> {
-                Matcher::parse(v).map(|m| Matchers(vec![m])).map_err(E::custom)
+                Matcher::parse(v)
+                    .map(|m| Matchers(vec![m]))
+                    .map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Matchers, E> {
                 self.visit_str(&v.to_string())

@@ -23,9 +23,9 @@ pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
 
 /// Reads and validates one spec file.
 pub fn load(file: &Path) -> Result<ModuleSpec, SpecError> {
-    let file = file.canonicalize().map_err(|err| {
-        SpecError::whole_file(file, format!("cannot read the spec: {err}"))
-    })?;
+    let file = file
+        .canonicalize()
+        .map_err(|err| SpecError::whole_file(file, format!("cannot read the spec: {err}")))?;
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     if size > MAX_SPEC_BYTES {
         return Err(SpecError::whole_file(
@@ -53,7 +53,10 @@ pub fn load(file: &Path) -> Result<ModuleSpec, SpecError> {
 pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
     let module_dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
     if source.trim().is_empty() {
-        return Err(SpecError::whole_file(file, "the spec is empty: it needs at least `cases:`"));
+        return Err(SpecError::whole_file(
+            file,
+            "the spec is empty: it needs at least `cases:`",
+        ));
     }
     let raw: raw::RawSpec = raw::with_base(&module_dir, || serde_yaml::from_str(source))
         .map_err(|err| SpecError::from_yaml(file, &err))?;
@@ -74,7 +77,11 @@ pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
             .find(|name| message.contains(&format!("case `{name}`")))
             .and_then(|name| error::locate_key(source, name))
             .or_else(|| error::locate_key(source, "cases"));
-        SpecError { file: file.to_path_buf(), position, message }
+        SpecError {
+            file: file.to_path_buf(),
+            position,
+            message,
+        }
     })
 }
 
@@ -86,12 +93,16 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         if path.is_file() {
             found.push(path.clone());
         } else if path.is_dir() {
-            walk(path, &mut found).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+            walk(path, &mut found)
+                .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
         } else {
             return Err(format!("{} does not exist", path.display()));
         }
     }
-    let mut found: Vec<PathBuf> = found.into_iter().map(|p| p.canonicalize().unwrap_or(p)).collect();
+    let mut found: Vec<PathBuf> = found
+        .into_iter()
+        .map(|p| p.canonicalize().unwrap_or(p))
+        .collect();
     found.sort();
     found.dedup();
     Ok(found)

@@ -117,7 +117,10 @@ impl ModuleSpec {
     /// Builds the model. Errors are whole-spec problems (no position in the file).
     pub fn from_raw(raw: RawSpec, origin: Origin) -> Result<ModuleSpec, String> {
         let timeouts = Timeouts::default().overridden(raw.timeouts);
-        let hiera = raw.hiera.unwrap_or(super::raw::RawHiera { config: None, data: None });
+        let hiera = raw.hiera.unwrap_or(super::raw::RawHiera {
+            config: None,
+            data: None,
+        });
         let spec_data = hiera.data.map(|m| m.0).unwrap_or_default();
         let spec_facts = raw.facts.map(|m| m.0).unwrap_or_default();
         let raw_cases = raw.cases.map(|c| c.0).unwrap_or_default();
@@ -126,7 +129,13 @@ impl ModuleSpec {
         }
         let mut cases = Vec::with_capacity(raw_cases.len());
         for (name, case) in raw_cases {
-            cases.push(case_from_raw(name, case, &spec_data, &spec_facts, timeouts)?);
+            cases.push(case_from_raw(
+                name,
+                case,
+                &spec_data,
+                &spec_facts,
+                timeouts,
+            )?);
         }
         let fixtures = raw
             .fixtures
@@ -172,7 +181,10 @@ fn case_from_raw(
         }
     };
     let mut hiera_data = spec_data.clone();
-    deep_merge(&mut hiera_data, &raw.hiera_data.map(|m| m.0).unwrap_or_default());
+    deep_merge(
+        &mut hiera_data,
+        &raw.hiera_data.map(|m| m.0).unwrap_or_default(),
+    );
     let mut facts = spec_facts.clone();
     deep_merge(&mut facts, &raw.facts.map(|m| m.0).unwrap_or_default());
     Ok(Case {
@@ -214,7 +226,10 @@ mod tests {
             .as_object()
             .unwrap()
             .clone();
-        let over = json!({"dc": {"rack": 3}, "l": [2], "new": true}).as_object().unwrap().clone();
+        let over = json!({"dc": {"rack": 3}, "l": [2], "new": true})
+            .as_object()
+            .unwrap()
+            .clone();
         deep_merge(&mut base, &over);
         assert_eq!(
             Value::Object(base),

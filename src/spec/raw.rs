@@ -166,7 +166,9 @@ impl<'de> DeserializeSeed<'de> for CaseName<'_> {
                 return Err("a case needs a name".to_string());
             }
             if self.seen.contains_key(&name) {
-                return Err(format!("duplicate case name `{name}`: give each case its own name"));
+                return Err(format!(
+                    "duplicate case name `{name}`: give each case its own name"
+                ));
             }
             Ok(name)
         })

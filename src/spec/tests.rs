@@ -14,7 +14,11 @@ impl Module {
         std::fs::create_dir_all(dir.path().join("manifests")).unwrap();
         std::fs::create_dir_all(dir.path().join("examples")).unwrap();
         std::fs::write(dir.path().join("examples/init.pp"), "include x\n").unwrap();
-        std::fs::write(dir.path().join("metadata.json"), r#"{"name": "acme-webserver"}"#).unwrap();
+        std::fs::write(
+            dir.path().join("metadata.json"),
+            r#"{"name": "acme-webserver"}"#,
+        )
+        .unwrap();
         Module { dir }
     }
 
@@ -30,7 +34,10 @@ impl Module {
     fn error(&self, yaml: &str) -> String {
         let err = self.parse(yaml).expect_err("the spec should be refused");
         let text = err.to_string();
-        text.replace(&format!("{}/", self.dir.path().canonicalize().unwrap().display()), "")
+        text.replace(
+            &format!("{}/", self.dir.path().canonicalize().unwrap().display()),
+            "",
+        )
     }
 }
 
@@ -71,10 +78,21 @@ fn reads_the_documented_shape() {
     let m = Module::new();
     let spec = m.parse(FULL).unwrap();
     assert_eq!(spec.module_name, "webserver");
-    assert_eq!(spec.platforms, Some(vec!["debian12".into(), "debian13".into()]));
+    assert_eq!(
+        spec.platforms,
+        Some(vec!["debian12".into(), "debian13".into()])
+    );
     assert!(spec.prepare.as_deref().unwrap().contains("curl"));
     let names: Vec<_> = spec.cases.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["default", "port from hiera", "rejects a bad port", "one-shot"]);
+    assert_eq!(
+        names,
+        [
+            "default",
+            "port from hiera",
+            "rejects a bad port",
+            "one-shot"
+        ]
+    );
 
     let default = &spec.cases[0];
     assert_eq!(default.expect.len(), 2);
@@ -83,8 +101,14 @@ fn reads_the_documented_shape() {
 
     let hiera = &spec.cases[1];
     assert_eq!(hiera.hiera_data["webserver::port"], 9090);
-    assert_eq!(hiera.hiera_data["webserver::name"], "web", "spec-level data stays");
-    assert_eq!(hiera.facts["datacenter"]["site"], "ams", "facts merge deeply");
+    assert_eq!(
+        hiera.hiera_data["webserver::name"], "web",
+        "spec-level data stays"
+    );
+    assert_eq!(
+        hiera.facts["datacenter"]["site"], "ams",
+        "facts merge deeply"
+    );
     assert_eq!(hiera.facts["datacenter"]["rack"], 3);
     assert_eq!(hiera.manifest, Manifest::File("examples/init.pp".into()));
     assert_eq!(hiera.timeouts.verify, std::time::Duration::from_secs(10));
@@ -107,7 +131,10 @@ fn unknown_top_level_key_suggests_the_right_one() {
 fn unknown_case_key_is_located() {
     let m = Module::new();
     let err = m.error("cases:\n  a:\n    manifest: x\n    idempotnet: false\n");
-    assert!(err.starts_with("rehearsal.yaml:4:5: cases.a: unknown field `idempotnet`"), "{err}");
+    assert!(
+        err.starts_with("rehearsal.yaml:4:5: cases.a: unknown field `idempotnet`"),
+        "{err}"
+    );
     assert!(err.ends_with("(hint: did you mean `idempotent`?)"), "{err}");
 }
 
@@ -115,7 +142,10 @@ fn unknown_case_key_is_located() {
 fn unknown_check_kind_is_located() {
     let m = Module::new();
     let err = m.error("cases:\n  a:\n    manifest: x\n    expect:\n      - fiel: /etc/motd\n");
-    assert!(err.starts_with("rehearsal.yaml:5:9: cases.a.expect[0]: unknown kind `fiel`"), "{err}");
+    assert!(
+        err.starts_with("rehearsal.yaml:5:9: cases.a.expect[0]: unknown kind `fiel`"),
+        "{err}"
+    );
     assert!(err.ends_with("(hint: did you mean `file`?)"), "{err}");
 }
 
@@ -123,28 +153,42 @@ fn unknown_check_kind_is_located() {
 fn wrong_type_is_located() {
     let m = Module::new();
     let err = m.error("cases:\n  a:\n    manifest: x\n    idempotent: sometimes\n");
-    assert!(err.starts_with("rehearsal.yaml:4:17: cases.a.idempotent: invalid type"), "{err}");
+    assert!(
+        err.starts_with("rehearsal.yaml:4:17: cases.a.idempotent: invalid type"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_regex_is_located_at_its_value() {
     let m = Module::new();
     let err = m.error("cases:\n  a:\n    manifest: x\n    fails_with: /a(b/\n");
-    assert!(err.starts_with("rehearsal.yaml:4:17: cases.a.fails_with: invalid regex /a(b/"), "{err}");
+    assert!(
+        err.starts_with("rehearsal.yaml:4:17: cases.a.fails_with: invalid regex /a(b/"),
+        "{err}"
+    );
 }
 
 #[test]
 fn missing_manifest_file_is_located() {
     let m = Module::new();
     let err = m.error("cases:\n  a:\n    manifest_file: examples/nope.pp\n");
-    assert!(err.starts_with("rehearsal.yaml:3:20: cases.a.manifest_file: `examples/nope.pp` does not exist"), "{err}");
+    assert!(
+        err.starts_with(
+            "rehearsal.yaml:3:20: cases.a.manifest_file: `examples/nope.pp` does not exist"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn missing_fixture_is_located() {
     let m = Module::new();
     let err = m.error("fixtures:\n  - ../nowhere\ncases:\n  a:\n    manifest: x\n");
-    assert!(err.starts_with("rehearsal.yaml:2:5: fixtures[0]: `../nowhere` does not exist"), "{err}");
+    assert!(
+        err.starts_with("rehearsal.yaml:2:5: fixtures[0]: `../nowhere` does not exist"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -174,14 +218,19 @@ fn case_without_manifest_points_at_the_case() {
 fn duplicate_case_names_are_refused_at_the_second() {
     let m = Module::new();
     let err = m.error("cases:\n  a:\n    manifest: x\n  a:\n    manifest: y\n");
-    assert!(err.starts_with("rehearsal.yaml:4:3: cases: duplicate case name `a`"), "{err}");
+    assert!(
+        err.starts_with("rehearsal.yaml:4:3: cases: duplicate case name `a`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn no_cases_is_refused() {
     let m = Module::new();
     assert!(m.error("cases: {}\n").contains("the spec has no cases"));
-    assert!(m.error("platforms: [debian12]\n").contains("the spec has no cases"));
+    assert!(m
+        .error("platforms: [debian12]\n")
+        .contains("the spec has no cases"));
     assert!(m.error("  \n").contains("the spec is empty"));
 }
 
@@ -197,7 +246,12 @@ fn malformed_yaml_is_located() {
 fn facts_must_be_a_map() {
     let m = Module::new();
     let err = m.error("facts: [role, web]\ncases:\n  a:\n    manifest: x\n");
-    assert!(err.starts_with("rehearsal.yaml:1:8: facts: invalid type: sequence, expected a map of names to values"), "{err}");
+    assert!(
+        err.starts_with(
+            "rehearsal.yaml:1:8: facts: invalid type: sequence, expected a map of names to values"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -223,7 +277,7 @@ fn alias_bomb_is_refused_not_expanded() {
     let mut yaml = String::from("facts:\n  l0: &l0 [x, x, x, x, x, x, x, x, x]\n");
     for level in 1..10 {
         let prev = format!("*l{}", level - 1);
-        let refs = vec![prev.as_str(); 9].join(", ");
+        let refs = [prev.as_str(); 9].join(", ");
         yaml.push_str(&format!("  l{level}: &l{level} [{refs}]\n"));
     }
     yaml.push_str("cases:\n  a:\n    manifest: x\n");
@@ -241,8 +295,15 @@ fn discovers_specs_and_skips_fixture_copies() {
     let found = discover(&[root.path().to_path_buf()]).unwrap();
     let rel: Vec<_> = found
         .iter()
-        .map(|p| p.strip_prefix(root.path().canonicalize().unwrap()).unwrap().to_string_lossy().into_owned())
+        .map(|p| {
+            p.strip_prefix(root.path().canonicalize().unwrap())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     assert_eq!(rel, ["a/rehearsal.yaml", "b/c/rehearsal.yaml"]);
-    assert!(discover(&[root.path().join("missing")]).unwrap_err().contains("does not exist"));
+    assert!(discover(&[root.path().join("missing")])
+        .unwrap_err()
+        .contains("does not exist"));
 }

@@ -1,0 +1,383 @@
+//! The command line: arguments (clap), and each command wiring the pipeline stages
+//! together. The stages themselves know nothing of the command line.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::backend::{Backend, DockerBackend, LABEL_MANAGED_BY, MANAGED_BY};
+use crate::error::{exit, Error};
+use crate::plan::{self, Filter, PlannedCase};
+use crate::platform::{self, Platform, Source};
+use crate::report::{ConsoleReporter, JsonReporter, JunitReporter, Reporter, Verbosity};
+use crate::runner::{self, Context, Keep};
+use crate::spec;
+
+/// Functional tests for Puppet modules in disposable containers.
+#[derive(Debug, Parser)]
+#[command(name = "rehearsal", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the cases of every module found under the paths.
+    Run(RunArgs),
+    /// Show the planned (module, case, platform) rows without running them.
+    List(SelectArgs),
+    /// Build or list platform images.
+    #[command(subcommand)]
+    Images(ImagesCommand),
+    /// Remove every container the harness labelled on this engine (crashed runs' too).
+    Clean,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SelectArgs {
+    /// Modules, module trees or spec files (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Only these platforms (repeatable).
+    #[arg(long = "platform", short = 'p', value_name = "NAME")]
+    pub platforms: Vec<String>,
+    /// Platform definitions: a directory of `<name>/platform.yaml` or `<name>/Dockerfile`
+    /// (default: the built-in Debian 11, 12 and 13).
+    #[arg(long, env = "REHEARSAL_IMAGES", value_name = "DIR")]
+    pub images: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Cases run at once (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Keep containers instead of removing them.
+    #[arg(long, value_enum, default_value_t = Keep::Never)]
+    pub keep: Keep,
+    /// Print only the cases that did not pass, and the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Build platform images that are missing or whose definition changed.
+    Build {
+        /// Platforms to build (default: all).
+        names: Vec<String>,
+        /// How to build (default: debootstrap when the definition has it, else Dockerfile).
+        #[arg(long, value_enum)]
+        from: Option<Source>,
+        /// Rebuild even when the image is current.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, env = "REHEARSAL_IMAGES", value_name = "DIR")]
+        images: Option<PathBuf>,
+    },
+    /// List platforms, their image and whether it is built and current.
+    List {
+        #[arg(long, env = "REHEARSAL_IMAGES", value_name = "DIR")]
+        images: Option<PathBuf>,
+    },
+}
+
+/// Parses the arguments, runs the command, and returns the exit status.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return std::process::ExitCode::from(exit::ENGINE);
+        }
+    };
+    let code = match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("{err}");
+            err.exit_code()
+        }
+    };
+    std::process::ExitCode::from(code)
+}
+
+async fn dispatch(command: Command) -> Result<u8, Error> {
+    match command {
+        Command::Run(args) => run(args).await,
+        Command::List(args) => list(args),
+        Command::Images(ImagesCommand::Build {
+            names,
+            from,
+            force,
+            images,
+        }) => build_images(names, from, force, images).await,
+        Command::Images(ImagesCommand::List { images }) => list_images(images).await,
+        Command::Clean => clean().await,
+    }
+}
+
+/// Specs, platforms and the plan: everything decided before the engine is touched.
+fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
+    let paths = if select.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        select.paths.clone()
+    };
+    let files = spec::discover(&paths).map_err(Error::usage)?;
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::usage(format!(
+            "no {} found under {} (hint: a module's spec is a {0} at its root; the README shows the format)",
+            spec::SPEC_FILE,
+            shown.join(", ")
+        )));
+    }
+    let mut specs = Vec::new();
+    let mut errors = Vec::new();
+    for file in &files {
+        match spec::load(file) {
+            Ok(spec) => specs.push(Arc::new(spec)),
+            Err(err) => errors.push(relative(&err.to_string())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Usage(errors));
+    }
+    let platforms: Vec<Arc<Platform>> = platform::load(select.images.as_deref())
+        .map_err(Error::usage)?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let filter = Filter {
+        platforms: select.platforms.clone(),
+    };
+    plan::plan(&specs, &platforms, &filter).map_err(|e| Error::usage(relative(&e)))
+}
+
+/// Paths in messages, relative to the current directory when inside it.
+fn relative(text: &str) -> String {
+    match std::env::current_dir() {
+        Ok(cwd) => text.replace(&format!("{}/", cwd.display()), ""),
+        Err(_) => text.to_string(),
+    }
+}
+
+fn list(args: SelectArgs) -> Result<u8, Error> {
+    let plan = prepare(&args)?;
+    for row in &plan {
+        let id = row.id();
+        println!("{}\t{}\t{}", id.module, id.case, id.platform);
+    }
+    eprintln!("{} cases", plan.len());
+    Ok(exit::SUCCESS)
+}
+
+async fn run(args: RunArgs) -> Result<u8, Error> {
+    let plan = prepare(&args.select)?;
+    for report in [&args.junit, &args.json].into_iter().flatten() {
+        check_writable(report)?;
+    }
+    let reporters = reporters(&args);
+    if plan.is_empty() {
+        println!("nothing to test: no case matches the selection");
+    }
+    let backend = Arc::new(connect().await?);
+    let mut platforms: Vec<Arc<Platform>> = Vec::new();
+    for row in &plan {
+        if !platforms.iter().any(|p| p.name == row.platform.name) {
+            platforms.push(row.platform.clone());
+        }
+    }
+    ensure_images(&*backend, &platforms, None, false).await?;
+
+    let ctx = Arc::new(Context {
+        backend,
+        run_id: uuid::Uuid::new_v4().simple().to_string(),
+        keep: args.keep,
+    });
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let summary = runner::run(ctx, plan, jobs, reporters)
+        .await
+        .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
+    Ok(if summary.interrupted {
+        exit::INTERRUPTED
+    } else if summary.totals.all_passed() {
+        exit::SUCCESS
+    } else {
+        exit::TEST_FAILED
+    })
+}
+
+fn reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
+    let verbosity = if args.quiet {
+        Verbosity::Quiet
+    } else {
+        Verbosity::default()
+    };
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
+        Box::new(std::io::stdout()),
+        verbosity,
+    ))];
+    if let Some(path) = &args.junit {
+        reporters.push(Box::new(JunitReporter::new(path.clone())));
+    }
+    if let Some(path) = &args.json {
+        reporters.push(Box::new(JsonReporter::new(path.clone())));
+    }
+    reporters
+}
+
+/// Fails before any container starts when a report could not be written.
+fn check_writable(path: &Path) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| tempfile::NamedTempFile::new_in(&dir).map(drop))
+        .map_err(|err| Error::usage(format!("cannot write reports to {}: {err}", dir.display())))
+}
+
+async fn connect() -> Result<DockerBackend, Error> {
+    DockerBackend::connect()
+        .await
+        .map_err(|err| Error::Engine(err.to_string()))
+}
+
+/// Builds the images that are missing or stale, all at once, printing progress.
+async fn ensure_images<B: Backend>(
+    backend: &B,
+    platforms: &[Arc<Platform>],
+    from: Option<Source>,
+    force: bool,
+) -> Result<(), Error> {
+    let builds = platforms.iter().map(|p| async move {
+        let name = p.name.clone();
+        let progress = move |line: &str| eprintln!("[{name}] {line}");
+        if force
+            || !platform::build::is_current(backend, p)
+                .await
+                .unwrap_or(false)
+        {
+            eprintln!(
+                "[{}] building image {} ({})",
+                p.name,
+                p.image(),
+                p.definition
+                    .description
+                    .as_deref()
+                    .unwrap_or("no description")
+            );
+        }
+        platform::build::ensure(backend, p, from, force, &progress).await
+    });
+    let results = futures_util::future::join_all(builds).await;
+    let errors: Vec<String> = results
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|e| e.to_string())
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Engine(errors.join("\nerror: ")))
+    }
+}
+
+async fn build_images(
+    names: Vec<String>,
+    from: Option<Source>,
+    force: bool,
+    images: Option<PathBuf>,
+) -> Result<u8, Error> {
+    let all = platform::load(images.as_deref()).map_err(Error::usage)?;
+    let chosen: Vec<Arc<Platform>> = if names.is_empty() {
+        all.iter().cloned().map(Arc::new).collect()
+    } else {
+        platform::select(&all, &names)
+            .map_err(Error::usage)?
+            .into_iter()
+            .cloned()
+            .map(Arc::new)
+            .collect()
+    };
+    let backend = connect().await?;
+    ensure_images(&backend, &chosen, from, force).await?;
+    for p in &chosen {
+        println!("{}\t{}", p.name, p.image());
+    }
+    Ok(exit::SUCCESS)
+}
+
+async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
+    let all = platform::load(images.as_deref()).map_err(Error::usage)?;
+    let backend = connect().await?;
+    println!(
+        "{:<12} {:<32} {:<10} {:>9}  DESCRIPTION",
+        "PLATFORM", "IMAGE", "STATE", "SIZE"
+    );
+    for p in &all {
+        let found = backend
+            .image(&p.image())
+            .await
+            .map_err(|e| Error::Engine(e.to_string()))?;
+        let (state, size) = match found {
+            Some(info) => ("built", format!("{} MB", info.size / 1_000_000)),
+            None => ("missing", "-".to_string()),
+        };
+        println!(
+            "{:<12} {:<32} {:<10} {:>9}  {}",
+            p.name,
+            p.image(),
+            state,
+            size,
+            p.definition.description.as_deref().unwrap_or("")
+        );
+    }
+    Ok(exit::SUCCESS)
+}
+
+async fn clean() -> Result<u8, Error> {
+    let backend = connect().await?;
+    let ids = backend
+        .containers_labelled(&[(LABEL_MANAGED_BY, MANAGED_BY)])
+        .await
+        .map_err(|e| Error::Engine(e.to_string()))?;
+    let mut failed = 0;
+    for id in &ids {
+        if let Err(err) = backend.remove(id).await {
+            eprintln!("warning: {err}");
+            failed += 1;
+        }
+    }
+    println!(
+        "removed {} container{}",
+        ids.len() - failed,
+        if ids.len() - failed == 1 { "" } else { "s" }
+    );
+    Ok(if failed == 0 {
+        exit::SUCCESS
+    } else {
+        exit::ENGINE
+    })
+}
+
+/// Whether output goes to a person (for later progress bars); CI is never one.
+pub fn interactive() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("CI").is_none()
+}

@@ -1,0 +1,424 @@
+//! The console: one line per finished case, the details of what went wrong right under a
+//! case that did not pass, and a summary at the end.
+//!
+//! ```text
+//! PASS   debian12  motd › default  (8.2s)
+//! FAIL   rocky9    motd › custom  (10.1s)
+//!     check file /etc/motd failed:
+//!       mode: expected 0644, got 0600
+//!
+//! 2 cases: 1 passed, 1 failed, 0 errors, 0 skipped in 12.4s
+//! ```
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use super::sanitize::clean;
+use super::{CaseId, CaseReport, Event, Reporter, Status, Totals};
+
+/// How many lines of a failed step's output the console shows.
+const OUTPUT_TAIL_LINES: usize = 20;
+
+/// How much the console prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// Only the cases that did not pass, and the summary.
+    Quiet,
+    /// A line for every case, details under those that did not pass, and the summary.
+    #[default]
+    Normal,
+    /// As `Normal`, plus a line when a case starts and the whole output of a failed step.
+    Verbose,
+}
+
+/// Prints the run for a person watching it.
+///
+/// Every case is rendered into one string and written with one call, so the lines of
+/// cases finishing at the same time never interleave. Write errors (a closed pipe, as in
+/// `rehearsal run | head`) are ignored: the run goes on, and the files still get written.
+pub struct ConsoleReporter {
+    out: Box<dyn Write + Send>,
+    verbosity: Verbosity,
+    /// The widest platform name seen so far, to keep the case names in one column.
+    platform_width: usize,
+    totals: Totals,
+    /// How many cases the plan had, once the run has started.
+    planned: Option<usize>,
+    /// When the run started, for a summary that comes without a `RunFinished`.
+    started: Option<Instant>,
+    kept: Vec<(CaseId, String)>,
+    summary_printed: bool,
+}
+
+impl ConsoleReporter {
+    pub fn new(out: Box<dyn Write + Send>, verbosity: Verbosity) -> Self {
+        ConsoleReporter {
+            out,
+            verbosity,
+            platform_width: 0,
+            totals: Totals::default(),
+            planned: None,
+            started: None,
+            kept: Vec::new(),
+            summary_printed: false,
+        }
+    }
+
+    /// Writes one piece of output in one call; errors are deliberately dropped.
+    fn emit(&mut self, text: &str) {
+        let _ = self.out.write_all(text.as_bytes());
+        let _ = self.out.flush();
+    }
+
+    fn widen_for(&mut self, platform: &str) {
+        self.platform_width = self.platform_width.max(platform.chars().count());
+    }
+
+    /// The first line of a case: `PASS   debian12  motd › default`.
+    fn case_line(&self, label: &str, id: &CaseId) -> String {
+        format!(
+            "{label:<5}  {platform:<width$}  {module} › {case}",
+            platform = id.platform,
+            width = self.platform_width,
+            module = id.module,
+            case = id.case,
+        )
+    }
+
+    /// The line of a finished case, and under it what went wrong when it did not pass.
+    fn render_case(&self, report: &CaseReport) -> String {
+        let status = report.status();
+        let mut text = self.case_line(status.label(), &report.id);
+        text.push_str(&format!("  ({})\n", human_duration(report.duration)));
+        if matches!(status, Status::Failed | Status::Error) {
+            self.render_details(report, &mut text);
+        }
+        clean(&text)
+    }
+
+    /// The failed steps with their message, the failed checks with each mismatch, and the
+    /// end of each failed step's output.
+    fn render_details(&self, report: &CaseReport, text: &mut String) {
+        let failed_steps: Vec<_> = report
+            .steps
+            .iter()
+            .filter(|s| matches!(s.status, Status::Failed | Status::Error))
+            .collect();
+        for step in &failed_steps {
+            text.push_str(&format!(
+                "    {} {}:\n",
+                step.step.name(),
+                verb(step.status)
+            ));
+            if let Some(message) = &step.message {
+                push_indented(text, message, "      ");
+            }
+        }
+        for check in &report.checks {
+            if matches!(check.status, Status::Failed | Status::Error) {
+                text.push_str(&format!(
+                    "    check {} {}:\n",
+                    check.label,
+                    verb(check.status)
+                ));
+                for failure in &check.failures {
+                    push_indented(text, failure, "      ");
+                }
+            }
+        }
+        for step in &failed_steps {
+            let output = clean(&step.output);
+            let lines: Vec<&str> = output.trim_end().lines().collect();
+            if lines.is_empty() {
+                continue;
+            }
+            let shown = match self.verbosity {
+                Verbosity::Verbose => lines.len(),
+                _ => lines.len().min(OUTPUT_TAIL_LINES),
+            };
+            if shown < lines.len() {
+                text.push_str(&format!(
+                    "    {} output (last {shown} of {} lines):\n",
+                    step.step.name(),
+                    lines.len()
+                ));
+            } else {
+                text.push_str(&format!("    {} output:\n", step.step.name()));
+            }
+            for line in &lines[lines.len() - shown..] {
+                text.push_str("      |");
+                if !line.is_empty() {
+                    text.push(' ');
+                    text.push_str(line);
+                }
+                text.push('\n');
+            }
+        }
+    }
+
+    /// The summary line, and how to get into the containers that were kept.
+    fn render_summary(&self, duration: Duration) -> String {
+        let totals = &self.totals;
+        let finished = totals.total();
+        let cases = match self.planned {
+            Some(planned) if planned > finished => {
+                format!(
+                    "{finished} of {planned} {}",
+                    plural(planned, "case", "cases")
+                )
+            }
+            _ => format!("{finished} {}", plural(finished, "case", "cases")),
+        };
+        let mut text = format!(
+            "\n{cases}: {} passed, {} failed, {} {}, {} skipped in {}\n",
+            totals.passed,
+            totals.failed,
+            totals.errors,
+            plural(totals.errors, "error", "errors"),
+            totals.skipped,
+            human_duration(duration),
+        );
+        if !self.kept.is_empty() {
+            text.push_str(&format!(
+                "kept {} {} (remove with `docker rm -f <id>`):\n",
+                self.kept.len(),
+                plural(self.kept.len(), "container", "containers"),
+            ));
+            for (id, container) in &self.kept {
+                text.push_str(&format!("  {id}: docker exec -it {container} bash\n"));
+            }
+        }
+        clean(&text)
+    }
+
+    fn print_summary(&mut self, duration: Duration) {
+        if self.summary_printed {
+            return;
+        }
+        self.summary_printed = true;
+        let text = self.render_summary(duration);
+        self.emit(&text);
+    }
+}
+
+impl Reporter for ConsoleReporter {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { total, .. } => {
+                self.planned = Some(*total);
+                self.started = Some(Instant::now());
+            }
+            Event::CaseStarted { id } => {
+                if self.verbosity == Verbosity::Verbose {
+                    self.widen_for(&id.platform);
+                    let text = clean(&format!("{}\n", self.case_line("START", id)));
+                    self.emit(&text);
+                }
+            }
+            Event::CaseFinished(report) => {
+                let status = report.status();
+                self.totals.add(status);
+                if let Some(container) = &report.kept_container {
+                    self.kept.push((report.id.clone(), container.clone()));
+                }
+                if self.verbosity == Verbosity::Quiet && status == Status::Passed {
+                    return;
+                }
+                self.widen_for(&report.id.platform);
+                let text = self.render_case(report);
+                self.emit(&text);
+            }
+            Event::RunFinished { duration } => self.print_summary(*duration),
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        let elapsed = self.started.map(|s| s.elapsed()).unwrap_or_default();
+        self.print_summary(elapsed);
+        Ok(())
+    }
+}
+
+/// `failed` or `errored`, for a step or a check.
+fn verb(status: Status) -> &'static str {
+    match status {
+        Status::Error => "errored",
+        Status::Failed => "failed",
+        Status::Skipped => "skipped",
+        Status::Passed => "passed",
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// Appends each line of `text` with `indent` before it.
+fn push_indented(out: &mut String, text: &str, indent: &str) {
+    for line in text.trim_end().lines() {
+        out.push_str(indent);
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+/// `8.2s` under a minute, `3m12s` under an hour, `1h02m05s` beyond.
+pub fn human_duration(d: Duration) -> String {
+    let tenths = (d.as_secs_f64() * 10.0).round() as u64;
+    if tenths < 600 {
+        return format!("{}.{}s", tenths / 10, tenths % 10);
+    }
+    let secs = d.as_secs_f64().round() as u64;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h == 0 {
+        format!("{m}m{s:02}s")
+    } else {
+        format!("{h}h{m:02}m{s:02}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::{human_duration, ConsoleReporter, Verbosity};
+    use crate::report::{fixtures, Event, Reporter};
+
+    /// A `Write` whose bytes the test can read back.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    fn render(events: &[Event], verbosity: Verbosity) -> String {
+        let out = Captured::default();
+        let mut reporter = ConsoleReporter::new(Box::new(out.clone()), verbosity);
+        for event in events {
+            reporter.event(event);
+        }
+        reporter.finish().unwrap();
+        out.text()
+    }
+
+    #[test]
+    fn a_passing_case_and_a_failing_case() {
+        let events = [
+            Event::CaseFinished(Box::new(fixtures::passing())),
+            Event::CaseFinished(Box::new(fixtures::failed_check())),
+            Event::RunFinished {
+                duration: Duration::from_millis(18_700),
+            },
+        ];
+        insta::assert_snapshot!(render(&events, Verbosity::Normal));
+    }
+
+    #[test]
+    fn a_run() {
+        insta::assert_snapshot!(render(&fixtures::run(), Verbosity::Normal));
+    }
+
+    #[test]
+    fn a_quiet_run() {
+        insta::assert_snapshot!(render(&fixtures::run(), Verbosity::Quiet));
+    }
+
+    #[test]
+    fn a_verbose_run_shows_starts_and_whole_outputs() {
+        let text = render(&fixtures::run(), Verbosity::Verbose);
+        assert!(text.starts_with("START  debian12  ntp › servers\n"));
+        assert!(text.contains("idempotent output:\n"));
+        assert!(text.contains("      | Info: /Stage[main]/Ntp/File[/etc/ntp.d/01.conf]: checked\n"));
+    }
+
+    #[test]
+    fn a_failed_step_shows_only_the_end_of_its_output() {
+        let text = render(&fixtures::run(), Verbosity::Normal);
+        assert!(text.contains("idempotent output (last 20 of 22 lines):\n"));
+        assert!(!text.contains("ntp.d/02.conf"));
+        assert!(text.contains("ntp.d/03.conf"));
+    }
+
+    #[test]
+    fn terminal_codes_in_output_are_not_printed() {
+        let text = render(&fixtures::run(), Verbosity::Normal);
+        assert!(!text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn a_summary_is_printed_even_without_run_finished() {
+        let events = [Event::CaseFinished(Box::new(fixtures::passing()))];
+        let text = render(&events, Verbosity::Normal);
+        assert!(text.contains("\n1 case: 1 passed, 0 failed, 0 errors, 0 skipped in "));
+    }
+
+    #[test]
+    fn the_summary_is_printed_once() {
+        let text = render(&fixtures::run(), Verbosity::Normal);
+        assert_eq!(text.matches(" passed, ").count(), 1);
+    }
+
+    #[test]
+    fn an_interrupted_run_says_how_many_cases_were_planned() {
+        let mut events = fixtures::run();
+        if let Event::RunStarted { total, .. } = &mut events[0] {
+            *total = 10;
+        }
+        let text = render(&events, Verbosity::Quiet);
+        assert!(text.contains("\n4 of 10 cases: "));
+    }
+
+    /// Regression: `rehearsal run | head -1` must not panic once the pipe is closed.
+    #[test]
+    fn a_closed_output_does_not_panic() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+        }
+        let mut reporter = ConsoleReporter::new(Box::new(Closed), Verbosity::Verbose);
+        for event in fixtures::run() {
+            reporter.event(&event);
+        }
+        reporter.finish().unwrap();
+    }
+
+    #[test]
+    fn durations_read_like_a_person_writes_them() {
+        let cases = [
+            (0, "0.0s"),
+            (8_200, "8.2s"),
+            (59_940, "59.9s"),
+            (59_960, "1m00s"),
+            (192_400, "3m12s"),
+            (3_599_600, "1h00m00s"),
+            (3_725_000, "1h02m05s"),
+        ];
+        for (millis, expected) in cases {
+            assert_eq!(human_duration(Duration::from_millis(millis)), expected);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Case reports with fixed times, shared by the reporters' snapshot tests.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::{CaseId, CaseReport, CheckReport, Event, Status, Step, StepReport};
+
+/// When the run in these fixtures starts.
+pub fn run_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap()
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    run_start() + chrono::Duration::seconds(seconds)
+}
+
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
+fn id(module: &str, case: &str, platform: &str) -> CaseId {
+    CaseId {
+        module: module.into(),
+        case: case.into(),
+        platform: platform.into(),
+    }
+}
+
+fn step(
+    step: Step,
+    status: Status,
+    millis: u64,
+    message: Option<&str>,
+    output: &str,
+) -> StepReport {
+    StepReport {
+        step,
+        status,
+        duration: ms(millis),
+        message: message.map(str::to_owned),
+        output: output.into(),
+    }
+}
+
+fn skipped(s: Step) -> StepReport {
+    step(s, Status::Skipped, 0, None, "")
+}
+
+fn check(label: &str, status: Status, failures: &[&str]) -> CheckReport {
+    CheckReport {
+        label: label.into(),
+        status,
+        failures: failures.iter().map(|f| (*f).to_owned()).collect(),
+    }
+}
+
+fn case(id: CaseId, started: i64, steps: Vec<StepReport>, checks: Vec<CheckReport>) -> CaseReport {
+    let duration = steps.iter().map(|s| s.duration).sum();
+    CaseReport {
+        spec_file: PathBuf::from(format!("modules/{}/rehearsal.yaml", id.module)),
+        id,
+        started_at: at(started),
+        duration,
+        steps,
+        checks,
+        kept_container: None,
+    }
+}
+
+const APPLY_OUTPUT: &str = "\
+Notice: Compiled catalog for host.example.org in environment production in 0.12 seconds
+Notice: /Stage[main]/Motd/File[/etc/motd]/content: changed '{md5}d41d8' to '{md5}5eb63'
+Notice: Applied catalog in 0.35 seconds
+";
+
+/// Every step and check passed.
+pub fn passing() -> CaseReport {
+    case(
+        id("motd", "default", "debian12"),
+        0,
+        vec![
+            step(Step::Start, Status::Passed, 2100, None, ""),
+            step(Step::Apply, Status::Passed, 3400, None, APPLY_OUTPUT),
+            step(
+                Step::Idempotent,
+                Status::Passed,
+                2000,
+                None,
+                "Notice: Applied catalog in 0.21 seconds\n",
+            ),
+            step(Step::Verify, Status::Passed, 700, None, ""),
+        ],
+        vec![
+            check("file /etc/motd", Status::Passed, &[]),
+            check("package motd-news", Status::Passed, &[]),
+        ],
+    )
+}
+
+/// The steps passed, but one check found the file with the wrong mode and content.
+pub fn failed_check() -> CaseReport {
+    case(
+        id("motd", "custom", "rocky9"),
+        3,
+        vec![
+            step(Step::Start, Status::Passed, 1900, None, ""),
+            step(
+                Step::Prepare,
+                Status::Passed,
+                1200,
+                None,
+                "Notice: Applied catalog in 0.05 seconds\n",
+            ),
+            step(Step::Apply, Status::Passed, 4100, None, APPLY_OUTPUT),
+            step(Step::Idempotent, Status::Passed, 2300, None, ""),
+            step(Step::Verify, Status::Passed, 600, None, ""),
+        ],
+        vec![
+            check(
+                "file /etc/motd",
+                Status::Failed,
+                &[
+                    "mode: expected 0644, got 0600",
+                    "content: expected to match /Welcome/, got 'Hello'",
+                ],
+            ),
+            check("service sshd", Status::Passed, &[]),
+        ],
+    )
+}
+
+/// The container never started: the later steps and the checks did not run.
+pub fn errored_start() -> CaseReport {
+    let mut report = case(
+        id("ntp", "default", "debian12"),
+        1,
+        vec![
+            step(
+                Step::Start,
+                Status::Error,
+                1500,
+                Some(
+                    "failed to start the container: systemd did not reach a running state in 60s\n\
+                     (hint: check that the image runs systemd as PID 1)",
+                ),
+                "Failed to mount API filesystems.\nExiting PID 1...\n",
+            ),
+            skipped(Step::Prepare),
+            skipped(Step::Apply),
+            skipped(Step::Idempotent),
+            skipped(Step::Verify),
+        ],
+        vec![
+            check("package ntp", Status::Skipped, &[]),
+            check("service ntp", Status::Skipped, &[]),
+        ],
+    );
+    report.kept_container = Some("3f2a9c1b7d4e".into());
+    report
+}
+
+/// The second apply changed a resource again (and printed more than the console shows).
+pub fn not_idempotent() -> CaseReport {
+    let mut idempotent_output = String::new();
+    for i in 1..=20 {
+        idempotent_output.push_str(&format!(
+            "Info: /Stage[main]/Ntp/File[/etc/ntp.d/{i:02}.conf]: checked\n"
+        ));
+    }
+    idempotent_output.push_str(
+        "\u{1b}[0;32mNotice: /Stage[main]/Ntp/Exec[refresh ntp]/returns: executed successfully\u{1b}[0m\n\
+         \u{1b}[0;32mNotice: Applied catalog in 0.90 seconds\u{1b}[0m\n",
+    );
+    case(
+        id("ntp", "servers", "debian12"),
+        2,
+        vec![
+            step(Step::Start, Status::Passed, 2000, None, ""),
+            step(
+                Step::Apply,
+                Status::Passed,
+                5200,
+                None,
+                "Notice: Applied catalog in 1.10 seconds\n",
+            ),
+            step(
+                Step::Idempotent,
+                Status::Failed,
+                3100,
+                Some("the second apply changed 1 resource:\nExec[refresh ntp]/returns"),
+                &idempotent_output,
+            ),
+            step(Step::Verify, Status::Passed, 800, None, ""),
+        ],
+        vec![check("service ntp", Status::Passed, &[])],
+    )
+}
+
+/// A small run: the four cases above, finishing in an order other than their sort order.
+pub fn run() -> Vec<Event> {
+    let reports = [not_idempotent(), passing(), errored_start(), failed_check()];
+    let mut events = vec![Event::RunStarted {
+        run_id: "run-0001".into(),
+        total: reports.len(),
+        started_at: run_start(),
+    }];
+    for report in &reports {
+        events.push(Event::CaseStarted {
+            id: report.id.clone(),
+        });
+    }
+    for report in reports {
+        events.push(Event::CaseFinished(Box::new(report)));
+    }
+    events.push(Event::RunFinished {
+        duration: ms(192_400),
+    });
+    events
+}

@@ -1,0 +1,240 @@
+//! The JSON file, for scripts and dashboards: the whole run in one document.
+//!
+//! ```json
+//! { "version": 1, "run_id": "…", "started_at": "2024-05-01T10:00:00Z", "duration": 192.4,
+//!   "totals": { "passed": 1, "failed": 2, "errors": 1, "skipped": 0 },
+//!   "phases": { "start": 7.5, "prepare": 1.2, "apply": 12.7, "idempotent": 7.4, "verify": 2.1 },
+//!   "cases": [ { "status": "passed", "id": { … }, "steps": [ … ], "checks": [ … ], … } ] }
+//! ```
+//!
+//! Durations are seconds. Cases are sorted by module, platform and case, so two runs of
+//! the same plan give files that compare line by line.
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::sanitize::clean;
+use super::sorted_by_module_platform_case;
+use super::write::write_atomically;
+use super::{CaseReport, Event, Reporter, Status, Step, Totals};
+
+/// The version of the document's layout; it changes when a field changes meaning or goes.
+const FORMAT_VERSION: u32 = 1;
+
+/// Collects the run and writes it as JSON when the run is over.
+pub struct JsonReporter {
+    path: PathBuf,
+    run_id: Option<String>,
+    started_at: Option<DateTime<Utc>>,
+    duration: Option<Duration>,
+    cases: Vec<CaseReport>,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    run_id: Option<&'a str>,
+    started_at: Option<DateTime<Utc>>,
+    /// Seconds, or null when the run did not say (it was cut short).
+    duration: Option<f64>,
+    totals: Totals,
+    phases: Phases,
+    cases: Vec<CaseEntry<'a>>,
+}
+
+/// Seconds spent in each step, summed over all cases.
+#[derive(Serialize, Default)]
+struct Phases {
+    start: f64,
+    prepare: f64,
+    apply: f64,
+    idempotent: f64,
+    verify: f64,
+}
+
+#[derive(Serialize)]
+struct CaseEntry<'a> {
+    status: Status,
+    #[serde(flatten)]
+    report: &'a CaseReport,
+}
+
+impl JsonReporter {
+    /// A reporter that writes to `path` (its directories are created when needed).
+    pub fn new(path: PathBuf) -> Self {
+        JsonReporter {
+            path,
+            run_id: None,
+            started_at: None,
+            duration: None,
+            cases: Vec::new(),
+        }
+    }
+
+    fn to_json(&self) -> io::Result<String> {
+        let cases = sorted_by_module_platform_case(&self.cases);
+
+        let mut totals = Totals::default();
+        let mut phases = [Duration::ZERO; 5];
+        for case in &cases {
+            totals.add(case.status());
+            for step in &case.steps {
+                phases[phase_index(step.step)] += step.duration;
+            }
+        }
+        let [start, prepare, apply, idempotent, verify] = phases.map(seconds);
+
+        let document = Document {
+            version: FORMAT_VERSION,
+            run_id: self.run_id.as_deref(),
+            started_at: self
+                .started_at
+                .or_else(|| cases.iter().map(|c| c.started_at).min()),
+            duration: self.duration.map(seconds),
+            totals,
+            phases: Phases {
+                start,
+                prepare,
+                apply,
+                idempotent,
+                verify,
+            },
+            cases: cases
+                .into_iter()
+                .map(|report| CaseEntry {
+                    status: report.status(),
+                    report,
+                })
+                .collect(),
+        };
+        let mut json = serde_json::to_string_pretty(&document).map_err(io::Error::other)?;
+        json.push('\n');
+        Ok(json)
+    }
+}
+
+impl Reporter for JsonReporter {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted {
+                run_id, started_at, ..
+            } => {
+                self.run_id = Some(run_id.clone());
+                self.started_at = Some(*started_at);
+            }
+            Event::CaseStarted { .. } => {}
+            Event::CaseFinished(report) => self.cases.push(cleaned(report)),
+            Event::RunFinished { duration } => self.duration = Some(*duration),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let json = self.to_json()?;
+        write_atomically(&self.path, json.as_bytes())
+    }
+}
+
+/// A copy of the report with terminal codes and control characters taken out of its texts,
+/// so that a script reading the file sees what the console showed.
+fn cleaned(report: &CaseReport) -> CaseReport {
+    let mut report = report.clone();
+    for step in &mut report.steps {
+        step.output = clean(&step.output);
+        step.message = step.message.as_deref().map(clean);
+    }
+    for check in &mut report.checks {
+        for failure in &mut check.failures {
+            *failure = clean(failure);
+        }
+    }
+    report
+}
+
+fn phase_index(step: Step) -> usize {
+    match step {
+        Step::Start => 0,
+        Step::Prepare => 1,
+        Step::Apply => 2,
+        Step::Idempotent => 3,
+        Step::Verify => 4,
+    }
+}
+
+/// Seconds, to the millisecond, as the event types serialise them.
+fn seconds(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JsonReporter;
+    use crate::report::{fixtures, Event, Reporter};
+
+    fn write(events: &[Event]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out/rehearsal.json");
+        let mut reporter = JsonReporter::new(path.clone());
+        for event in events {
+            reporter.event(event);
+        }
+        reporter.finish().unwrap();
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn a_small_run() {
+        insta::assert_snapshot!(write(&fixtures::run()));
+    }
+
+    #[test]
+    fn cases_are_sorted_by_module_platform_and_case() {
+        let json: serde_json::Value = serde_json::from_str(&write(&fixtures::run())).unwrap();
+        let order: Vec<String> = json["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let id = &c["id"];
+                format!("{}/{}/{}", id["module"], id["platform"], id["case"]).replace('"', "")
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "motd/debian12/default",
+                "motd/rocky9/custom",
+                "ntp/debian12/default",
+                "ntp/debian12/servers"
+            ]
+        );
+    }
+
+    #[test]
+    fn phases_and_totals_add_up() {
+        let json: serde_json::Value = serde_json::from_str(&write(&fixtures::run())).unwrap();
+        assert_eq!(json["totals"]["passed"], 1);
+        assert_eq!(json["totals"]["failed"], 2);
+        assert_eq!(json["totals"]["errors"], 1);
+        // 2.1 + 1.9 + 1.5 + 2.0 seconds of starting containers.
+        assert_eq!(json["phases"]["start"], 7.5);
+    }
+
+    #[test]
+    fn terminal_codes_are_taken_out_of_the_texts() {
+        let json = write(&fixtures::run());
+        assert!(json.contains("Notice: Applied catalog in 0.90 seconds\\n"));
+        assert!(!json.contains("\\u001b"));
+    }
+
+    #[test]
+    fn an_empty_run_writes_a_document() {
+        let json: serde_json::Value = serde_json::from_str(&write(&[])).unwrap();
+        assert_eq!(json["version"], 1);
+        assert_eq!(json["cases"].as_array().unwrap().len(), 0);
+        assert!(json["started_at"].is_null());
+    }
+}

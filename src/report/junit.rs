@@ -1,0 +1,354 @@
+//! The JUnit XML file Jenkins reads.
+//!
+//! One `<testsuite>` per (module, platform), named `<module> on <platform>`, and in it one
+//! `<testcase>` per step that ran and one per check, named `<case> › <step or check>`, with
+//! `classname="<platform>.<module>"` so that Jenkins shows the platform as the package and
+//! the module as the class. The `verify` step gets a test case of its own only when it did
+//! not pass: when it passes, its checks say everything. Puppet's output goes in the step's
+//! `<system-out>`; a failure's first line is its `message`, the whole of it its text.
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, XmlString};
+
+use super::sanitize::clean;
+use super::sorted_by_module_platform_case;
+use super::write::write_atomically;
+use super::{CaseReport, CheckReport, Event, Reporter, Status, Step, StepReport};
+
+/// Collects the finished cases and writes them as JUnit XML when the run is over.
+pub struct JunitReporter {
+    path: PathBuf,
+    run_started: Option<DateTime<Utc>>,
+    run_duration: Option<Duration>,
+    cases: Vec<CaseReport>,
+}
+
+impl JunitReporter {
+    /// A reporter that writes to `path` (its directories are created when needed).
+    pub fn new(path: PathBuf) -> Self {
+        JunitReporter {
+            path,
+            run_started: None,
+            run_duration: None,
+            cases: Vec::new(),
+        }
+    }
+
+    /// The whole document. A run without cases gives an empty `<testsuites>`, which Jenkins
+    /// accepts with `allowEmptyResults: true`.
+    fn to_xml(&self) -> io::Result<String> {
+        let cases = sorted_by_module_platform_case(&self.cases);
+
+        let mut report = Report::new("rehearsal");
+        if let Some(started) = self.run_started {
+            report.set_timestamp(started);
+        }
+        if let Some(duration) = self.run_duration {
+            report.set_time(duration);
+        }
+        for suite_cases in
+            cases.chunk_by(|a, b| (&a.id.module, &a.id.platform) == (&b.id.module, &b.id.platform))
+        {
+            report.add_test_suite(test_suite(suite_cases));
+        }
+        report.to_string().map_err(io::Error::other)
+    }
+}
+
+impl Reporter for JunitReporter {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { started_at, .. } => self.run_started = Some(*started_at),
+            Event::CaseStarted { .. } => {}
+            Event::CaseFinished(report) => self.cases.push((**report).clone()),
+            Event::RunFinished { duration } => self.run_duration = Some(*duration),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let xml = self.to_xml()?;
+        write_atomically(&self.path, xml.as_bytes())
+    }
+}
+
+/// The suite of one (module, platform): it starts with its first case and ends with its
+/// last (cases of a suite may run side by side, so this is not the sum of their times).
+fn test_suite(cases: &[&CaseReport]) -> TestSuite {
+    let first = cases[0];
+    let mut suite = TestSuite::new(xml_text(&format!(
+        "{} on {}",
+        first.id.module, first.id.platform
+    )));
+    let start = cases
+        .iter()
+        .map(|c| c.started_at)
+        .min()
+        .unwrap_or(first.started_at);
+    let end = cases
+        .iter()
+        .map(|c| c.started_at + chrono::Duration::from_std(c.duration).unwrap_or_default())
+        .max()
+        .unwrap_or(start);
+    suite.set_timestamp(start);
+    suite.set_time((end - start).to_std().unwrap_or_default());
+    for case in cases {
+        suite.add_test_cases(test_cases(case));
+    }
+    suite
+}
+
+/// The test cases of one case: its steps that ran, then its checks.
+fn test_cases(report: &CaseReport) -> Vec<TestCase> {
+    let classname = xml_text(&format!("{}.{}", report.id.platform, report.id.module));
+    let name = |what: &str| xml_text(&format!("{} › {}", report.id.case, what));
+    let mut cases = Vec::new();
+
+    for step in &report.steps {
+        // Steps that did not run are left out; a passing verify is told by its checks.
+        let shown = !matches!(
+            (step.step, step.status),
+            (_, Status::Skipped) | (Step::Verify, Status::Passed)
+        );
+        if shown {
+            let mut case = TestCase::new(name(step.step.name()), step_status(step));
+            case.set_classname(classname.clone())
+                .set_time(step.duration);
+            let output = clean(&step.output);
+            if !output.trim().is_empty() {
+                case.set_system_out(output);
+            }
+            cases.push(case);
+        }
+    }
+
+    let not_run = not_run_reason(report);
+    for check in &report.checks {
+        let mut case = TestCase::new(name(&check.label), check_status(check, &not_run));
+        case.set_classname(classname.clone())
+            .set_time(Duration::ZERO);
+        cases.push(case);
+    }
+
+    // A case that never got going still shows up, rather than vanishing from the report.
+    if cases.is_empty() {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(xml_text(&not_run));
+        let mut case = TestCase::new(xml_text(&report.id.case), status);
+        case.set_classname(classname).set_time(Duration::ZERO);
+        cases.push(case);
+    }
+    cases
+}
+
+fn step_status(step: &StepReport) -> TestCaseStatus {
+    let kind = match step.status {
+        Status::Passed | Status::Skipped => return TestCaseStatus::success(),
+        Status::Failed => NonSuccessKind::Failure,
+        Status::Error => NonSuccessKind::Error,
+    };
+    let text = match &step.message {
+        Some(message) => clean(message),
+        None => format!("{} {}", step.step.name(), verb(step.status)),
+    };
+    non_success(kind, &text)
+}
+
+fn check_status(check: &CheckReport, not_run: &str) -> TestCaseStatus {
+    let kind = match check.status {
+        Status::Passed => return TestCaseStatus::success(),
+        Status::Skipped => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(xml_text(not_run));
+            return status;
+        }
+        Status::Failed => NonSuccessKind::Failure,
+        Status::Error => NonSuccessKind::Error,
+    };
+    let text = if check.failures.is_empty() {
+        format!("{} {}", check.label, verb(check.status))
+    } else {
+        clean(&check.failures.join("\n"))
+    };
+    non_success(kind, &text)
+}
+
+/// A failure or an error: its first line as the message, all of it as the text.
+fn non_success(kind: NonSuccessKind, text: &str) -> TestCaseStatus {
+    let text = text.trim();
+    let mut status = TestCaseStatus::non_success(kind);
+    status.set_message(xml_text(text.lines().next().unwrap_or_default().trim()));
+    status.set_description(xml_text(text));
+    status
+}
+
+/// Why the skipped parts of a case did not run: `not run: start errored`.
+fn not_run_reason(report: &CaseReport) -> String {
+    report
+        .steps
+        .iter()
+        .find(|s| matches!(s.status, Status::Failed | Status::Error))
+        .map(|s| format!("not run: {} {}", s.step.name(), verb(s.status)))
+        .unwrap_or_else(|| "not run".to_owned())
+}
+
+fn verb(status: Status) -> &'static str {
+    match status {
+        Status::Error => "errored",
+        Status::Failed => "failed",
+        Status::Skipped => "skipped",
+        Status::Passed => "passed",
+    }
+}
+
+/// Text as it may appear in the file: no terminal codes, nothing XML 1.0 forbids.
+fn xml_text(text: &str) -> XmlString {
+    XmlString::new(clean(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::JunitReporter;
+    use crate::report::{fixtures, Event, Reporter, Status, Step};
+
+    fn write(events: &[Event], path: &Path) -> String {
+        let mut reporter = JunitReporter::new(path.to_path_buf());
+        for event in events {
+            reporter.event(event);
+        }
+        reporter.finish().unwrap();
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    fn write_in_temp_dir(events: &[Event]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        write(events, &dir.path().join("junit.xml"))
+    }
+
+    #[test]
+    fn a_small_run() {
+        insta::assert_snapshot!(write_in_temp_dir(&fixtures::run()));
+    }
+
+    #[test]
+    fn a_small_run_is_well_formed_and_grouped_by_module_and_platform() {
+        let xml = write_in_temp_dir(&fixtures::run());
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites");
+        let suites: Vec<_> = root
+            .children()
+            .filter(|n| n.has_tag_name("testsuite"))
+            .map(|n| n.attribute("name").unwrap())
+            .collect();
+        assert_eq!(
+            suites,
+            ["motd on debian12", "motd on rocky9", "ntp on debian12"]
+        );
+        assert!(root.descendants().all(|n| n.attribute("package").is_none()));
+        let classnames: Vec<_> = root
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .map(|n| n.attribute("classname").unwrap())
+            .collect();
+        assert!(classnames.contains(&"rocky9.motd"));
+        assert!(classnames.contains(&"debian12.ntp"));
+    }
+
+    #[test]
+    fn an_empty_run_writes_an_empty_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let xml = write(&[], &dir.path().join("reports/deep/junit.xml"));
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        assert_eq!(doc.root_element().tag_name().name(), "testsuites");
+        assert_eq!(
+            doc.root_element()
+                .children()
+                .filter(|n| n.is_element())
+                .count(),
+            0
+        );
+    }
+
+    /// Regression: one colour code or NUL in Puppet's output makes Jenkins drop the whole
+    /// file as `[failed-to-read]`, and an unsplit `]]>` ends a CDATA section early.
+    #[test]
+    fn hostile_output_keeps_the_file_readable() {
+        let hostile =
+            "\u{1b}[0;31mError: bad\u{1b}[0m ]]> <tag attr=\"x\"> & \u{0}\u{8}\u{b}\u{fffe}end";
+        let mut report = fixtures::not_idempotent();
+        report.id.case = format!("odd{hostile}");
+        for step in &mut report.steps {
+            if step.step == Step::Idempotent {
+                step.output = format!("line 1\n{hostile}\nline 3 ]]>]]> stray \u{1b}\n");
+                step.message = Some(format!("changed: {hostile}\nsecond line"));
+            }
+        }
+        report.checks[0].status = Status::Failed;
+        report.checks[0].failures = vec![format!("content: expected 'a', got '{hostile}'")];
+        let xml = write_in_temp_dir(&[Event::CaseFinished(Box::new(report))]);
+
+        assert!(!xml.contains('\u{1b}'));
+        assert!(!xml.contains('\u{0}'));
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let cleaned = "Error: bad ]]> <tag attr=\"x\"> & end";
+        let idempotent = doc
+            .descendants()
+            .find(|n| n.attribute("name") == Some(&format!("odd{cleaned} › idempotent")))
+            .unwrap();
+        let system_out = idempotent
+            .children()
+            .find(|n| n.has_tag_name("system-out"))
+            .unwrap();
+        assert_eq!(
+            system_out.text().unwrap(),
+            format!("line 1\n{cleaned}\nline 3 ]]>]]> stray \n")
+        );
+        let failure = idempotent
+            .children()
+            .find(|n| n.has_tag_name("failure"))
+            .unwrap();
+        assert_eq!(
+            failure.attribute("message").unwrap(),
+            format!("changed: {cleaned}").trim()
+        );
+        assert_eq!(
+            failure.text().unwrap(),
+            format!("changed: {cleaned}\nsecond line")
+        );
+        let check = doc
+            .descendants()
+            .find(|n| n.attribute("name") == Some(&format!("odd{cleaned} › service ntp")))
+            .unwrap();
+        let failure = check
+            .children()
+            .find(|n| n.has_tag_name("failure"))
+            .unwrap();
+        assert_eq!(
+            failure.attribute("message").unwrap(),
+            format!("content: expected 'a', got '{cleaned}'")
+        );
+    }
+
+    #[test]
+    fn a_case_that_never_ran_still_shows_up() {
+        let mut report = fixtures::errored_start();
+        for step in &mut report.steps {
+            step.status = Status::Skipped;
+        }
+        report.checks.clear();
+        let xml = write_in_temp_dir(&[Event::CaseFinished(Box::new(report))]);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let case = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testcase"))
+            .unwrap();
+        assert_eq!(case.attribute("name"), Some("default"));
+        assert!(case.children().any(|n| n.has_tag_name("skipped")));
+    }
+}

@@ -1,0 +1,536 @@
+//! One case, start to end: start the container, wait for systemd, apply (prepare code,
+//! the manifest, the idempotency apply), run the probe, and always remove the container.
+//! Each step is bounded by its timeout; a step that fails skips the ones after it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use super::puppet::{self, Outcome};
+use super::workspace::{Workspace, CASE_DIR};
+use super::Context;
+use crate::backend::{
+    Backend, ContainerConfig, ExecOutput, LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY,
+};
+use crate::plan::PlannedCase;
+use crate::report::{CaseReport, Status, Step, StepReport};
+
+/// How much of a step's output a report keeps (the end, where the errors are).
+const MAX_OUTPUT: usize = 64 * 1024;
+
+/// Waits for systemd to answer, then installs the case's facts where Facter reads them.
+const READY: &str = r#"i=0
+while [ $i -lt 600 ]; do
+  s=$(systemctl is-system-running 2>/dev/null)
+  case "$s" in running|degraded) break ;; esac
+  i=$((i+1)); sleep 0.1
+done
+case "$s" in running|degraded) ;; *) echo "systemd did not come up (state: ${s:-no answer})"; exit 1 ;; esac
+mkdir -p /etc/facter/facts.d && cp /etc/rehearsal/case/facts.json /etc/facter/facts.d/rehearsal.json
+"#;
+
+/// Runs one case; never fails: whatever happens is in the report.
+pub async fn run<B: Backend>(ctx: &Context<B>, row: &PlannedCase, index: usize) -> CaseReport {
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let mut steps = Vec::new();
+    let mut checks = Vec::new();
+    let mut kept = None;
+    let done = |steps, checks, kept| CaseReport {
+        id: row.id(),
+        spec_file: row.spec.file.clone(),
+        started_at,
+        duration: clock.elapsed(),
+        steps,
+        checks,
+        kept_container: kept,
+    };
+
+    let workspace = match Workspace::create(row) {
+        Ok(ws) => ws,
+        Err(message) => {
+            steps.push(step_error(
+                Step::Start,
+                Duration::ZERO,
+                message,
+                String::new(),
+            ));
+            return done(steps, checks, kept);
+        }
+    };
+
+    let case = row.case();
+    let id = row.id();
+    let config = ContainerConfig {
+        image: row.platform.image(),
+        name: format!("rehearsal-{}-{index}", &ctx.run_id[..8]),
+        hostname: hostname(&id.module, &id.platform),
+        labels: HashMap::from([
+            (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
+            (LABEL_RUN_ID.to_string(), ctx.run_id.clone()),
+            ("rehearsal.module".to_string(), id.module.clone()),
+            ("rehearsal.case".to_string(), id.case.clone()),
+            ("rehearsal.platform".to_string(), id.platform.clone()),
+        ]),
+        mounts: workspace.mounts.clone(),
+    };
+
+    // Start: create, start, wait for systemd.
+    let t = Instant::now();
+    let container = match ctx.backend.start(&config).await {
+        Ok(container) => container,
+        Err(err) => {
+            steps.push(step_error(
+                Step::Start,
+                t.elapsed(),
+                err.to_string(),
+                String::new(),
+            ));
+            return done(steps, checks, kept);
+        }
+    };
+    let ready = exec(ctx, &container, &["sh", "-c", READY], case.timeouts.start).await;
+    let started = match ready {
+        Ok(out) if out.exit_code == 0 => {
+            steps.push(step(
+                Step::Start,
+                Status::Passed,
+                t.elapsed(),
+                None,
+                String::new(),
+            ));
+            true
+        }
+        Ok(out) => {
+            let text = out.combined();
+            steps.push(step_error(Step::Start, t.elapsed(), last_line(&text), text));
+            false
+        }
+        Err(message) => {
+            steps.push(step_error(Step::Start, t.elapsed(), message, String::new()));
+            false
+        }
+    };
+
+    if started {
+        run_steps(ctx, row, &workspace, &container, &mut steps, &mut checks).await;
+    }
+
+    let failed = steps.iter().any(|s| s.status >= Status::Failed)
+        || checks.iter().any(|c| c.status >= Status::Failed);
+    if ctx.keep.keeps(failed) {
+        kept = Some(container);
+    } else if let Err(err) = ctx.backend.remove(&container).await {
+        // The end-of-run sweep tries again; say it here too.
+        eprintln!("warning: {err} (container {container})");
+    }
+    // The workspace must outlive the container that mounts it.
+    drop(workspace);
+    done(steps, checks, kept)
+}
+
+async fn run_steps<B: Backend>(
+    ctx: &Context<B>,
+    row: &PlannedCase,
+    workspace: &Workspace,
+    container: &str,
+    steps: &mut Vec<StepReport>,
+    checks: &mut Vec<crate::report::CheckReport>,
+) {
+    let case = row.case();
+    let limit = case.timeouts.apply;
+    let paths = PathMap::new(row);
+
+    if let Some(prepare) = &workspace.prepare {
+        let report = apply_step(ctx, container, Step::Prepare, prepare, limit, &paths).await;
+        let ok = report.status == Status::Passed;
+        steps.push(report);
+        if !ok {
+            return skip(steps, case, &[Step::Apply, Step::Idempotent, Step::Verify]);
+        }
+    }
+
+    // The apply: a normal case must succeed; a `fails_with` case must fail as expected.
+    let t = Instant::now();
+    let first = exec(
+        ctx,
+        container,
+        &as_strs(&puppet::apply_command(&workspace.manifest, limit)),
+        limit,
+    )
+    .await;
+    let first = match first {
+        Ok(out) => out,
+        Err(message) => {
+            steps.push(step_error(Step::Apply, t.elapsed(), message, String::new()));
+            return skip(steps, case, &[Step::Idempotent, Step::Verify]);
+        }
+    };
+    let output = paths.to_host(&clean_output(&first.combined()));
+    let outcome = puppet::outcome(first.exit_code);
+    if let Some(expected) = &case.fails_with {
+        let report = match outcome {
+            Outcome::Failed => {
+                let missing: Vec<String> = expected
+                    .0
+                    .iter()
+                    .filter(|m| !m.found_in(&output))
+                    .map(|m| m.to_string())
+                    .collect();
+                if missing.is_empty() {
+                    step(Step::Apply, Status::Passed, t.elapsed(), None, output)
+                } else {
+                    let message = format!(
+                        "the apply failed, but its output lacks {}",
+                        missing.join(", ")
+                    );
+                    step(
+                        Step::Apply,
+                        Status::Failed,
+                        t.elapsed(),
+                        Some(message),
+                        output,
+                    )
+                }
+            }
+            Outcome::TimedOut => timed_out(Step::Apply, t.elapsed(), limit, output),
+            _ => step(
+                Step::Apply,
+                Status::Failed,
+                t.elapsed(),
+                Some(format!(
+                    "expected the apply to fail with {}, but it succeeded (exit {})",
+                    expected
+                        .0
+                        .iter()
+                        .map(|m| m.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    first.exit_code
+                )),
+                output,
+            ),
+        };
+        let ok = report.status == Status::Passed;
+        steps.push(report);
+        if !ok {
+            return skip(steps, case, &[Step::Verify]);
+        }
+    } else {
+        let report = judge_apply(
+            Step::Apply,
+            outcome,
+            first.exit_code,
+            t.elapsed(),
+            limit,
+            output,
+        );
+        let ok = report.status == Status::Passed;
+        steps.push(report);
+        if !ok {
+            return skip(steps, case, &[Step::Idempotent, Step::Verify]);
+        }
+        if case.idempotent {
+            let t = Instant::now();
+            let second = exec(
+                ctx,
+                container,
+                &as_strs(&puppet::apply_command(&workspace.manifest, limit)),
+                limit,
+            )
+            .await;
+            let report = match second {
+                Err(message) => step_error(Step::Idempotent, t.elapsed(), message, String::new()),
+                Ok(out) => {
+                    let output = paths.to_host(&clean_output(&out.combined()));
+                    match puppet::outcome(out.exit_code) {
+                        Outcome::Unchanged => {
+                            step(Step::Idempotent, Status::Passed, t.elapsed(), None, output)
+                        }
+                        Outcome::Changed => {
+                            let changed = puppet::changed_resources(&output);
+                            let message = if changed.is_empty() {
+                                "the second apply changed something (exit 2), so the manifest is not idempotent".to_string()
+                            } else {
+                                format!(
+                                    "the second apply changed {} resource{}: {}",
+                                    changed.len(),
+                                    if changed.len() == 1 { "" } else { "s" },
+                                    changed.join(", ")
+                                )
+                            };
+                            step(
+                                Step::Idempotent,
+                                Status::Failed,
+                                t.elapsed(),
+                                Some(message),
+                                output,
+                            )
+                        }
+                        other => judge_apply(
+                            Step::Idempotent,
+                            other,
+                            out.exit_code,
+                            t.elapsed(),
+                            limit,
+                            output,
+                        ),
+                    }
+                }
+            };
+            steps.push(report);
+        }
+    }
+
+    if case.expect.is_empty() {
+        return;
+    }
+    let t = Instant::now();
+    let mut cmd = puppet::timeout_prefix(case.timeouts.verify);
+    cmd.extend(["sh".to_string(), format!("{CASE_DIR}/probe.sh")]);
+    match exec(ctx, container, &as_strs(&cmd), case.timeouts.verify).await {
+        Ok(out) if out.exit_code == 124 || out.exit_code == 137 => {
+            let output = String::from_utf8_lossy(&out.stderr).into_owned();
+            steps.push(timed_out(
+                Step::Verify,
+                t.elapsed(),
+                case.timeouts.verify,
+                output,
+            ));
+        }
+        Ok(out) => {
+            *checks = crate::probe::judge(&case.expect, &out.stdout);
+            let failed = checks.iter().filter(|c| c.status != Status::Passed).count();
+            let (status, message) = if failed == 0 {
+                (Status::Passed, None)
+            } else {
+                (
+                    Status::Failed,
+                    Some(format!("{failed} of {} checks failed", checks.len())),
+                )
+            };
+            let stderr = clean_output(&String::from_utf8_lossy(&out.stderr));
+            steps.push(step(Step::Verify, status, t.elapsed(), message, stderr));
+        }
+        Err(message) => steps.push(step_error(
+            Step::Verify,
+            t.elapsed(),
+            message,
+            String::new(),
+        )),
+    }
+}
+
+/// One apply whose success is all that matters (the prepare code).
+async fn apply_step<B: Backend>(
+    ctx: &Context<B>,
+    container: &str,
+    kind: Step,
+    manifest: &str,
+    limit: Duration,
+    paths: &PathMap,
+) -> StepReport {
+    let t = Instant::now();
+    match exec(
+        ctx,
+        container,
+        &as_strs(&puppet::apply_command(manifest, limit)),
+        limit,
+    )
+    .await
+    {
+        Err(message) => step_error(kind, t.elapsed(), message, String::new()),
+        Ok(out) => {
+            let output = paths.to_host(&clean_output(&out.combined()));
+            judge_apply(
+                kind,
+                puppet::outcome(out.exit_code),
+                out.exit_code,
+                t.elapsed(),
+                limit,
+                output,
+            )
+        }
+    }
+}
+
+fn judge_apply(
+    step_kind: Step,
+    outcome: Outcome,
+    code: i64,
+    took: Duration,
+    limit: Duration,
+    output: String,
+) -> StepReport {
+    match outcome {
+        Outcome::Unchanged | Outcome::Changed => {
+            step(step_kind, Status::Passed, took, None, output)
+        }
+        Outcome::TimedOut => timed_out(step_kind, took, limit, output),
+        Outcome::Failed => {
+            let errors = puppet::error_lines(&output);
+            let message = if errors.is_empty() {
+                format!("puppet apply failed (exit {code})")
+            } else {
+                format!("puppet apply failed (exit {code}):\n{}", errors.join("\n"))
+            };
+            step(step_kind, Status::Failed, took, Some(message), output)
+        }
+    }
+}
+
+/// Runs a command in the container, bounded by `limit` here too (the in-container
+/// `timeout` is the first line of defence; this one catches a hung engine).
+async fn exec<B: Backend>(
+    ctx: &Context<B>,
+    container: &str,
+    cmd: &[&str],
+    limit: Duration,
+) -> Result<ExecOutput, String> {
+    let grace = Duration::from_secs(30);
+    match tokio::time::timeout(limit + grace, ctx.backend.exec(container, cmd)).await {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err(format!(
+            "timed out after {}",
+            humantime::format_duration(limit)
+        )),
+    }
+}
+
+fn as_strs(cmd: &[String]) -> Vec<&str> {
+    cmd.iter().map(String::as_str).collect()
+}
+
+fn step(
+    step: Step,
+    status: Status,
+    duration: Duration,
+    message: Option<String>,
+    output: String,
+) -> StepReport {
+    StepReport {
+        step,
+        status,
+        duration,
+        message,
+        output: tail(output),
+    }
+}
+
+fn step_error(kind: Step, duration: Duration, message: String, output: String) -> StepReport {
+    step(kind, Status::Error, duration, Some(message), output)
+}
+
+fn timed_out(kind: Step, duration: Duration, limit: Duration, output: String) -> StepReport {
+    let message = format!(
+        "timed out after {} (raise `timeouts: {{ {}: … }}` in the spec if it needs longer)",
+        humantime::format_duration(limit),
+        if kind == Step::Verify {
+            "verify"
+        } else {
+            "apply"
+        }
+    );
+    step(kind, Status::Error, duration, Some(message), output)
+}
+
+/// Marks later steps as not run; steps the case would not have run anyway are left out.
+fn skip(steps: &mut Vec<StepReport>, case: &crate::spec::Case, kinds: &[Step]) {
+    for kind in kinds {
+        if (*kind == Step::Verify && case.expect.is_empty())
+            || (*kind == Step::Idempotent && !case.idempotent)
+        {
+            continue;
+        }
+        steps.push(step(
+            *kind,
+            Status::Skipped,
+            Duration::ZERO,
+            Some("an earlier step failed".into()),
+            String::new(),
+        ));
+    }
+}
+
+fn last_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no output")
+        .to_string()
+}
+
+/// The end of an output, where errors are.
+fn tail(mut text: String) -> String {
+    if text.len() > MAX_OUTPUT {
+        let mut cut = text.len() - MAX_OUTPUT;
+        while !text.is_char_boundary(cut) {
+            cut += 1;
+        }
+        text = format!("[… {cut} bytes cut …]\n{}", &text[cut..]);
+    }
+    text
+}
+
+/// Puppet's output without terminal colour codes.
+pub fn clean_output(text: &str) -> String {
+    static ANSI: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let ansi = ANSI.get_or_init(|| regex::Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b").unwrap());
+    ansi.replace_all(text, "").into_owned()
+}
+
+/// A valid hostname from the module and platform (Puppet's facts use it).
+fn hostname(module: &str, platform: &str) -> String {
+    let raw = format!("{module}-{platform}").to_lowercase();
+    let name: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    name.trim_matches('-').chars().take(63).collect()
+}
+
+/// Maps container paths in Puppet's messages back to the repository's paths, so an
+/// error at `/etc/rehearsal/modules/motd/manifests/init.pp` names the file you edit.
+struct PathMap(Vec<(String, String)>);
+
+impl PathMap {
+    fn new(row: &PlannedCase) -> PathMap {
+        let mut pairs: Vec<(String, String)> = super::workspace_paths(row);
+        // Longest first, so a fixture inside a module maps to itself.
+        pairs.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+        PathMap(pairs)
+    }
+
+    fn to_host(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (from, to) in &self.0 {
+            out = out.replace(from.as_str(), to);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_are_valid() {
+        assert_eq!(hostname("My_Module", "debian12"), "my-module-debian12");
+    }
+
+    #[test]
+    fn colours_are_removed() {
+        assert_eq!(clean_output("\x1b[1;31mError: x\x1b[0m\n"), "Error: x\n");
+    }
+
+    #[test]
+    fn long_output_keeps_its_end() {
+        let long = format!("{}END", "x".repeat(MAX_OUTPUT + 10));
+        let cut = tail(long);
+        assert!(cut.starts_with("[… 13 bytes cut …]\n"));
+        assert!(cut.ends_with("END"));
+    }
+}

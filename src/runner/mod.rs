@@ -1,0 +1,225 @@
+//! Running a plan: cases start in plan order, at most `jobs` at a time, and finish in
+//! any order. Every outcome goes out as an event on one stream that all reporters read.
+//! Whatever happens (a failed case, an engine error, Ctrl-C or SIGTERM), every container
+//! the run created is removed unless the user asked to keep it.
+
+pub mod case;
+pub mod puppet;
+pub mod workspace;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::backend::{Backend, LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY};
+use crate::plan::PlannedCase;
+use crate::report::{CaseReport, Event, Reporter, Status, Step, StepReport, Totals};
+
+/// When to keep a case's container instead of removing it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Keep {
+    #[default]
+    Never,
+    OnFailure,
+    Always,
+}
+
+impl Keep {
+    pub fn keeps(self, failed: bool) -> bool {
+        match self {
+            Keep::Never => false,
+            Keep::OnFailure => failed,
+            Keep::Always => true,
+        }
+    }
+}
+
+/// What every case of a run shares.
+pub struct Context<B: Backend> {
+    pub backend: Arc<B>,
+    /// Unique per run; every container carries it as a label.
+    pub run_id: String,
+    pub keep: Keep,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunSummary {
+    pub totals: Totals,
+    /// Stopped by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
+}
+
+/// Runs the plan, feeding `reporters`; returns once every report is written.
+pub async fn run<B: Backend>(
+    ctx: Arc<Context<B>>,
+    plan: Vec<PlannedCase>,
+    jobs: usize,
+    reporters: Vec<Box<dyn Reporter>>,
+) -> std::io::Result<RunSummary> {
+    let (tx, rx) = mpsc::unbounded_channel::<Event>();
+    let reporting = tokio::spawn(report(rx, reporters));
+    let clock = Instant::now();
+    let _ = tx.send(Event::RunStarted {
+        run_id: ctx.run_id.clone(),
+        total: plan.len(),
+        started_at: Utc::now(),
+    });
+
+    let mut totals = Totals::default();
+    let mut finished: HashSet<usize> = HashSet::new();
+    let (case_ctx, case_tx) = (ctx.clone(), tx.clone());
+    let mut cases = Box::pin(
+        futures_util::stream::iter(plan.iter().enumerate())
+            .map(move |(index, row)| {
+                let ctx = case_ctx.clone();
+                let tx = case_tx.clone();
+                async move {
+                    let _ = tx.send(Event::CaseStarted { id: row.id() });
+                    (index, case::run(&ctx, row, index).await)
+                }
+            })
+            .buffer_unordered(jobs.max(1)),
+    );
+
+    let interrupted = loop {
+        tokio::select! {
+            next = cases.next() => match next {
+                Some((index, report)) => {
+                    finished.insert(index);
+                    totals.add(report.status());
+                    let _ = tx.send(Event::CaseFinished(Box::new(report)));
+                }
+                None => break false,
+            },
+            _ = interrupt() => break true,
+        }
+    };
+    // Dropping the stream cancels the cases still running; the sweep removes their containers.
+    drop(cases);
+    if interrupted {
+        eprintln!(
+            "interrupted: removing this run's containers, writing reports with what finished"
+        );
+        for (_, row) in plan
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !finished.contains(i))
+        {
+            let report = not_run(row, "not run: the run was interrupted");
+            totals.add(report.status());
+            let _ = tx.send(Event::CaseFinished(Box::new(report)));
+        }
+    }
+    sweep(&ctx).await;
+    let _ = tx.send(Event::RunFinished {
+        duration: clock.elapsed(),
+    });
+    drop(tx);
+    reporting.await.map_err(std::io::Error::other)??;
+    Ok(RunSummary {
+        totals,
+        interrupted,
+    })
+}
+
+/// Feeds every event to every reporter, then lets each finish.
+async fn report(
+    mut rx: mpsc::UnboundedReceiver<Event>,
+    mut reporters: Vec<Box<dyn Reporter>>,
+) -> std::io::Result<()> {
+    while let Some(event) = rx.recv().await {
+        for reporter in reporters.iter_mut() {
+            reporter.event(&event);
+        }
+    }
+    for reporter in reporters.iter_mut() {
+        reporter.finish()?;
+    }
+    Ok(())
+}
+
+/// Removes every container of this run that was not kept on purpose.
+async fn sweep<B: Backend>(ctx: &Context<B>) {
+    if ctx.keep != Keep::Never {
+        return;
+    }
+    let labels = [
+        (LABEL_MANAGED_BY, MANAGED_BY),
+        (LABEL_RUN_ID, ctx.run_id.as_str()),
+    ];
+    match ctx.backend.containers_labelled(&labels).await {
+        Ok(ids) => {
+            for id in ids {
+                if let Err(err) = ctx.backend.remove(&id).await {
+                    eprintln!(
+                        "warning: {err} (container {id}); `rehearsal clean` removes it later"
+                    );
+                }
+            }
+        }
+        Err(err) => eprintln!("warning: {err}; this run's containers may remain"),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (Jenkins' abort).
+async fn interrupt() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+/// The report of a case that never ran.
+pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
+    CaseReport {
+        id: row.id(),
+        spec_file: row.spec.file.clone(),
+        started_at: Utc::now(),
+        duration: std::time::Duration::ZERO,
+        steps: vec![StepReport {
+            step: Step::Start,
+            status: Status::Skipped,
+            duration: std::time::Duration::ZERO,
+            message: Some(why.to_string()),
+            output: String::new(),
+        }],
+        checks: vec![],
+        kept_container: None,
+    }
+}
+
+/// Container paths of a case and the host paths they come from (shown relative to the
+/// current directory when inside it).
+pub fn workspace_paths(row: &PlannedCase) -> Vec<(String, String)> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let show = |p: &Path| -> String {
+        p.strip_prefix(&cwd)
+            .map(|r| r.display().to_string())
+            .unwrap_or_else(|_| p.display().to_string())
+    };
+    let mut pairs = vec![(
+        format!("{}/{}", workspace::MODULEPATH, row.spec.module_name),
+        show(&row.spec.module_dir),
+    )];
+    for fixture in &row.spec.fixtures {
+        pairs.push((
+            format!("{}/{}", workspace::MODULEPATH, fixture.name),
+            show(&fixture.path),
+        ));
+    }
+    pairs
+}

@@ -1,0 +1,351 @@
+//! Behaviour against the real engine: one run of the fixture modules under
+//! `tests/fixtures/modules` (11 cases: passing, failing in each documented way, hiera,
+//! facts, a fixture dependency, every platform), shared by the tests below, each of which
+//! reads its part of the JSON and JUnit reports. Docker is never mocked here.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Run {
+    output: Output,
+    json: Value,
+    junit: String,
+}
+
+/// The shared run of every fixture module (the first test to get here starts it).
+fn fixtures_run() -> &'static Run {
+    static RUN: OnceLock<Run> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let reports = tempfile::tempdir().unwrap().keep();
+        let json = reports.join("report.json");
+        let junit = reports.join("junit.xml");
+        let output = Command::new(BIN)
+            .current_dir(repo())
+            .args(["run", "tests/fixtures/modules", "--jobs", "2", "--json"])
+            .arg(&json)
+            .arg("--junit")
+            .arg(&junit)
+            .output()
+            .expect("run rehearsal");
+        let text = std::fs::read_to_string(&json).unwrap_or_else(|err| {
+            panic!(
+                "no JSON report ({err}); stdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        Run {
+            json: serde_json::from_str(&text).unwrap(),
+            junit: std::fs::read_to_string(&junit).unwrap(),
+            output,
+        }
+    })
+}
+
+/// The JSON report of one case.
+fn case(module: &str, case: &str, platform: &str) -> &'static Value {
+    let run = fixtures_run();
+    run.json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["id"]["module"] == module
+                && c["id"]["case"] == case
+                && c["id"]["platform"] == platform
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no case {module} › {case} on {platform} in the report; stdout:\n{}",
+                stdout(run)
+            )
+        })
+}
+
+fn stdout(run: &Run) -> String {
+    String::from_utf8_lossy(&run.output.stdout).into_owned()
+}
+
+fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
+    case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap_or_else(|| panic!("no step {name} in {case:#}"))
+}
+
+fn status(value: &Value) -> &str {
+    value["status"].as_str().unwrap()
+}
+
+#[test]
+fn a_passing_module_passes_on_every_platform() {
+    for platform in ["debian11", "debian12", "debian13"] {
+        let c = case("good", "default", platform);
+        assert_eq!(status(c), "passed", "good › default on {platform}: {c:#}");
+        for s in ["start", "apply", "idempotent", "verify"] {
+            assert_eq!(status(step(c, s)), "passed", "{s} on {platform}");
+        }
+        assert_eq!(c["checks"].as_array().unwrap().len(), 7);
+    }
+    // Each platform has its own Puppet.
+    let versions: Vec<String> = ["debian11", "debian12", "debian13"]
+        .iter()
+        .map(|p| {
+            step(case("good", "default", p), "apply")["output"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        versions.iter().all(|o| o.contains("Applied catalog")),
+        "{versions:?}"
+    );
+}
+
+#[test]
+fn a_failing_check_names_expected_and_actual() {
+    let c = case("broken", "wrong mode", "debian12");
+    assert_eq!(status(c), "failed");
+    assert_eq!(status(step(c, "apply")), "passed");
+    let check = &c["checks"][0];
+    assert_eq!(check["label"], "file /etc/broken.conf");
+    assert_eq!(
+        check["failures"],
+        serde_json::json!(["mode: expected 0644, got 0600"])
+    );
+}
+
+#[test]
+fn a_non_idempotent_manifest_names_what_changed() {
+    let c = case("broken", "not idempotent", "debian12");
+    assert_eq!(status(c), "failed");
+    let idem = step(c, "idempotent");
+    assert_eq!(status(idem), "failed");
+    assert_eq!(
+        idem["message"],
+        "the second apply changed 1 resource: Exec[stamp]"
+    );
+}
+
+#[test]
+fn a_compile_error_fails_the_apply_at_the_repository_path() {
+    let c = case("broken", "compile error", "debian12");
+    assert_eq!(status(c), "failed");
+    let apply = step(c, "apply");
+    assert_eq!(status(apply), "failed");
+    let message = apply["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("puppet apply failed (exit 1):\nError: "),
+        "{message}"
+    );
+    assert!(
+        message.contains("tests/fixtures/modules/broken/manifests/syntax.pp"),
+        "container path not mapped back: {message}"
+    );
+    assert!(c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["step"] != "idempotent" || s["status"] == "skipped"));
+}
+
+#[test]
+fn an_expected_failure_passes_and_an_unmet_one_fails() {
+    let met = case("broken", "expected failure", "debian12");
+    assert_eq!(status(met), "passed", "{met:#}");
+    let unmet = case("broken", "expected failure that succeeds", "debian12");
+    assert_eq!(status(unmet), "failed");
+    let message = step(unmet, "apply")["message"].as_str().unwrap();
+    assert!(
+        message
+            .starts_with("expected the apply to fail with /expects an Integer/, but it succeeded"),
+        "{message}"
+    );
+}
+
+#[test]
+fn hiera_data_and_structured_facts_reach_puppet_and_cases_override_them() {
+    let base = case("details", "spec data and structured facts", "debian12");
+    assert_eq!(status(base), "passed", "{base:#}");
+    let over = case("details", "case data and facts override", "debian12");
+    assert_eq!(status(over), "passed", "{over:#}");
+}
+
+#[test]
+fn a_fixture_module_is_on_the_modulepath() {
+    let c = case("uses_lib", "uses the fixture", "debian12");
+    assert_eq!(status(c), "passed", "{c:#}");
+}
+
+#[test]
+fn a_broken_module_exits_1_and_junit_names_the_failed_step_and_check() {
+    let run = fixtures_run();
+    assert_eq!(
+        run.output.status.code(),
+        Some(1),
+        "stdout:\n{}",
+        stdout(run)
+    );
+    let doc = roxmltree::Document::parse(&run.junit).expect("JUnit parses");
+    let failed: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase") && n.children().any(|c| c.has_tag_name("failure")))
+        .map(|n| {
+            format!(
+                "{} {}",
+                n.attribute("classname").unwrap(),
+                n.attribute("name").unwrap()
+            )
+        })
+        .collect();
+    for expected in [
+        "debian12.broken wrong mode › file /etc/broken.conf",
+        "debian12.broken not idempotent › idempotent",
+        "debian12.broken compile error › apply",
+        "debian12.broken expected failure that succeeds › apply",
+    ] {
+        assert!(
+            failed.contains(&expected.to_string()),
+            "{expected} not among failures: {failed:#?}"
+        );
+    }
+    assert_eq!(failed.len(), 4, "{failed:#?}");
+}
+
+#[test]
+fn the_console_prints_a_line_per_case_and_a_summary() {
+    let out = stdout(fixtures_run());
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
+            .count(),
+        11,
+        "{out}"
+    );
+    assert!(
+        out.contains("11 cases: 7 passed, 4 failed, 0 errors, 0 skipped in "),
+        "{out}"
+    );
+    assert!(out.contains("mode: expected 0644, got 0600"), "{out}");
+}
+
+#[test]
+fn no_container_of_the_run_is_left() {
+    let run = fixtures_run();
+    let run_id = run.json["run_id"].as_str().unwrap();
+    let left = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=rehearsal.run-id={run_id}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(left.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&left.stdout).trim(),
+        "",
+        "containers left behind"
+    );
+}
+
+fn labelled_containers() -> usize {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            "label=rehearsal.managed-by=rehearsal",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+fn rehearsal(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_bad_spec_exits_2_naming_the_place_and_starts_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("web");
+    std::fs::create_dir_all(module.join("manifests")).unwrap();
+    std::fs::write(
+        module.join("rehearsal.yaml"),
+        "cases:\n  a:\n    manifest: x\n    expect:\n      - file: /x\n        mdoe: '0644'\n",
+    )
+    .unwrap();
+    let before = labelled_containers();
+    let out = rehearsal(dir.path(), &["run", "--json", "r.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim(),
+        "error: web/rehearsal.yaml:6:9: cases.a.expect[0]: unknown field `mdoe`, expected one of `exists`, \
+         `type`, `mode`, `owner`, `group`, `contains`, `sha256`, `linked_to`, `size` (hint: did you mean `mode`?)"
+    );
+    assert!(!dir.path().join("r.json").exists());
+    assert!(labelled_containers() <= before);
+}
+
+#[test]
+fn an_unreachable_engine_is_one_sentence_and_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("web");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("rehearsal.yaml"),
+        "cases:\n  a:\n    manifest: x\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .args(["run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: cannot reach the container engine: "),
+        "{err}"
+    );
+    assert!(err.contains("harness/engine"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn an_unwritable_report_directory_fails_before_any_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("web");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("rehearsal.yaml"),
+        "cases:\n  a:\n    manifest: x\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let out = rehearsal(dir.path(), &["run", "--junit", "file/junit.xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("error: cannot write reports to file:")
+    );
+}
