@@ -148,9 +148,11 @@ impl Platform {
                 debootstrap: None,
                 packages: vec![],
             },
-            None => return Err(format!(
+            None => {
+                return Err(format!(
                 "{origin} has neither platform.yaml nor Dockerfile: add one to define the platform"
-            )),
+            ))
+            }
         };
         Ok(Platform {
             name: name.to_string(),

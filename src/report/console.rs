@@ -108,7 +108,7 @@ impl ConsoleReporter {
             text.push_str(&format!(
                 "    {} {}:\n",
                 step.step.name(),
-                verb(step.status)
+                step.status.verb()
             ));
             if let Some(message) = &step.message {
                 push_indented(text, message, "      ");
@@ -119,7 +119,7 @@ impl ConsoleReporter {
                 text.push_str(&format!(
                     "    check {} {}:\n",
                     check.label,
-                    verb(check.status)
+                    check.status.verb()
                 ));
                 for failure in &check.failures {
                     push_indented(text, failure, "      ");
@@ -236,16 +236,6 @@ impl Reporter for ConsoleReporter {
         let elapsed = self.started.map(|s| s.elapsed()).unwrap_or_default();
         self.print_summary(elapsed);
         Ok(())
-    }
-}
-
-/// `failed` or `errored`, for a step or a check.
-fn verb(status: Status) -> &'static str {
-    match status {
-        Status::Error => "errored",
-        Status::Failed => "failed",
-        Status::Skipped => "skipped",
-        Status::Passed => "passed",
     }
 }
 

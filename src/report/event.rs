@@ -43,6 +43,16 @@ impl Status {
             Status::Error => "ERROR",
         }
     }
+
+    /// `failed`, `errored`…: for "verify failed", "start errored".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+            Status::Error => "errored",
+        }
+    }
 }
 
 /// The steps of a case, in the order they run.

@@ -152,7 +152,7 @@ fn step_status(step: &StepReport) -> TestCaseStatus {
     };
     let text = match &step.message {
         Some(message) => clean(message),
-        None => format!("{} {}", step.step.name(), verb(step.status)),
+        None => format!("{} {}", step.step.name(), step.status.verb()),
     };
     non_success(kind, &text)
 }
@@ -169,7 +169,7 @@ fn check_status(check: &CheckReport, not_run: &str) -> TestCaseStatus {
         Status::Error => NonSuccessKind::Error,
     };
     let text = if check.failures.is_empty() {
-        format!("{} {}", check.label, verb(check.status))
+        format!("{} {}", check.label, check.status.verb())
     } else {
         clean(&check.failures.join("\n"))
     };
@@ -191,17 +191,8 @@ fn not_run_reason(report: &CaseReport) -> String {
         .steps
         .iter()
         .find(|s| matches!(s.status, Status::Failed | Status::Error))
-        .map(|s| format!("not run: {} {}", s.step.name(), verb(s.status)))
+        .map(|s| format!("not run: {} {}", s.step.name(), s.status.verb()))
         .unwrap_or_else(|| "not run".to_owned())
-}
-
-fn verb(status: Status) -> &'static str {
-    match status {
-        Status::Error => "errored",
-        Status::Failed => "failed",
-        Status::Skipped => "skipped",
-        Status::Passed => "passed",
-    }
 }
 
 /// Text as it may appear in the file: no terminal codes, nothing XML 1.0 forbids.

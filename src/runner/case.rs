@@ -14,6 +14,7 @@ use crate::backend::{
     Backend, ContainerConfig, ExecOutput, LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY,
 };
 use crate::plan::PlannedCase;
+use crate::report::sanitize::clean as clean_output;
 use crate::report::{CaseReport, Status, Step, StepReport};
 
 /// How much of a step's output a report keeps (the end, where the errors are).
@@ -474,13 +475,6 @@ fn tail(mut text: String) -> String {
     text
 }
 
-/// Puppet's output without terminal colour codes.
-pub fn clean_output(text: &str) -> String {
-    static ANSI: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let ansi = ANSI.get_or_init(|| regex::Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b").unwrap());
-    ansi.replace_all(text, "").into_owned()
-}
-
 /// A valid hostname from the module and platform (Puppet's facts use it).
 fn hostname(module: &str, platform: &str) -> String {
     let raw = format!("{module}-{platform}").to_lowercase();
@@ -519,11 +513,6 @@ mod tests {
     #[test]
     fn hostnames_are_valid() {
         assert_eq!(hostname("My_Module", "debian12"), "my-module-debian12");
-    }
-
-    #[test]
-    fn colours_are_removed() {
-        assert_eq!(clean_output("\x1b[1;31mError: x\x1b[0m\n"), "Error: x\n");
     }
 
     #[test]

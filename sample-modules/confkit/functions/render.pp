@@ -1,7 +1,8 @@
 # @summary Renders a hash of settings as `key = value` lines.
 #
 # Keys keep the order of the hash. Lists are written space-separated on one
-# line, booleans as `true`/`false`. The result ends with a newline.
+# line, booleans as `true`/`false`. Every line ends with a newline; no
+# settings and no section give an empty string.
 #
 # @example
 #   confkit::render({ 'port' => 8080, 'listen' => ['::1', '127.0.0.1'] })
@@ -35,6 +36,10 @@ function confkit::render(
     "${key}${separator}${rendered}"
   }
 
-  $body = join($header + $lines, "\n")
-  "${body}\n"
+  $all_lines = $header + $lines
+  if empty($all_lines) {
+    ''
+  } else {
+    "${join($all_lines, "\n")}\n"
+  }
 }
