@@ -87,6 +87,9 @@ pub async fn run<B: Backend>(
             .buffer_unordered(jobs.max(1)),
     );
 
+    // One listener for the whole run, so no signal falls between two iterations.
+    let signal = interrupt();
+    tokio::pin!(signal);
     let interrupted = loop {
         tokio::select! {
             next = cases.next() => match next {
@@ -97,7 +100,7 @@ pub async fn run<B: Backend>(
                 }
                 None => break false,
             },
-            _ = interrupt() => break true,
+            _ = &mut signal => break true,
         }
     };
     // Dropping the stream cancels the cases still running; the sweep removes their containers.
