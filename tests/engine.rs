@@ -1,5 +1,5 @@
 //! Behaviour against the real engine: one run of the fixture modules under
-//! `tests/fixtures/modules` (11 cases: passing, failing in each documented way, hiera,
+//! `tests/fixtures/modules` (12 cases: passing, failing in each documented way, hanging, hiera,
 //! facts, a fixture dependency, every platform), shared by the tests below, each of which
 //! reads its part of the JSON and JUnit reports. Docker is never mocked here.
 
@@ -176,6 +176,25 @@ fn an_expected_failure_passes_and_an_unmet_one_fails() {
 }
 
 #[test]
+fn a_hung_apply_times_out_and_fails_its_case_not_the_run() {
+    let c = case("broken", "hangs", "debian12");
+    assert_eq!(status(c), "error");
+    let apply = step(c, "apply");
+    assert_eq!(status(apply), "error");
+    let message = apply["message"].as_str().unwrap();
+    assert!(message.starts_with("timed out after 5s"), "{message}");
+    assert!(
+        apply["duration"].as_f64().unwrap() < 60.0,
+        "the timeout was not enforced: {apply:#}"
+    );
+    // The other cases of the run still ran.
+    assert_eq!(
+        status(case("uses_lib", "uses the fixture", "debian12")),
+        "passed"
+    );
+}
+
+#[test]
 fn hiera_data_and_structured_facts_reach_puppet_and_cases_override_them() {
     let base = case("details", "spec data and structured facts", "debian12");
     assert_eq!(status(base), "passed", "{base:#}");
@@ -227,15 +246,13 @@ fn a_broken_module_exits_1_and_junit_names_the_failed_step_and_check() {
 #[test]
 fn the_console_prints_a_line_per_case_and_a_summary() {
     let out = stdout(fixtures_run());
-    assert_eq!(
-        out.lines()
-            .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
-            .count(),
-        11,
-        "{out}"
-    );
+    let lines = out
+        .lines()
+        .filter(|l| ["PASS", "FAIL", "ERROR"].iter().any(|s| l.starts_with(s)))
+        .count();
+    assert_eq!(lines, 12, "{out}");
     assert!(
-        out.contains("11 cases: 7 passed, 4 failed, 0 errors, 0 skipped in "),
+        out.contains("12 cases: 7 passed, 4 failed, 1 error, 0 skipped in "),
         "{out}"
     );
     assert!(out.contains("mode: expected 0644, got 0600"), "{out}");
@@ -262,19 +279,6 @@ fn no_container_of_the_run_is_left() {
     );
 }
 
-fn labelled_containers() -> usize {
-    let out = Command::new("docker")
-        .args([
-            "ps",
-            "-aq",
-            "--filter",
-            "label=rehearsal.managed-by=rehearsal",
-        ])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().count()
-}
-
 fn rehearsal(dir: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .current_dir(dir)
@@ -293,8 +297,13 @@ fn a_bad_spec_exits_2_naming_the_place_and_starts_nothing() {
         "cases:\n  a:\n    manifest: x\n    expect:\n      - file: /x\n        mdoe: '0644'\n",
     )
     .unwrap();
-    let before = labelled_containers();
-    let out = rehearsal(dir.path(), &["run", "--json", "r.json"]);
+    // With the engine pointed nowhere: exit 2 (not 3) shows nothing was asked of it.
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .args(["run", "--json", "r.json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
@@ -303,7 +312,6 @@ fn a_bad_spec_exits_2_naming_the_place_and_starts_nothing() {
          `type`, `mode`, `owner`, `group`, `contains`, `sha256`, `linked_to`, `size` (hint: did you mean `mode`?)"
     );
     assert!(!dir.path().join("r.json").exists());
-    assert!(labelled_containers() <= before);
 }
 
 #[test]
@@ -348,4 +356,75 @@ fn an_unwritable_report_directory_fails_before_any_container() {
     assert!(
         String::from_utf8_lossy(&out.stderr).starts_with("error: cannot write reports to file:")
     );
+}
+
+#[test]
+fn a_dockerfile_platform_builds_once_and_runs_cases() {
+    // A Dockerfile built FROM the debian12 image, so no registry is needed.
+    let base =
+        String::from_utf8(rehearsal(&repo(), &["images", "build", "debian12"]).stdout).unwrap();
+    let base_image = base
+        .split_whitespace()
+        .nth(1)
+        .expect("images build prints the image")
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let platform = dir.path().join("images/custom");
+    std::fs::create_dir_all(&platform).unwrap();
+    let marker = uuid_like();
+    std::fs::write(
+        platform.join("Dockerfile"),
+        format!("FROM {base_image}\nRUN echo {marker} > /etc/custom-platform\n"),
+    )
+    .unwrap();
+    let module = dir.path().join("modules/web");
+    std::fs::create_dir_all(module.join("manifests")).unwrap();
+    std::fs::write(
+        module.join("rehearsal.yaml"),
+        format!("cases:\n  on the custom platform:\n    manifest: notice('hello')\n    expect:\n      - file: /etc/custom-platform\n        contains: [{marker}]\n"),
+    )
+    .unwrap();
+    let images = platform.parent().unwrap().to_str().unwrap().to_string();
+
+    let first = rehearsal(dir.path(), &["images", "build", "--images", &images]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("[custom] building image"));
+    let again = rehearsal(dir.path(), &["images", "build", "--images", &images]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        !String::from_utf8_lossy(&again.stderr).contains("building"),
+        "a current image was rebuilt"
+    );
+
+    let run = rehearsal(dir.path(), &["run", "modules", "--images", &images]);
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("PASS   custom  web › on the custom platform"),
+        "{out}"
+    );
+
+    let image = String::from_utf8(first.stdout)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+}
+
+/// A value unique to this test run, so a stale image cannot pass the check.
+fn uuid_like() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
