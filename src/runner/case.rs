@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use super::puppet::{self, Outcome};
-use super::workspace::{Workspace, CASE_DIR};
+use super::workspace::Workspace;
 use super::Context;
 use crate::backend::{
     Backend, ContainerConfig, ExecOutput, LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY,
@@ -288,37 +288,31 @@ async fn run_steps<B: Backend>(
         return;
     }
     let t = Instant::now();
-    let mut cmd = puppet::timeout_prefix(case.timeouts.verify);
-    cmd.extend(["sh".to_string(), format!("{CASE_DIR}/probe.sh")]);
-    match exec(ctx, container, &as_strs(&cmd), case.timeouts.verify).await {
-        Ok(out) if out.exit_code == 124 || out.exit_code == 137 => {
-            let output = String::from_utf8_lossy(&out.stderr).into_owned();
-            steps.push(timed_out(
-                Step::Verify,
-                t.elapsed(),
-                case.timeouts.verify,
-                output,
-            ));
-        }
-        Ok(out) => {
-            // The step says the probe ran; each check carries its own verdict, so one
-            // failed check is one failure in JUnit, not two.
-            *checks = crate::probe::judge(&case.expect, &out.stdout);
-            let stderr = clean_output(&String::from_utf8_lossy(&out.stderr));
+    let limit = case.timeouts.verify;
+    match crate::probe::run(&*ctx.backend, container, &case.expect, limit).await {
+        // The step says the probe ran; each check carries its own verdict, so one
+        // failed check is one failure in JUnit, not two.
+        Ok(probed) => {
+            *checks = probed.reports;
             steps.push(step(
                 Step::Verify,
                 Status::Passed,
                 t.elapsed(),
                 None,
-                stderr,
+                probed.stderr,
             ));
         }
-        Err(message) => steps.push(step_error(
-            Step::Verify,
-            t.elapsed(),
-            message,
-            String::new(),
-        )),
+        Err(crate::probe::ProbeError::TimedOut { stderr }) => {
+            steps.push(timed_out(Step::Verify, t.elapsed(), limit, stderr));
+        }
+        Err(crate::probe::ProbeError::Engine(message)) => {
+            steps.push(step_error(
+                Step::Verify,
+                t.elapsed(),
+                message,
+                String::new(),
+            ));
+        }
     }
 }
 

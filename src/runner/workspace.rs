@@ -81,7 +81,6 @@ impl Workspace {
                 .expect("JSON")
                 .as_slice(),
         )?;
-        write("probe.sh", crate::probe::generate(&case.expect).as_bytes())?;
 
         let mut mounts = vec![
             Mount {
