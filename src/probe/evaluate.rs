@@ -2,10 +2,13 @@
 //! does not hold, as `mode: expected 0644, got 0600`.
 
 use super::records::Fields;
+use super::tables;
 use crate::spec::check::{
-    CommandCheck, FileCheck, FileType, GroupCheck, PackageCheck, ServiceCheck, UserCheck,
+    Assertion, CommandCheck, FileCheck, FileType, GroupCheck, HttpCheck, InterfaceCheck,
+    KernelParamCheck, MountCheck, PackageCheck, PortCheck, ProcessCheck, Protocol, ResourceCheck,
+    ServiceCheck, UserCheck,
 };
-use crate::spec::{Check, Matcher};
+use crate::spec::{Check, Matcher, Matchers};
 
 /// Why a check failed, one line per attribute; empty when it passed.
 pub type Failures = Vec<String>;
@@ -19,13 +22,20 @@ pub fn evaluate(check: &Check, fields: Fields<'_>) -> Failures {
         return vec![format!("cannot check: {tool} not in the image")];
     }
     let mut out = Failures::new();
-    match check {
-        Check::File(c) => file(c, fields, &mut out),
-        Check::Package(c) => package(c, fields, &mut out),
-        Check::Service(c) => service(c, fields, &mut out),
-        Check::User(c) => user(c, fields, &mut out),
-        Check::Group(c) => group(c, fields, &mut out),
-        Check::Command(c) => command(c, fields, &mut out),
+    match &check.what {
+        Assertion::File(c) => file(c, fields, &mut out),
+        Assertion::Package(c) => package(c, fields, &mut out),
+        Assertion::Service(c) => service(c, fields, &mut out),
+        Assertion::User(c) => user(c, fields, &mut out),
+        Assertion::Group(c) => group(c, fields, &mut out),
+        Assertion::Port(c) => port(c, fields, &mut out),
+        Assertion::Process(c) => process(c, fields, &mut out),
+        Assertion::Command(c) => command(c, fields, &mut out),
+        Assertion::Http(c) => http(c, fields, &mut out),
+        Assertion::Mount(c) => mount(c, fields, &mut out),
+        Assertion::KernelParam(c) => kernel_param(c, fields, &mut out),
+        Assertion::Interface(c) => interface(c, fields, &mut out),
+        Assertion::Resource(c) => resource(c, fields, &mut out),
     }
     out
 }
@@ -283,6 +293,228 @@ fn command(c: &CommandCheck, f: Fields<'_>, out: &mut Failures) {
             };
             if !ok {
                 out.push(format!("{name}: expected {m}, got {}", shown(got)));
+            }
+        }
+    }
+}
+
+/// Each matcher must match at least one of `values` (a `!` matcher: none of them).
+fn expect_among(out: &mut Failures, attr: &str, want: &Matchers, values: &[String]) {
+    for m in &want.0 {
+        let ok = match m {
+            Matcher::Not(inner) => !values.iter().any(|v| inner.matches_value(v)),
+            _ => values.iter().any(|v| m.matches_value(v)),
+        };
+        if !ok {
+            let got = if values.is_empty() {
+                "none".to_string()
+            } else {
+                values.join(", ")
+            };
+            out.push(format!("{attr}: expected {m}, got {got}"));
+        }
+    }
+}
+
+/// A list for a message, or "none".
+fn listed<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
+    let all: Vec<String> = items.into_iter().map(|i| i.to_string()).collect();
+    if all.is_empty() {
+        "none".to_string()
+    } else {
+        all.join(", ")
+    }
+}
+
+fn port(c: &PortCheck, f: Fields<'_>, out: &mut Failures) {
+    let udp = c.protocol == Protocol::Udp;
+    let p = c.protocol.as_str();
+    let all: Vec<tables::Listener> = [p.to_string(), format!("{p}6")]
+        .iter()
+        .filter_map(|table| f.text(table))
+        .flat_map(|table| tables::listeners(&table, udp))
+        .collect();
+    let addresses: Vec<String> = all
+        .iter()
+        .filter(|l| l.port == c.number)
+        .map(|l| l.address.clone())
+        .collect();
+    let listening = !addresses.is_empty();
+    let want = c.attrs.listening.unwrap_or(true);
+    if want != listening {
+        let mut ports: Vec<u16> = all.iter().map(|l| l.port).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        out.push(format!(
+            "listening: expected {want}, got {listening} (listening {p} ports: {})",
+            listed(ports)
+        ));
+        return;
+    }
+    if listening {
+        expect_among(out, "address", &c.attrs.address, &addresses);
+    }
+}
+
+fn process(c: &ProcessCheck, f: Fields<'_>, out: &mut Failures) {
+    // The kernel keeps 15 bytes of a command name.
+    let name: String = c.name.chars().take(15).collect();
+    let comms = f.text("comms").unwrap_or_default();
+    let count = comms.lines().filter(|comm| *comm == name).count();
+    let want = c.attrs.running.unwrap_or(true);
+    if want != (count > 0) {
+        out.push(if want {
+            format!("running: expected true, got false (no process named {name})")
+        } else {
+            format!("running: expected false, got true ({count} process(es) named {name})")
+        });
+    }
+}
+
+fn http(c: &HttpCheck, f: Fields<'_>, out: &mut Failures) {
+    let status = f.word("status").unwrap_or_default();
+    let exit = f.word("exit").unwrap_or_default();
+    if status.is_empty() || status == "000" {
+        let error = f.text("error").unwrap_or_default();
+        let reason = match exit.as_str() {
+            "28" => format!("timed out after {}s", c.timeout().as_secs()),
+            _ if !error.trim().is_empty() => shown(error.trim()),
+            _ => format!("the client exited with {exit}"),
+        };
+        out.push(format!("cannot reach {}: {reason}", c.url));
+        return;
+    }
+    if status != c.status().to_string() {
+        out.push(format!("status: expected {}, got {status}", c.status()));
+    }
+    let body = f.text("body").unwrap_or_default();
+    for m in &c.attrs.body.0 {
+        if !m.found_in(&body) {
+            out.push(format!("body: expected {m}, got {}", shown(&body)));
+        }
+    }
+    // wget indents its header lines; header names are case-insensitive.
+    let headers: Vec<String> = f
+        .text("headers")
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| l.contains(':'))
+        .collect();
+    for m in &c.attrs.headers.0 {
+        let found = |m: &Matcher| match m {
+            Matcher::Text(t) => headers
+                .iter()
+                .any(|h| h.to_ascii_lowercase().contains(&t.to_ascii_lowercase())),
+            _ => headers.iter().any(|h| m.found_in(h)),
+        };
+        let ok = match m {
+            Matcher::Not(inner) => !found(inner),
+            _ => found(m),
+        };
+        if !ok {
+            out.push(format!("headers: expected {m}, got {}", listed(&headers)));
+        }
+    }
+}
+
+fn mount(c: &MountCheck, f: Fields<'_>, out: &mut Failures) {
+    let table = f.text("mounts").unwrap_or_default();
+    let found = tables::mount_at(&table, &c.path);
+    let want = should_exist(c.attrs.exists);
+    let Some(m) = found else {
+        if want {
+            out.push(format!(
+                "exists: expected true, got false (nothing is mounted at {})",
+                c.path
+            ));
+        }
+        return;
+    };
+    if !want {
+        out.push(format!(
+            "exists: expected false, got true ({} on {})",
+            m.filesystem, m.source
+        ));
+        return;
+    }
+    expect_among(out, "opts", &c.attrs.opts, &m.opts);
+    expect_value(out, "source", c.attrs.source.as_ref(), &m.source);
+    expect_value(
+        out,
+        "filesystem",
+        c.attrs.filesystem.as_ref(),
+        &m.filesystem,
+    );
+}
+
+fn kernel_param(c: &KernelParamCheck, f: Fields<'_>, out: &mut Failures) {
+    let Some(value) = f.text("value") else {
+        out.push(format!(
+            "cannot check: no kernel parameter {} ({} does not exist in the container)",
+            c.name,
+            c.proc_path()
+        ));
+        return;
+    };
+    // sysctl separates the parts of a value with tabs; compare them as single spaces.
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    expect_value(out, "value", c.attrs.value.as_ref(), &value);
+}
+
+fn interface(c: &InterfaceCheck, f: Fields<'_>, out: &mut Failures) {
+    let exists = f.word("exists").as_deref() == Some("true");
+    let want = should_exist(c.attrs.exists);
+    if want != exists {
+        out.push(format!(
+            "exists: expected {want}, got {exists}{}",
+            if exists { "" } else { " (no such interface)" }
+        ));
+        return;
+    }
+    if !exists {
+        return;
+    }
+    if let Some(mtu) = c.attrs.mtu {
+        let got = f.word("mtu").unwrap_or_default();
+        if got != mtu.to_string() {
+            out.push(format!("mtu: expected {mtu}, got {got}"));
+        }
+    }
+    if !c.attrs.addrs.0.is_empty() {
+        let addrs = tables::interface_addrs(&f.text("addrs").unwrap_or_default());
+        expect_among(out, "addrs", &c.attrs.addrs, &addrs);
+    }
+}
+
+fn resource(c: &ResourceCheck, f: Fields<'_>, out: &mut Failures) {
+    if let Some(error) = f.text("error") {
+        out.push(format!("cannot check: {}", shown(error.trim())));
+        return;
+    }
+    for (attr, matchers) in &c.attrs {
+        let Some(value) = f.text(&format!("attr:{attr}")) else {
+            out.push(format!(
+                "{attr}: {} has no such attribute (it has: {})",
+                c.reference,
+                listed(f.names_with_prefix("attr:"))
+            ));
+            continue;
+        };
+        // An array attribute comes one element a line: text matches the whole or an element.
+        let elements: Vec<&str> = value.lines().collect();
+        for m in &matchers.0 {
+            let ok = match m {
+                Matcher::Text(_) => {
+                    m.matches_value(&value) || elements.iter().any(|e| m.matches_value(e))
+                }
+                Matcher::Not(inner) if matches!(**inner, Matcher::Text(_)) => {
+                    !inner.matches_value(&value) && !elements.iter().any(|e| inner.matches_value(e))
+                }
+                _ => m.found_in(&value),
+            };
+            if !ok {
+                out.push(format!("{attr}: expected {m}, got {}", shown(&value)));
             }
         }
     }

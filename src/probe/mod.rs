@@ -5,15 +5,16 @@
 pub mod evaluate;
 pub mod records;
 pub mod script;
+pub mod tables;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::backend::Backend;
 use crate::report::{CheckReport, Status};
 use crate::spec::Check;
 
 pub use records::Records;
-pub use script::generate;
+pub use script::{generate, generate_for};
 
 /// Judges every check from the probe's stdout.
 pub fn judge(checks: &[Check], stdout: &[u8]) -> Vec<CheckReport> {
@@ -21,19 +22,20 @@ pub fn judge(checks: &[Check], stdout: &[u8]) -> Vec<CheckReport> {
     checks
         .iter()
         .enumerate()
-        .map(|(id, check)| {
-            let failures = evaluate::evaluate(check, records.of(id));
-            CheckReport {
-                label: check.to_string(),
-                status: if failures.is_empty() {
-                    Status::Passed
-                } else {
-                    Status::Failed
-                },
-                failures,
-            }
-        })
+        .map(|(id, check)| report(check, evaluate::evaluate(check, records.of(id))))
         .collect()
+}
+
+fn report(check: &Check, failures: evaluate::Failures) -> CheckReport {
+    CheckReport {
+        label: check.to_string(),
+        status: if failures.is_empty() {
+            Status::Passed
+        } else {
+            Status::Failed
+        },
+        failures,
+    }
 }
 
 /// What running the probe in a container gave.
@@ -53,25 +55,76 @@ pub enum ProbeError {
     Engine(String),
 }
 
-/// Runs every check in the container, in one exec, bounded by `limit` inside the
-/// container (`timeout`) and here (a hung engine).
+/// Runs every check in the container in one exec; then, while checks that carry
+/// `retry:` still fail, runs just those again every `interval` until their `timeout`.
+/// Everything is bounded by `limit`, inside the container (`timeout`) and here (a hung
+/// engine).
 pub async fn run<B: Backend>(
     backend: &B,
     container: &str,
     checks: &[Check],
     limit: Duration,
 ) -> Result<Probed, ProbeError> {
-    let script = generate(checks);
+    let started = Instant::now();
+    let deadline = started + limit;
+    let first = exec(backend, container, &generate(checks), limit).await?;
+    let mut reports = judge(checks, &first.stdout);
+    let mut stderr = first.stderr;
+    let mut tries = vec![1u32; checks.len()];
+    loop {
+        let now = Instant::now();
+        let again: Vec<usize> = (0..checks.len())
+            .filter(|&i| reports[i].status == Status::Failed)
+            .filter(|&i| checks[i].retry.is_some_and(|r| started + r.timeout > now))
+            .collect();
+        if again.is_empty() {
+            break;
+        }
+        let pause = again
+            .iter()
+            .filter_map(|&i| checks[i].retry.map(|r| r.interval))
+            .min()
+            .unwrap_or(Duration::from_secs(1));
+        if now + pause >= deadline {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        let script = generate_for(again.iter().map(|&i| (i, &checks[i])));
+        let out = exec(backend, container, &script, deadline - Instant::now()).await?;
+        let records = Records::parse(&out.stdout);
+        for &i in &again {
+            tries[i] += 1;
+            reports[i] = report(&checks[i], evaluate::evaluate(&checks[i], records.of(i)));
+        }
+        stderr = out.stderr;
+    }
+    for (i, report) in reports.iter_mut().enumerate() {
+        if let (Some(retry), Status::Failed) = (checks[i].retry, report.status) {
+            report.failures.push(format!(
+                "still failing after {} ({} tries, every {})",
+                humantime::format_duration(retry.timeout),
+                tries[i],
+                humantime::format_duration(retry.interval)
+            ));
+        }
+    }
+    Ok(Probed { reports, stderr })
+}
+
+/// What one exec of a probe script printed.
+struct Output {
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+async fn exec<B: Backend>(
+    backend: &B,
+    container: &str,
+    script: &str,
+    limit: Duration,
+) -> Result<Output, ProbeError> {
     let secs = limit.as_secs().max(1).to_string();
-    let cmd = [
-        "timeout",
-        "-k",
-        "5",
-        secs.as_str(),
-        "sh",
-        "-c",
-        script.as_str(),
-    ];
+    let cmd = ["timeout", "-k", "5", secs.as_str(), "sh", "-c", script];
     let grace = Duration::from_secs(30);
     let out = match tokio::time::timeout(limit + grace, backend.exec(container, &cmd)).await {
         Ok(Ok(out)) => out,
@@ -86,8 +139,8 @@ pub async fn run<B: Backend>(
     if out.exit_code == 124 || out.exit_code == 137 {
         return Err(ProbeError::TimedOut { stderr });
     }
-    Ok(Probed {
-        reports: judge(checks, &out.stdout),
+    Ok(Output {
+        stdout: out.stdout,
         stderr,
     })
 }

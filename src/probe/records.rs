@@ -66,6 +66,18 @@ impl Fields<'_> {
             .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 
+    /// The names of the fields that start with `prefix`, without it, sorted.
+    pub fn names_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .0
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter_map(|k| k.strip_prefix(prefix).map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    }
+
     /// A field as trimmed text.
     pub fn word(&self, field: &str) -> Option<String> {
         self.text(field).map(|t| t.trim().to_string())

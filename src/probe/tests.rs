@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::*;
+use crate::spec::check::Assertion;
 use crate::spec::Check;
 
 fn checks(yaml: &str) -> Vec<Check> {
@@ -114,14 +115,14 @@ fn hostile_values_are_never_run() {
     );
     std::fs::write(&evil, "content with '\"$HOME\"' and \\ and \u{0}\n").unwrap();
     let list = vec![
-        Check::File(crate::spec::check::FileCheck {
+        Check::from(Assertion::File(crate::spec::check::FileCheck {
             path: evil.clone(),
             attrs: serde_yaml::from_str("contains: [\"'\\\"$HOME\\\"'\"]").unwrap(),
-        }),
-        Check::User(crate::spec::check::UserCheck {
+        })),
+        Check::from(Assertion::User(crate::spec::check::UserCheck {
             name: "x'; touch pwned; '".to_string(),
             attrs: serde_yaml::from_str("exists: false").unwrap(),
-        }),
+        })),
     ];
     let got = failures(&run_in(&list, None, dir.path()));
     assert_eq!(got, [Vec::<String>::new(), Vec::<String>::new()]);
@@ -270,4 +271,439 @@ fn a_check_without_an_answer_says_so() {
         ["cannot check: the probe gave no answer for this check"]
     );
     assert_eq!(reports[0].label, "user root");
+}
+
+/// Runs the probe's checks on this machine with the real `run` (retries included).
+struct Host;
+
+impl crate::backend::Backend for Host {
+    async fn start(&self, _: &crate::backend::ContainerConfig) -> crate::backend::Result<String> {
+        unreachable!("the probe never starts containers")
+    }
+    async fn exec(
+        &self,
+        _: &str,
+        cmd: &[&str],
+    ) -> crate::backend::Result<crate::backend::ExecOutput> {
+        let out = tokio::process::Command::new(cmd[0])
+            .args(&cmd[1..])
+            .output()
+            .await
+            .unwrap();
+        Ok(crate::backend::ExecOutput {
+            exit_code: out.status.code().unwrap_or(-1) as i64,
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
+    }
+    async fn remove(&self, _: &str) -> crate::backend::Result<()> {
+        unreachable!()
+    }
+    async fn containers_labelled(&self, _: &[(&str, &str)]) -> crate::backend::Result<Vec<String>> {
+        unreachable!()
+    }
+    async fn image(&self, _: &str) -> crate::backend::Result<Option<crate::backend::ImageInfo>> {
+        unreachable!()
+    }
+    async fn import_rootfs(
+        &self,
+        _: crate::backend::ByteStream,
+        _: &str,
+        _: Vec<String>,
+    ) -> crate::backend::Result<()> {
+        unreachable!()
+    }
+    async fn build_dockerfile(
+        &self,
+        _: crate::backend::ByteStream,
+        _: &str,
+        _: std::collections::HashMap<String, String>,
+        _: &(dyn Fn(&str) + Send + Sync),
+    ) -> crate::backend::Result<()> {
+        unreachable!()
+    }
+}
+
+fn run_with_retries(checks: &[Check]) -> Vec<CheckReport> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(super::run(&Host, "host", checks, Duration::from_secs(60)))
+        .unwrap()
+        .reports
+}
+
+#[test]
+fn retry_reruns_only_the_failing_checks_until_they_pass_or_time_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let later = dir.path().join("later");
+    let counter = dir.path().join("runs");
+    let list = checks(&format!(
+        r#"
+- file: {later}
+  retry: {{ timeout: 20s, interval: 100ms }}
+- command: echo x >> {counter}
+- file: {dir}/never
+  retry: {{ timeout: 600ms, interval: 200ms }}
+"#,
+        later = later.display(),
+        counter = counter.display(),
+        dir = dir.path().display()
+    ));
+    let writer = {
+        let later = later.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(700));
+            std::fs::write(later, "up").unwrap();
+        })
+    };
+    let got = run_with_retries(&list);
+    writer.join().unwrap();
+    assert_eq!(got[0].status, Status::Passed, "{:?}", got[0]);
+    assert_eq!(
+        std::fs::read_to_string(&counter).unwrap(),
+        "x\n",
+        "a passing check without retry runs once"
+    );
+    assert_eq!(
+        got[2].failures[0],
+        "exists: expected true, got false (no such file)"
+    );
+    assert!(
+        got[2].failures[1].starts_with("still failing after 600ms (")
+            && got[2].failures[1].ends_with("tries, every 200ms)"),
+        "{:?}",
+        got[2].failures
+    );
+}
+
+#[test]
+fn ports_from_the_socket_tables() {
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let t = tcp.local_addr().unwrap().port();
+    let u = udp.local_addr().unwrap().port();
+    let list = checks(&format!(
+        r#"
+- port: {t}
+  address: 127.0.0.1
+- port: "tcp:{t}"
+  address: ["0.0.0.0", "!127.0.0.1"]
+- port: {closed}
+- port: {closed}
+  listening: false
+- port: "udp:{u}"
+- port: {u}
+  protocol: udp
+  listening: false
+"#
+    ));
+    let got = failures(&run(&list, None));
+    assert_eq!(got[0], Vec::<String>::new());
+    assert_eq!(
+        got[1],
+        [
+            "address: expected 0.0.0.0, got 127.0.0.1",
+            "address: expected !127.0.0.1, got 127.0.0.1"
+        ]
+    );
+    assert!(
+        got[2][0].starts_with("listening: expected true, got false (listening tcp ports: ")
+            && got[2][0].contains(&t.to_string()),
+        "{:?}",
+        got[2]
+    );
+    assert_eq!(got[3], Vec::<String>::new());
+    assert_eq!(got[4], Vec::<String>::new());
+    assert!(
+        got[5][0].starts_with("listening: expected false, got true"),
+        "{:?}",
+        got[5]
+    );
+}
+
+#[test]
+fn processes_by_command_name() {
+    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    let list = checks(
+        "- process: sleep\n- process: sleep\n  running: false\n- process: no-such-daemon\n- process: no-such-daemon\n  running: false\n",
+    );
+    let got = failures(&run(&list, None));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(got[0], Vec::<String>::new());
+    assert!(
+        got[1][0].starts_with("running: expected false, got true ("),
+        "{:?}",
+        got[1]
+    );
+    assert_eq!(
+        got[2],
+        ["running: expected true, got false (no process named no-such-daemon)"]
+    );
+    assert_eq!(got[3], Vec::<String>::new());
+}
+
+/// A one-thread HTTP server: `/` answers 200 with a header and "hello web", anything
+/// else 404.
+fn http_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]);
+            let (status, body) = if request.starts_with("GET / ") {
+                ("200 OK", "hello web")
+            } else {
+                ("404 Not Found", "nope")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nX-Served-By: test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+/// A PATH holding links to just these tools (and what the probe itself needs).
+fn path_with(tools: &[&str]) -> tempfile::TempDir {
+    let bin = tempfile::tempdir().unwrap();
+    let base = [
+        "mktemp", "rm", "wc", "tr", "cat", "head", "grep", "tail", "awk", "timeout", "sh",
+    ];
+    for tool in base.iter().chain(tools) {
+        let found = ["/usr/bin", "/bin", "/usr/sbin"]
+            .iter()
+            .map(|d| Path::new(d).join(tool))
+            .find(|p| p.exists());
+        std::os::unix::fs::symlink(found.unwrap(), bin.path().join(tool)).unwrap();
+    }
+    bin
+}
+
+#[test]
+fn http_status_body_and_headers_through_curl_and_wget() {
+    let port = http_server();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let list = checks(&format!(
+        r#"
+- http: http://127.0.0.1:{port}/
+  body: [hello, "/w.b/"]
+  headers: ["x-served-by: test"]
+- http: http://127.0.0.1:{port}/missing
+  body: hello
+  headers: ["/^Server:/", "!X-Served-By"]
+- http: http://127.0.0.1:{port}/missing
+  status: 404
+- http: http://127.0.0.1:{closed}/
+"#
+    ));
+    for client in ["curl", "wget"] {
+        let bin = path_with(&[client]);
+        let got = failures(&run(&list, Some(bin.path())));
+        assert_eq!(got[0], Vec::<String>::new(), "{client}");
+        assert_eq!(got[1][0], "status: expected 200, got 404", "{client}");
+        assert_eq!(got[1][1], "body: expected hello, got nope", "{client}");
+        assert!(
+            got[1][2].starts_with("headers: expected /^Server:/, got "),
+            "{client}: {:?}",
+            got[1]
+        );
+        assert!(
+            got[1][3].starts_with("headers: expected !X-Served-By, got "),
+            "{client}: {:?}",
+            got[1]
+        );
+        assert_eq!(got[2], Vec::<String>::new(), "{client}");
+        assert!(
+            got[3][0].starts_with(&format!("cannot reach http://127.0.0.1:{closed}/: ")),
+            "{client}: {:?}",
+            got[3]
+        );
+    }
+    let bare = path_with(&[]);
+    assert_eq!(
+        failures(&run(&list[..1], Some(bare.path()))),
+        [["cannot check: curl or wget not in the image"]]
+    );
+}
+
+#[test]
+fn mounts_kernel_params_and_interfaces() {
+    let list = checks(
+        r#"
+- mount: /proc
+  filesystem: proc
+  opts: [rw, "/^(rw|ro)$/", "!bogus"]
+- mount: /proc
+  filesystem: ext4
+  opts: [bogus]
+- mount: /no/such/mount
+- mount: /no/such/mount
+  exists: false
+- kernel_param: kernel.ostype
+  value: Linux
+- kernel_param: kernel.ostype
+  value: /BSD/
+- kernel_param: kernel.no_such_param
+- interface: lo
+  mtu: 65536
+  addrs: [127.0.0.1/8]
+- interface: lo
+  mtu: 1500
+  addrs: [10.9.9.9/8]
+- interface: nosuch0
+- interface: nosuch0
+  exists: false
+"#,
+    );
+    let got = failures(&run(&list, None));
+    assert_eq!(got[0], Vec::<String>::new());
+    assert!(
+        got[1][0].starts_with("opts: expected bogus, got rw"),
+        "{:?}",
+        got[1]
+    );
+    assert_eq!(got[1][1], "filesystem: expected ext4, got proc");
+    assert_eq!(
+        got[2],
+        ["exists: expected true, got false (nothing is mounted at /no/such/mount)"]
+    );
+    assert_eq!(got[3], Vec::<String>::new());
+    assert_eq!(got[4], Vec::<String>::new());
+    assert_eq!(got[5], ["value: expected /BSD/, got Linux"]);
+    assert_eq!(
+        got[6],
+        ["cannot check: no kernel parameter kernel.no_such_param (/proc/sys/kernel/no_such_param does not exist in the container)"]
+    );
+    assert_eq!(got[7], Vec::<String>::new());
+    assert_eq!(got[8][0], "mtu: expected 1500, got 65536");
+    assert!(
+        got[8][1].starts_with("addrs: expected 10.9.9.9/8, got 127.0.0.1/8"),
+        "{:?}",
+        got[8]
+    );
+    assert_eq!(
+        got[9],
+        ["exists: expected true, got false (no such interface)"]
+    );
+    assert_eq!(got[10], Vec::<String>::new());
+}
+
+#[test]
+fn resources_are_judged_from_what_puppet_reported() {
+    let list = checks(
+        r#"
+- resource: Service[cron]
+  ensure: running
+  enable: true
+- resource: User[deploy]
+  groups: [adm, "!wheel"]
+  shell: /bash/
+  uid: 1500
+- resource: Package[nginx]
+  ensure: installed
+  flavor: x
+- resource: Widget[x]
+"#,
+    );
+    let mut out = Vec::new();
+    for (id, field, value) in [
+        (0, "attr:ensure", "running"),
+        (0, "attr:enable", "true"),
+        (0, "found", "true"),
+        (1, "attr:groups", "adm\nwheel"),
+        (1, "attr:shell", "/bin/sh"),
+        (1, "attr:uid", "01500"),
+        (2, "attr:ensure", "purged"),
+        (2, "attr:provider", "apt"),
+        (
+            3,
+            "error",
+            "unknown resource type widget (puppet resource reads native types only)",
+        ),
+    ] {
+        out.extend_from_slice(
+            format!("\n@@rehearsal {id} {field} {}\n{value}", value.len()).as_bytes(),
+        );
+    }
+    let got = failures(&judge(&list, &out));
+    assert_eq!(got[0], Vec::<String>::new());
+    assert_eq!(
+        got[1],
+        [
+            "groups: expected !wheel, got adm\\nwheel",
+            "shell: expected /bash/, got /bin/sh"
+        ]
+    );
+    assert_eq!(
+        got[2],
+        [
+            "ensure: expected installed, got purged",
+            "flavor: Package[nginx] has no such attribute (it has: ensure, provider)"
+        ]
+    );
+    assert_eq!(
+        got[3],
+        ["cannot check: unknown resource type widget (puppet resource reads native types only)"]
+    );
+}
+
+#[test]
+fn hostile_values_of_every_kind_are_never_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let canary = dir.path().join("pwned");
+    let evil = "x'; touch pwned; echo '$(touch pwned)`touch pwned`";
+    let list: Vec<Check> = vec![
+        Assertion::Process(crate::spec::check::ProcessCheck {
+            name: evil.into(),
+            attrs: Default::default(),
+        }),
+        Assertion::Http(crate::spec::check::HttpCheck {
+            url: format!("http://127.0.0.1:1/{evil}"),
+            attrs: Default::default(),
+        }),
+        Assertion::Mount(crate::spec::check::MountCheck {
+            path: evil.into(),
+            attrs: Default::default(),
+        }),
+        Assertion::Package(crate::spec::check::PackageCheck {
+            name: evil.into(),
+            attrs: Default::default(),
+        }),
+        Assertion::Service(crate::spec::check::ServiceCheck {
+            name: evil.into(),
+            attrs: Default::default(),
+        }),
+        Assertion::Group(crate::spec::check::GroupCheck {
+            name: evil.into(),
+            attrs: Default::default(),
+        }),
+        Assertion::Resource(crate::spec::check::ResourceCheck {
+            reference: format!("File[{evil}]"),
+            type_name: "file".into(),
+            title: evil.into(),
+            attrs: Default::default(),
+        }),
+    ]
+    .into_iter()
+    .map(Check::from)
+    .collect();
+    let got = run_in(&list, None, dir.path());
+    assert_eq!(got.len(), list.len());
+    assert!(!canary.exists(), "a value was run as code");
 }

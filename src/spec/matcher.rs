@@ -47,11 +47,18 @@ impl Matcher {
         Ok(Matcher::Text(text.to_string()))
     }
 
-    /// Whole-value comparison: text must equal (ignoring one trailing newline), a regex
-    /// must be found.
+    /// Whole-value comparison: text must equal (ignoring one trailing newline; numbers
+    /// as numbers, so `1500` equals `01500`), a regex must be found.
     pub fn matches_value(&self, actual: &str) -> bool {
         match self {
-            Matcher::Text(want) => actual.strip_suffix('\n').unwrap_or(actual) == want,
+            Matcher::Text(want) => {
+                let actual = actual.strip_suffix('\n').unwrap_or(actual);
+                actual == want
+                    || matches!(
+                        (want.trim().parse::<i64>(), actual.trim().parse::<i64>()),
+                        (Ok(a), Ok(b)) if a == b
+                    )
+            }
             Matcher::Regex(re) => re.is_match(actual),
             Matcher::Not(inner) => !inner.matches_value(actual),
         }
@@ -151,6 +158,12 @@ impl<'de> Deserialize<'de> for Matchers {
                 self.visit_str(&v.to_string())
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Matchers, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Matchers, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Matchers, E> {
                 self.visit_str(&v.to_string())
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Matchers, A::Error> {
