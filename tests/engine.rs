@@ -1,5 +1,5 @@
 //! Behaviour against the real engine: one run of the fixture modules under
-//! `tests/fixtures/modules` (12 cases: passing, failing in each documented way, hanging, hiera,
+//! `tests/fixtures/modules` (16 cases: passing, failing in each documented way, hanging, hiera,
 //! facts, a fixture dependency, every platform), shared by the tests below, each of which
 //! reads its part of the JSON and JUnit reports. Docker is never mocked here.
 
@@ -112,6 +112,126 @@ fn a_passing_module_passes_on_every_platform() {
         versions.iter().all(|o| o.contains("Applied catalog")),
         "{versions:?}"
     );
+}
+
+#[test]
+fn every_check_kind_passes_on_every_platform() {
+    for platform in ["debian11", "debian12", "debian13"] {
+        let c = case("kinds", "every kind passes", platform);
+        let checks = c["checks"].as_array().unwrap();
+        let failed: Vec<&Value> = checks.iter().filter(|k| status(k) != "passed").collect();
+        assert!(failed.is_empty(), "on {platform}: {failed:#?}");
+        assert_eq!(status(c), "passed", "on {platform}");
+        let kinds: std::collections::BTreeSet<&str> = checks
+            .iter()
+            .map(|k| k["label"].as_str().unwrap().split(' ').next().unwrap())
+            .collect();
+        assert_eq!(
+            kinds.into_iter().collect::<Vec<_>>(),
+            [
+                "command",
+                "file",
+                "http",
+                "interface",
+                "kernel_param",
+                "mount",
+                "package",
+                "port",
+                "process",
+                "resource",
+                "service",
+                "user"
+            ]
+        );
+    }
+}
+
+#[test]
+fn every_check_kind_fails_with_expected_and_actual() {
+    let c = case("kinds_fail", "every kind fails", "debian12");
+    assert_eq!(status(c), "failed");
+    let got: Vec<(String, Vec<String>)> = c["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            assert_eq!(status(k), "failed", "{k:#}");
+            (
+                k["label"].as_str().unwrap().to_string(),
+                k["failures"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let expect = |label: &str, wanted: &[&str]| {
+        let (_, failures) = got
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap_or_else(|| panic!("no check {label}: {got:#?}"));
+        for w in wanted {
+            assert!(
+                failures.iter().any(|f| f.starts_with(w)),
+                "{label}: no failure starting {w:?} in {failures:?}"
+            );
+        }
+    };
+    expect(
+        "port 8181",
+        &[
+            "address: expected 10.0.0.1, got 0.0.0.0",
+            "still failing after 3s (",
+        ],
+    );
+    expect(
+        "port 9",
+        &["listening: expected true, got false (listening tcp ports: 8181)"],
+    );
+    expect(
+        "process no-such-daemon",
+        &["running: expected true, got false (no process named no-such-daemon)"],
+    );
+    expect(
+        "http http://localhost:8181/missing",
+        &[
+            "status: expected 200, got 404",
+            "body: expected kinds ok, got not here",
+            "still failing after 2s (",
+        ],
+    );
+    expect(
+        "http http://localhost:9/",
+        &["cannot reach http://localhost:9/: curl: (7)"],
+    );
+    expect(
+        "mount /run",
+        &[
+            "opts: expected ro, got rw, ",
+            "filesystem: expected ext4, got tmpfs",
+        ],
+    );
+    expect(
+        "kernel_param kernel.ostype",
+        &["value: expected BSD, got Linux"],
+    );
+    expect("interface lo", &["mtu: expected 1500, got 65536"]);
+    expect(
+        "interface nosuch0",
+        &["exists: expected true, got false (no such interface)"],
+    );
+    expect(
+        "resource Service[kinds-web]",
+        &["enable: expected false, got true"],
+    );
+    expect("resource User[kinduser]", &["uid: expected 1800, got 1700"]);
+    expect(
+        "resource Widget[x]",
+        &["cannot check: unknown resource type widget"],
+    );
+    assert_eq!(got.len(), 12);
 }
 
 #[test]
@@ -228,6 +348,7 @@ fn a_broken_module_exits_1_and_junit_names_the_failed_step_and_check() {
                 n.attribute("name").unwrap()
             )
         })
+        .filter(|n| n.starts_with("debian12.broken "))
         .collect();
     for expected in [
         "debian12.broken wrong mode › file /etc/broken.conf",
@@ -250,9 +371,9 @@ fn the_console_prints_a_line_per_case_and_a_summary() {
         .lines()
         .filter(|l| ["PASS", "FAIL", "ERROR"].iter().any(|s| l.starts_with(s)))
         .count();
-    assert_eq!(lines, 12, "{out}");
+    assert_eq!(lines, 16, "{out}");
     assert!(
-        out.contains("12 cases: 7 passed, 4 failed, 1 error, 0 skipped in "),
+        out.contains("16 cases: 10 passed, 5 failed, 1 error, 0 skipped in "),
         "{out}"
     );
     assert!(out.contains("mode: expected 0644, got 0600"), "{out}");

@@ -156,7 +156,11 @@ fn file(c: &FileCheck, f: Fields<'_>, out: &mut Failures) {
             out,
             "sha256",
             Some(want),
-            &f.word("sha256").unwrap_or_default(),
+            f.word("sha256")
+                .unwrap_or_default()
+                .split_whitespace()
+                .next()
+                .unwrap_or(""),
         );
     }
 }
@@ -217,7 +221,7 @@ fn service(c: &ServiceCheck, f: Fields<'_>, out: &mut Failures) {
 
 fn user(c: &UserCheck, f: Fields<'_>, out: &mut Failures) {
     let a = &c.attrs;
-    let Some(passwd) = f.word("passwd") else {
+    let Some(passwd) = f.word("passwd").filter(|p| !p.is_empty()) else {
         if should_exist(a.exists) {
             out.push("exists: expected true, got false (no such user)".to_string());
         }
@@ -256,7 +260,7 @@ fn user(c: &UserCheck, f: Fields<'_>, out: &mut Failures) {
 }
 
 fn group(c: &GroupCheck, f: Fields<'_>, out: &mut Failures) {
-    let Some(line) = f.word("group") else {
+    let Some(line) = f.word("group").filter(|g| !g.is_empty()) else {
         if should_exist(c.attrs.exists) {
             out.push("exists: expected true, got false (no such group)".to_string());
         }

@@ -3,14 +3,18 @@
 //!
 //! The script only collects facts (a stat line, a file's content, a command's output);
 //! expected values never enter it, and every value that does (paths, names, commands) is
-//! single-quoted, so a check can never run a value as code. Each fact is written as a
-//! length-prefixed record, so any bytes (newlines, non-UTF-8) come back intact.
+//! single-quoted, so a check can never run a value as code. Each fact goes to a file of
+//! its own, named `<seq>.<check>.<field>`; at the end ONE `wc -c` lists their sizes and ONE
+//! `cat` sends their bytes, so any bytes (newlines, non-UTF-8) come back intact and a
+//! record costs no process of its own.
 
 use crate::spec::check::{Assertion, FileAttrs, HttpCheck, ResourceCheck};
 use crate::spec::Check;
 
-/// The marker that starts every record: `\n@@rehearsal <check> <field> <length>\n`.
-pub const MARKER: &str = "@@rehearsal";
+/// Starts the list of records: `\n@@rehearsal-records <count>\n`, then `wc -c`'s lines.
+pub const RECORDS: &str = "@@rehearsal-records";
+/// Ends the list; the records' bytes follow, in the listed order.
+pub const DATA: &str = "@@rehearsal-data";
 
 /// Files larger than this are read only this far for `contains`.
 pub const MAX_CONTENT_BYTES: u64 = 4 * 1024 * 1024;
@@ -22,15 +26,24 @@ pub fn quote(value: &str) -> String {
 }
 
 const PRELUDE: &str = r#"#!/bin/sh
-# Written by rehearsal: gathers the facts its checks need, as length-prefixed records.
+# Written by rehearsal: gathers the facts its checks need, one file a fact.
 T=$(mktemp -d 2>/dev/null || { mkdir -p /tmp/rehearsal-probe.$$ && echo /tmp/rehearsal-probe.$$; })
 trap 'rm -rf "$T"' EXIT
-# out CHECK FIELD FILE: the file's bytes as one record.
-out() { n=$(wc -c < "$3" | tr -d ' '); printf '\n@@rehearsal %s %s %s\n' "$1" "$2" "$n"; cat "$3"; }
-# val CHECK FIELD TEXT: a short value as one record.
-val() { printf '%s' "$3" > "$T/v"; out "$1" "$2" "$T/v"; }
+mkdir "$T/r"; n=100000
+# rec CHECK FIELD: points R at the file for this fact.
+rec() { n=$((n+1)); R="$T/r/$n.$1.$2"; }
+# val CHECK FIELD TEXT: a short value as one fact.
+val() { rec "$1" "$2"; printf '%s' "$3" > "$R"; }
 # need CHECK TOOL...: records the first tool that is missing, and fails.
 need() { c=$1; shift; for t in "$@"; do command -v "$t" >/dev/null 2>&1 || { val "$c" missing "$t"; return 1; }; done; }
+"#;
+
+/// Sends every fact: their names and sizes (one `wc`), then their bytes (one `cat`).
+const SEND: &str = r#"
+cd "$T/r" && set -- * && [ -e "$1" ] && {
+  printf '\n@@rehearsal-records %s\n' "$#"; wc -c -- "$@"; printf '@@rehearsal-data\n'; cat -- "$@"
+}
+exit 0
 "#;
 
 /// The whole probe for a list of checks; check `i`'s records carry the id `i`.
@@ -53,7 +66,7 @@ pub fn generate_for<'a>(checks: impl IntoIterator<Item = (usize, &'a Check)>) ->
     if !resources.is_empty() {
         script.push_str(&resource_batch(&resources));
     }
-    script.push_str("\nexit 0\n");
+    script.push_str(SEND);
     script
 }
 
@@ -63,9 +76,9 @@ fn snippet(id: usize, what: &Assertion) -> String {
         Assertion::Package(c) => format!(
             r#"p={name}
 if command -v dpkg-query >/dev/null 2>&1; then
-  dpkg-query -W -f='${{db:Status-Abbrev}}|${{Version}}' "$p" > "$T/o" 2>/dev/null || : > "$T/o"; out {id} dpkg "$T/o"
+  rec {id} dpkg; dpkg-query -W -f='${{db:Status-Abbrev}}|${{Version}}' "$p" > "$R" 2>/dev/null || : > "$R"
 elif command -v rpm >/dev/null 2>&1; then
-  rpm -q --qf '%{{VERSION}}-%{{RELEASE}}' "$p" > "$T/o" 2>/dev/null || : > "$T/o"; out {id} rpm "$T/o"
+  rec {id} rpm; rpm -q --qf '%{{VERSION}}-%{{RELEASE}}' "$p" > "$R" 2>/dev/null || : > "$R"
 else val {id} missing "dpkg-query or rpm"; fi
 "#,
             name = quote(&c.name)
@@ -73,8 +86,8 @@ else val {id} missing "dpkg-query or rpm"; fi
         Assertion::Service(c) => format!(
             r#"s={name}
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  systemctl is-active "$s" > "$T/o" 2>/dev/null; out {id} active "$T/o"
-  systemctl is-enabled "$s" > "$T/o" 2>/dev/null; out {id} enabled "$T/o"
+  rec {id} active; systemctl is-active "$s" > "$R" 2>/dev/null
+  rec {id} enabled; systemctl is-enabled "$s" > "$R" 2>/dev/null
 elif need {id} service; then
   service "$s" status >/dev/null 2>&1; val {id} sysv_status "$?"
 fi
@@ -83,16 +96,23 @@ fi
         ),
         Assertion::User(c) => format!(
             r#"u={name}
-if need {id} getent id; then
-  if getent passwd "$u" > "$T/o"; then out {id} passwd "$T/o"; id -Gn "$u" > "$T/o" 2>/dev/null; out {id} groups "$T/o"; else val {id} absent 1; fi
+if need {id} getent{id_tool}; then
+  rec {id} passwd
+  if getent passwd "$u" > "$R"; then {groups}:; else val {id} absent 1; fi
 fi
 "#,
-            name = quote(&c.name)
+            name = quote(&c.name),
+            id_tool = if c.attrs.groups.is_empty() { "" } else { " id" },
+            groups = if c.attrs.groups.is_empty() {
+                String::new()
+            } else {
+                format!(r#"rec {id} groups; id -Gn "$u" > "$R" 2>/dev/null; "#)
+            }
         ),
         Assertion::Group(c) => format!(
             r#"g={name}
 if need {id} getent; then
-  if getent group "$g" > "$T/o"; then out {id} group "$T/o"; else val {id} absent 1; fi
+  rec {id} group; getent group "$g" > "$R" || val {id} absent 1
 fi
 "#,
             name = quote(&c.name)
@@ -102,40 +122,38 @@ fi
             let p = c.protocol.as_str();
             format!(
                 r#"if [ -r /proc/net/{p} ]; then
-  for t in {p} {p}6; do if [ -r /proc/net/$t ]; then cat /proc/net/$t > "$T/o"; out {id} $t "$T/o"; fi; done
+  rec {id} {p}; cat /proc/net/{p} > "$R"; if [ -r /proc/net/{p}6 ]; then rec {id} {p}6; cat /proc/net/{p}6 > "$R"; fi
 else val {id} missing "/proc/net/{p}"; fi
 "#
             )
         }
         Assertion::Process(_) => format!(
-            r#": > "$T/o"
+            r#"rec {id} comms
 for d in /proc/[0-9]*; do
   [ "${{d#/proc/}}" = "$$" ] || [ "${{d#/proc/}}" = "$PPID" ] && continue
-  {{ IFS= read -r c < "$d/comm"; }} 2>/dev/null && printf '%s\n' "$c" >> "$T/o"
-done
-out {id} comms "$T/o"
+  {{ IFS= read -r c < "$d/comm"; }} 2>/dev/null && printf '%s\n' "$c"
+done > "$R"
 "#
         ),
         Assertion::Command(c) => format!(
-            r#"c={cmd}
+            r#"c={cmd}; rec {id} stdout; o=$R; rec {id} stderr
 if command -v timeout >/dev/null 2>&1; then
-  timeout -k 5 {secs} sh -c "$c" < /dev/null > "$T/o" 2> "$T/e"; val {id} exit "$?"; val {id} timeout {secs}
+  timeout -k 5 {secs} sh -c "$c" < /dev/null > "$o" 2> "$R"; val {id} exit "$?"; val {id} timeout {secs}
 else
-  sh -c "$c" < /dev/null > "$T/o" 2> "$T/e"; val {id} exit "$?"
+  sh -c "$c" < /dev/null > "$o" 2> "$R"; val {id} exit "$?"
 fi
-out {id} stdout "$T/o"; out {id} stderr "$T/e"
 "#,
             cmd = quote(&c.command),
             secs = c.timeout().as_secs().max(1)
         ),
         Assertion::Http(c) => http(id, c),
         Assertion::Mount(_) => format!(
-            r#"if [ -r /proc/mounts ]; then cat /proc/mounts > "$T/o"; out {id} mounts "$T/o"; else val {id} missing /proc/mounts; fi
+            r#"if [ -r /proc/mounts ]; then rec {id} mounts; cat /proc/mounts > "$R"; else val {id} missing /proc/mounts; fi
 "#
         ),
         Assertion::KernelParam(c) => format!(
             r#"k={path}
-if [ -r "$k" ] && [ -f "$k" ]; then cat "$k" > "$T/o" 2>&1; out {id} value "$T/o"; else val {id} absent 1; fi
+if [ -r "$k" ] && [ -f "$k" ]; then rec {id} value; cat "$k" > "$R" 2>&1; else val {id} absent 1; fi
 "#,
             path = quote(&c.proc_path())
         ),
@@ -144,13 +162,13 @@ if [ -r "$k" ] && [ -f "$k" ]; then cat "$k" > "$T/o" 2>&1; out {id} value "$T/o
                 r#"i={name}
 if [ -d "/sys/class/net/$i" ]; then
   val {id} exists true
-  if [ -r "/sys/class/net/$i/mtu" ]; then cat "/sys/class/net/$i/mtu" > "$T/o"; out {id} mtu "$T/o"; fi
+  if [ -r "/sys/class/net/$i/mtu" ]; then rec {id} mtu; IFS= read -r m < "/sys/class/net/$i/mtu"; printf '%s' "$m" > "$R"; fi
 "#,
                 name = quote(&c.name)
             );
             if !c.attrs.addrs.0.is_empty() {
                 body.push_str(&format!(
-                    "  if need {id} ip; then ip -o addr show dev \"$i\" > \"$T/o\" 2>&1; out {id} addrs \"$T/o\"; fi\n"
+                    "  if need {id} ip; then rec {id} addrs; ip -o addr show dev \"$i\" > \"$R\" 2>&1; fi\n"
                 ));
             }
             body.push_str(&format!("else\n  val {id} exists false\nfi\n"));
@@ -167,15 +185,13 @@ fn http(id: usize, c: &HttpCheck) -> String {
     let follow = c.attrs.follow_redirects == Some(true);
     format!(
         r#"u={url}
-: > "$T/b"; : > "$T/h"; : > "$T/e"
+rec {id} body; b=$R; rec {id} headers; h=$R; rec {id} error; e=$R; rec {id} status; s=$R
 if command -v curl >/dev/null 2>&1; then
-  curl -sS -g{k}{l} --max-time {secs} -o "$T/b" -D "$T/h" -w '%{{http_code}}' -- "$u" > "$T/o" 2> "$T/e"; val {id} exit "$?"
-  out {id} status "$T/o"
+  curl -sS -g{k}{l} --max-time {secs} -o "$b" -D "$h" -w '%{{http_code}}' -- "$u" > "$s" 2> "$e"; val {id} exit "$?"
 elif command -v wget >/dev/null 2>&1; then
-  wget -q -S --content-on-error -O "$T/b" -T {secs}{wk} {wl} "$u" 2> "$T/h"; val {id} exit "$?"
-  grep -a '^ *HTTP/' "$T/h" | tail -n 1 | awk '{{print $2}}' > "$T/o"; out {id} status "$T/o"
+  wget -q -S --content-on-error -O "$b" -T {secs}{wk} {wl} "$u" 2> "$h"; val {id} exit "$?"
+  grep -a '^ *HTTP/' "$h" | tail -n 1 | awk '{{print $2}}' > "$s"
 else val {id} missing "curl or wget"; fi
-head -c {MAX_CONTENT_BYTES} "$T/b" > "$T/o"; out {id} body "$T/o"; out {id} headers "$T/h"; out {id} error "$T/e"
 "#,
         url = quote(&c.url),
         k = if insecure { "k" } else { "" },
@@ -215,7 +231,7 @@ fn resource_batch(resources: &[(usize, &ResourceCheck)]) -> String {
 R=
 if [ -x /opt/puppetlabs/puppet/bin/ruby ]; then R=/opt/puppetlabs/puppet/bin/ruby; elif command -v ruby >/dev/null 2>&1; then R=ruby; fi
 if [ -n "$R" ]; then
-  "$R" -e {ruby} --{args} 2> "$T/e" || {{ for i in{ids}; do out $i error "$T/e"; done; }}
+  "$R" -e {ruby} -- "$T/r"{args} 2> "$T/e" || {{ for i in{ids}; do rec $i error; cat "$T/e" > "$R"; done; }}
 else{missing} fi
 "#,
         ruby = quote(RESOURCE_RUBY),
@@ -227,12 +243,14 @@ else{missing} fi
 }
 
 /// Loads Puppet once, then finds each resource through the RAL (what `puppet resource`
-/// does) and writes its attributes as records `attr:<name>`; arrays one element a line.
+/// does) and writes its attributes as facts `attr:<name>` in the directory given first;
+/// arrays one element a line.
 const RESOURCE_RUBY: &str = r##"
+$dir = ARGV.shift
+$seq = 0
 def rec(id, field, value)
-  v = value.to_s.b
-  $stdout.write("\n@@rehearsal #{id} #{field} #{v.bytesize}\n")
-  $stdout.write(v)
+  $seq += 1
+  File.binwrite(format('%s/r%06d.%s.%s', $dir, $seq, id, field), value.to_s)
 end
 begin
   require 'puppet'
@@ -260,7 +278,6 @@ ARGV.each_slice(3) do |id, type, title|
     rec(id, 'error', "#{e.class}: #{e.message}")
   end
 end
-$stdout.flush
 "##;
 
 fn file(id: usize, path: &str, attrs: &FileAttrs) -> String {
@@ -268,23 +285,23 @@ fn file(id: usize, path: &str, attrs: &FileAttrs) -> String {
         r#"f={path}
 if [ -e "$f" ] || [ -L "$f" ]; then
   val {id} exists true
-  if need {id} stat; then stat -L -c '%F|%a|%U|%G|%s' "$f" > "$T/o" 2>&1; out {id} stat "$T/o"; fi
+  if need {id} stat; then rec {id} stat; stat -L -c '%F|%a|%U|%G|%s' "$f" > "$R" 2>&1; fi
   if [ -L "$f" ]; then val {id} symlink true; fi
 "#
     );
     if attrs.linked_to.is_some() {
         body.push_str(&format!(
-            "  if [ -L \"$f\" ] && need {id} readlink; then readlink \"$f\" > \"$T/o\"; out {id} link \"$T/o\"; fi\n"
+            "  if [ -L \"$f\" ] && need {id} readlink; then rec {id} link; readlink \"$f\" > \"$R\"; fi\n"
         ));
     }
     if !attrs.contains.0.is_empty() {
         body.push_str(&format!(
-            "  if [ -f \"$f\" ] && need {id} head; then head -c {MAX_CONTENT_BYTES} \"$f\" > \"$T/o\" 2>&1; out {id} content \"$T/o\"; fi\n"
+            "  if [ -f \"$f\" ] && need {id} head; then rec {id} content; head -c {MAX_CONTENT_BYTES} \"$f\" > \"$R\" 2>&1; fi\n"
         ));
     }
     if attrs.sha256.is_some() {
         body.push_str(&format!(
-            "  if [ -f \"$f\" ] && need {id} sha256sum; then sha256sum < \"$f\" | cut -d' ' -f1 > \"$T/o\"; out {id} sha256 \"$T/o\"; fi\n"
+            "  if [ -f \"$f\" ] && need {id} sha256sum; then rec {id} sha256; sha256sum < \"$f\" > \"$R\"; fi\n"
         ));
     }
     body.push_str(&format!("else\n  val {id} exists false\nfi\n"));

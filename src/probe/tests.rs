@@ -248,7 +248,7 @@ fn packages_through_dpkg() {
 fn a_missing_tool_is_named_not_a_crash() {
     // A PATH with what the probe itself needs, but no getent.
     let bin = tempfile::tempdir().unwrap();
-    for tool in ["mktemp", "rm", "wc", "tr", "cat", "id", "stat"] {
+    for tool in ["mktemp", "mkdir", "rm", "wc", "cat", "id", "stat"] {
         let found = ["/usr/bin", "/bin"]
             .iter()
             .map(|d| Path::new(d).join(tool))
@@ -480,7 +480,7 @@ fn http_server() -> u16 {
 fn path_with(tools: &[&str]) -> tempfile::TempDir {
     let bin = tempfile::tempdir().unwrap();
     let base = [
-        "mktemp", "rm", "wc", "tr", "cat", "head", "grep", "tail", "awk", "timeout", "sh",
+        "mktemp", "mkdir", "rm", "wc", "cat", "head", "grep", "tail", "awk", "timeout", "sh",
     ];
     for tool in base.iter().chain(tools) {
         let found = ["/usr/bin", "/bin", "/usr/sbin"]
@@ -621,26 +621,21 @@ fn resources_are_judged_from_what_puppet_reported() {
 - resource: Widget[x]
 "#,
     );
-    let mut out = Vec::new();
-    for (id, field, value) in [
-        (0, "attr:ensure", "running"),
-        (0, "attr:enable", "true"),
-        (0, "found", "true"),
-        (1, "attr:groups", "adm\nwheel"),
-        (1, "attr:shell", "/bin/sh"),
-        (1, "attr:uid", "01500"),
-        (2, "attr:ensure", "purged"),
-        (2, "attr:provider", "apt"),
+    let out = Records::encode(&[
+        (0, "attr:ensure", b"running"),
+        (0, "attr:enable", b"true"),
+        (0, "found", b"true"),
+        (1, "attr:groups", b"adm\nwheel"),
+        (1, "attr:shell", b"/bin/sh"),
+        (1, "attr:uid", b"01500"),
+        (2, "attr:ensure", b"purged"),
+        (2, "attr:provider", b"apt"),
         (
             3,
             "error",
-            "unknown resource type widget (puppet resource reads native types only)",
+            b"unknown resource type widget (puppet resource reads native types only)",
         ),
-    ] {
-        out.extend_from_slice(
-            format!("\n@@rehearsal {id} {field} {}\n{value}", value.len()).as_bytes(),
-        );
-    }
+    ]);
     let got = failures(&judge(&list, &out));
     assert_eq!(got[0], Vec::<String>::new());
     assert_eq!(
