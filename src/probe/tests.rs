@@ -702,3 +702,52 @@ fn hostile_values_of_every_kind_are_never_run() {
     assert_eq!(got.len(), list.len());
     assert!(!canary.exists(), "a value was run as code");
 }
+
+/// A PATH with the probe's own tools and these fake ones (name, shell body).
+fn path_with_fakes(fakes: &[(&str, &str)]) -> tempfile::TempDir {
+    let bin = path_with(&[]);
+    for (name, body) in fakes {
+        let file = bin.path().join(name);
+        std::fs::write(&file, format!("#!/bin/sh\n{body}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+#[test]
+fn packages_through_rpm_where_there_is_no_dpkg() {
+    let bin = path_with_fakes(&[(
+        "rpm",
+        r#"[ "$4" = httpd ] && { printf '2.4.57-5.el9'; exit 0; }; echo "package $4 is not installed"; exit 1"#,
+    )]);
+    let list = checks("- package: httpd\n  version: /^2\\.4\\./\n- package: httpd\n  version: '2.2'\n- package: nginx\n- package: nginx\n  installed: false\n");
+    let got = failures(&run(&list, Some(bin.path())));
+    assert_eq!(got[0], Vec::<String>::new());
+    assert_eq!(got[1], ["version: expected 2.2, got 2.4.57-5.el9"]);
+    assert_eq!(got[2], ["installed: expected true, got false"]);
+    assert_eq!(got[3], Vec::<String>::new());
+    let none = path_with(&[]);
+    assert_eq!(
+        failures(&run(&list[..1], Some(none.path()))),
+        [["cannot check: dpkg-query or rpm not in the image"]]
+    );
+}
+
+#[test]
+fn services_fall_back_to_sysv_where_systemd_is_not_pid_1() {
+    if Path::new("/run/systemd/system").exists() {
+        return; // a systemd host takes the systemd branch; the container tests cover it
+    }
+    let bin = path_with_fakes(&[("service", r#"[ "$1" = cron ] && [ "$2" = status ]"#)]);
+    let list = checks(
+        "- service: cron\n  running: true\n- service: ntp\n  running: true\n- service: cron\n  enabled: true\n",
+    );
+    let got = failures(&run(&list, Some(bin.path())));
+    assert_eq!(got[0], Vec::<String>::new());
+    assert_eq!(got[1], ["running: expected true, got false"]);
+    assert_eq!(
+        got[2],
+        ["cannot check enabled: systemd is not PID 1 in this container"]
+    );
+}
