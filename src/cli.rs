@@ -9,9 +9,10 @@ use clap::{Parser, Subcommand};
 
 use crate::backend::{Backend, DockerBackend, LABEL_MANAGED_BY, MANAGED_BY};
 use crate::error::{exit, Error};
+use crate::plan::shard::{self, Shard, Timings};
 use crate::plan::{self, Filter, PlannedCase};
 use crate::platform::{self, Platform, Source};
-use crate::report::{ConsoleReporter, JsonReporter, JunitReporter, Reporter, Verbosity};
+use crate::report::{ConsoleReporter, Event, JsonReporter, JunitReporter, Reporter, Verbosity};
 use crate::runner::{self, Context, Keep};
 use crate::spec;
 
@@ -64,6 +65,12 @@ pub struct SelectArgs {
     /// (default: the built-in Debian 11, 12 and 13).
     #[arg(long, env = "REHEARSAL_IMAGES", value_name = "DIR")]
     pub images: Option<PathBuf>,
+    /// Only part K of N of the planned cases (one Jenkins agent's share), like 2/4.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// A previous run's JSON report: balance the shards by its recorded case durations.
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub timings: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -180,7 +187,42 @@ fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
     let filter = Filter {
         platforms: select.platforms.clone(),
     };
-    plan::plan(&specs, &platforms, &filter).map_err(|e| Error::usage(relative(&e)))
+    let plan = plan::plan(&specs, &platforms, &filter).map_err(|e| Error::usage(relative(&e)))?;
+    match select.shard {
+        Some(part) => shard_of(plan, part, select.timings.as_deref()),
+        None => Ok(plan),
+    }
+}
+
+/// This shard's rows of the plan, in plan order.
+fn shard_of(
+    plan: Vec<PlannedCase>,
+    part: Shard,
+    timings: Option<&Path>,
+) -> Result<Vec<PlannedCase>, Error> {
+    let timings = match timings {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).map_err(|err| {
+                Error::usage(format!("cannot read --timings {}: {err}", file.display()))
+            })?;
+            Some(
+                Timings::from_report(&text)
+                    .map_err(|err| Error::usage(format!("--timings {}: {err}", file.display())))?,
+            )
+        }
+        None => None,
+    };
+    let ids: Vec<_> = plan.iter().map(PlannedCase::id).collect();
+    let mine = shard::assign(&ids, part, timings.as_ref());
+    let total = plan.len();
+    let rows: Vec<PlannedCase> = plan
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| mine.binary_search(i).is_ok())
+        .map(|(_, row)| row)
+        .collect();
+    eprintln!("shard {part}: {} of {total} planned cases", rows.len());
+    Ok(rows)
 }
 
 /// Paths in messages, relative to the current directory when inside it.
@@ -206,9 +248,27 @@ async fn run(args: RunArgs) -> Result<u8, Error> {
     for report in [&args.junit, &args.json].into_iter().flatten() {
         check_writable(report)?;
     }
-    let reporters = reporters(&args);
+    let mut reporters = reporters(&args);
     if plan.is_empty() {
+        // Still a valid (empty) JUnit and JSON report, and no engine needed.
         println!("nothing to test: no case matches the selection");
+        let events = [
+            Event::RunStarted {
+                run_id: "none".into(),
+                total: 0,
+                started_at: chrono::Utc::now(),
+            },
+            Event::RunFinished {
+                duration: std::time::Duration::ZERO,
+            },
+        ];
+        for reporter in &mut reporters {
+            events.iter().for_each(|e| reporter.event(e));
+            reporter
+                .finish()
+                .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
+        }
+        return Ok(exit::SUCCESS);
     }
     let backend = Arc::new(connect().await?);
     let mut platforms: Vec<Arc<Platform>> = Vec::new();

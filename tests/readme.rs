@@ -34,8 +34,8 @@ fn every_check_example_in_the_readme_parses() {
     struct Expect {
         expect: Vec<Check>,
     }
-    let parsed: Expect = serde_yaml::from_str(&kinds.1)
-        .unwrap_or_else(|e| panic!("README line {}: {e}", kinds.0));
+    let parsed: Expect =
+        serde_yaml::from_str(&kinds.1).unwrap_or_else(|e| panic!("README line {}: {e}", kinds.0));
     let mut seen: Vec<&str> = parsed.expect.iter().map(Check::kind).collect();
     seen.sort_unstable();
     seen.dedup();

@@ -1,6 +1,8 @@
 //! Planning: from specs and platforms to the ordered list of (module, case, platform)
 //! rows a run will execute. Pure logic; nothing here touches the engine.
 
+pub mod shard;
+
 use std::sync::Arc;
 
 use crate::platform::Platform;

@@ -104,6 +104,9 @@ pub struct CheckReport {
     pub status: Status,
     /// One line per attribute that did not match: `mode: expected 0644, got 0600`.
     pub failures: Vec<String>,
+    /// Where the check is written: its line in the case's spec file (1-based), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 /// Everything about one finished case.

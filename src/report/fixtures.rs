@@ -53,6 +53,7 @@ fn check(label: &str, status: Status, failures: &[&str]) -> CheckReport {
         label: label.into(),
         status,
         failures: failures.iter().map(|f| (*f).to_owned()).collect(),
+        line: None,
     }
 }
 
