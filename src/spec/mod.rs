@@ -4,10 +4,12 @@
 
 pub mod check;
 pub mod error;
+pub mod goss;
 pub mod matcher;
 pub mod model;
 pub mod raw;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use check::Check;
@@ -26,26 +28,32 @@ pub fn load(file: &Path) -> Result<ModuleSpec, SpecError> {
     let file = file
         .canonicalize()
         .map_err(|err| SpecError::whole_file(file, format!("cannot read the spec: {err}")))?;
-    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let source = read_source(&file, "spec")?;
+    parse(&file, &source)
+}
+
+/// Reads a file the spec stands on (the spec itself, a goss file): at most
+/// [`MAX_SPEC_BYTES`], UTF-8. `noun` names it in errors.
+pub(crate) fn read_source(file: &Path, noun: &str) -> Result<String, SpecError> {
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     if size > MAX_SPEC_BYTES {
         return Err(SpecError::whole_file(
-            &file,
-            format!("the spec is {size} bytes, more than the 1 MiB a spec may be"),
+            file,
+            format!("the {noun} is {size} bytes, more than the 1 MiB a {noun} may be"),
         ));
     }
-    let bytes = std::fs::read(&file)
-        .map_err(|err| SpecError::whole_file(&file, format!("cannot read the spec: {err}")))?;
-    let source = std::str::from_utf8(&bytes).map_err(|err| {
-        let valid = &bytes[..err.valid_up_to()];
+    let bytes = std::fs::read(file)
+        .map_err(|err| SpecError::whole_file(file, format!("cannot read the {noun}: {err}")))?;
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
         let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
         SpecError {
-            file: file.clone(),
+            file: file.to_path_buf(),
             position: Some((line, column)),
-            message: "the spec is not valid UTF-8: save it as UTF-8".to_string(),
+            message: format!("the {noun} is not valid UTF-8: save it as UTF-8"),
         }
-    })?;
-    parse(&file, source)
+    })
 }
 
 /// Parses a spec's text; `file` is where it was read from (relative paths resolve
@@ -58,8 +66,9 @@ pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
             "the spec is empty: it needs at least `cases:`",
         ));
     }
-    let raw: raw::RawSpec = raw::with_base(&module_dir, || serde_yaml::from_str(source))
+    let mut raw: raw::RawSpec = raw::with_base(&module_dir, || serde_yaml::from_str(source))
         .map_err(|err| SpecError::from_yaml(file, &err))?;
+    read_goss_files(&mut raw)?;
     let origin = model::Origin {
         file: file.to_path_buf(),
         module_name: model::module_name_of(&module_dir),
@@ -83,6 +92,23 @@ pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
             message,
         }
     })
+}
+
+/// Reads the goss files the cases name (each file once) into their `goss_checks`; an
+/// error names the goss file, line and column.
+fn read_goss_files(raw: &mut raw::RawSpec) -> Result<(), SpecError> {
+    let mut read: HashMap<PathBuf, Vec<Check>> = HashMap::new();
+    for case in raw.cases.iter_mut().flat_map(|cases| cases.0.values_mut()) {
+        for file in &case.goss.0 {
+            if !read.contains_key(&file.resolved) {
+                let checks = goss::load(&file.resolved)?;
+                read.insert(file.resolved.clone(), checks);
+            }
+            case.goss_checks
+                .extend(read[&file.resolved].iter().cloned());
+        }
+    }
+    Ok(())
 }
 
 /// Finds the spec files under the given paths: a path may be a spec file, a module

@@ -187,12 +187,15 @@ fn case_from_raw(
     );
     let mut facts = spec_facts.clone();
     deep_merge(&mut facts, &raw.facts.map(|m| m.0).unwrap_or_default());
+    // The case's own checks first, then those of its goss files, in their order.
+    let mut expect = raw.expect;
+    expect.extend(raw.goss_checks);
     Ok(Case {
         name,
         manifest,
         hiera_data,
         facts,
-        expect: raw.expect,
+        expect,
         fails_with: raw.fails_with,
         idempotent: raw.idempotent.unwrap_or(true),
         timeouts: timeouts.overridden(raw.timeouts),

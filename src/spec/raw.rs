@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::check::{humantime_serde_opt, Check};
@@ -99,9 +99,61 @@ pub struct RawCase {
     pub facts: Option<YamlMap>,
     #[serde(default)]
     pub expect: Vec<Check>,
+    /// goss files whose checks follow `expect`'s.
+    #[serde(default)]
+    pub goss: GossFiles,
     pub fails_with: Option<Matchers>,
     pub idempotent: Option<bool>,
     pub timeouts: Option<RawTimeouts>,
+    /// The checks read from `goss`, filled in once the spec is read (`spec::parse`).
+    #[serde(skip)]
+    pub goss_checks: Vec<Check>,
+}
+
+/// `goss: path` or `goss: [paths]`: goss files (relative to the spec) that must exist.
+#[derive(Debug, Default)]
+pub struct GossFiles(pub Vec<ExistingPath>);
+
+impl<'de> Deserialize<'de> for GossFiles {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct OneOrMany;
+        impl<'de> Visitor<'de> for OneOrMany {
+            type Value = GossFiles;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("the path of a goss file, or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<GossFiles, E> {
+                goss_file(v).map(|p| GossFiles(vec![p])).map_err(E::custom)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<GossFiles, A::Error> {
+                let mut files = Vec::new();
+                while let Some(file) = seq.next_element::<GossFile>()? {
+                    files.push(file.0);
+                }
+                Ok(GossFiles(files))
+            }
+        }
+        de.deserialize_any(OneOrMany)
+    }
+}
+
+/// One goss file of a list, checked where it stands.
+struct GossFile(ExistingPath);
+
+impl<'de> Deserialize<'de> for GossFile {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        super::matcher::scalar_with(de, |written| goss_file(&written).map(GossFile))
+    }
+}
+
+fn goss_file(written: &str) -> Result<ExistingPath, String> {
+    let path = ExistingPath::resolve(written)?;
+    if !path.resolved.is_file() {
+        return Err(format!(
+            "`{written}` is not a file: give the path of a goss file, like `goss.yaml`"
+        ));
+    }
+    Ok(path)
 }
 
 /// A YAML mapping with string keys (hiera data, facts), kept as JSON values.

@@ -307,3 +307,95 @@ fn discovers_specs_and_skips_fixture_copies() {
         .unwrap_err()
         .contains("does not exist"));
 }
+
+const GOSS: &str =
+    "package:\n  nginx:\n    installed: true\nservice:\n  nginx:\n    running: true\n";
+
+fn kinds(case: &Case) -> Vec<String> {
+    case.expect.iter().map(|c| c.to_string()).collect()
+}
+
+#[test]
+fn goss_checks_follow_the_case_expect() {
+    let m = Module::new();
+    std::fs::create_dir_all(m.dir.path().join("spec")).unwrap();
+    std::fs::write(m.dir.path().join("spec/goss.yaml"), GOSS).unwrap();
+    std::fs::write(m.dir.path().join("extra.yaml"), "file:\n  /etc/issue: {}\n").unwrap();
+    let spec = m
+        .parse(
+            "cases:\n  a:\n    manifest: include webserver\n    expect:\n      - file: /etc/motd\n    \
+             goss: spec/goss.yaml\n  b:\n    manifest: x\n    goss: [extra.yaml, spec/goss.yaml]\n",
+        )
+        .unwrap();
+    assert_eq!(
+        kinds(&spec.cases[0]),
+        ["file /etc/motd", "package nginx", "service nginx"]
+    );
+    assert_eq!(
+        kinds(&spec.cases[1]),
+        ["file /etc/issue", "package nginx", "service nginx"]
+    );
+}
+
+#[test]
+fn a_case_with_only_goss_loads_through_load() {
+    let m = Module::new();
+    std::fs::write(m.dir.path().join("goss.yaml"), GOSS).unwrap();
+    std::fs::write(
+        m.file(),
+        "cases:\n  default:\n    manifest: include webserver\n    goss: goss.yaml\n",
+    )
+    .unwrap();
+    let spec = load(&m.file()).unwrap();
+    assert_eq!(kinds(&spec.cases[0]), ["package nginx", "service nginx"]);
+}
+
+#[test]
+fn missing_goss_file_is_located_at_its_key() {
+    let m = Module::new();
+    let err = m.error("cases:\n  a:\n    manifest: x\n    goss: spec/goss.yaml\n");
+    assert!(
+        err.starts_with("rehearsal.yaml:4:11: cases.a.goss: `spec/goss.yaml` does not exist"),
+        "{err}"
+    );
+    std::fs::write(m.dir.path().join("goss.yaml"), GOSS).unwrap();
+    let err =
+        m.error("cases:\n  a:\n    manifest: x\n    goss:\n      - goss.yaml\n      - nope.yaml\n");
+    assert!(
+        err.starts_with("rehearsal.yaml:6:9: cases.a.goss[1]: `nope.yaml` does not exist"),
+        "{err}"
+    );
+    let err = m.error("cases:\n  a:\n    manifest: x\n    goss: examples\n");
+    assert!(
+        err.starts_with("rehearsal.yaml:4:11: cases.a.goss: `examples` is not a file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn errors_in_a_goss_file_name_the_goss_file() {
+    let m = Module::new();
+    std::fs::write(
+        m.dir.path().join("goss.yaml"),
+        "file:\n  /etc/motd:\n    exists: true\ndns:\n  localhost: {resolvable: true}\n",
+    )
+    .unwrap();
+    let err = m.error("cases:\n  a:\n    manifest: x\n    goss: goss.yaml\n");
+    assert!(
+        err.starts_with("goss.yaml:4:1: goss resource type `dns` is not supported by rehearsal"),
+        "{err}"
+    );
+    std::fs::write(m.dir.path().join("goss.yaml"), b"file:\n  /etc/\xff: {}\n").unwrap();
+    std::fs::write(
+        m.file(),
+        "cases:\n  a:\n    manifest: x\n    goss: goss.yaml\n",
+    )
+    .unwrap();
+    let err = load(&m.file()).unwrap_err();
+    assert_eq!(err.position, Some((2, 8)));
+    assert!(err.file.ends_with("goss.yaml"));
+    assert_eq!(
+        err.message,
+        "the goss file is not valid UTF-8: save it as UTF-8"
+    );
+}
