@@ -122,6 +122,9 @@ fn every_check_kind_passes_on_every_platform() {
         let failed: Vec<&Value> = checks.iter().filter(|k| status(k) != "passed").collect();
         assert!(failed.is_empty(), "on {platform}: {failed:#?}");
         assert_eq!(status(c), "passed", "on {platform}");
+        // 19 of its own, then 8 from its goss file.
+        assert_eq!(checks.len(), 27, "on {platform}");
+        assert_eq!(checks[19]["label"], "file /etc/kinds/app.conf");
         let kinds: std::collections::BTreeSet<&str> = checks
             .iter()
             .map(|k| k["label"].as_str().unwrap().split(' ').next().unwrap())
