@@ -12,7 +12,9 @@ use crate::error::{exit, Error};
 use crate::plan::shard::{self, Shard, Timings};
 use crate::plan::{self, Filter, PlannedCase};
 use crate::platform::{self, Platform, Source};
-use crate::report::{ConsoleReporter, Event, JsonReporter, JunitReporter, Reporter, Verbosity};
+use crate::report::{
+    ConsoleReporter, Event, GithubAnnotations, JsonReporter, JunitReporter, Reporter, Verbosity,
+};
 use crate::runner::{self, Context, Keep};
 use crate::spec;
 
@@ -37,6 +39,62 @@ pub enum Command {
     Clean,
     /// Run a case's checks against a running container (a kept one, or your own).
     Check(CheckArgs),
+    /// Post one review (a vote, a summary, inline comments) to the Gerrit change under
+    /// test, from the JSON reports of a run.
+    GerritReview(GerritReviewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GerritReviewArgs {
+    /// A JSON report of the run (repeatable: one per shard).
+    #[arg(long = "report", value_name = "FILE", required = true)]
+    pub reports: Vec<PathBuf>,
+    #[command(flatten)]
+    pub gerrit: GerritArgs,
+    /// Print the review as JSON instead of posting it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Where and how to vote; each flag overrides the Gerrit Trigger's variable.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GerritArgs {
+    /// Gerrit's address (else GERRIT_API_URL, else from the trigger's variables).
+    #[arg(long = "gerrit-url", value_name = "URL")]
+    pub url: Option<String>,
+    /// The project (else GERRIT_PROJECT).
+    #[arg(long = "gerrit-project", value_name = "NAME")]
+    pub project: Option<String>,
+    /// The change number (else GERRIT_CHANGE_NUMBER).
+    #[arg(long = "gerrit-change", value_name = "N")]
+    pub change: Option<u64>,
+    /// The patch set's revision (else GERRIT_PATCHSET_REVISION).
+    #[arg(long = "gerrit-revision", value_name = "SHA")]
+    pub revision: Option<String>,
+    /// The label to vote on.
+    #[arg(long = "gerrit-label", value_name = "NAME", default_value = "Verified")]
+    pub label: String,
+    /// The vote when every case passed.
+    #[arg(
+        long = "gerrit-pass-value",
+        value_name = "N",
+        default_value_t = 1,
+        allow_negative_numbers = true
+    )]
+    pub pass_value: i32,
+    /// The vote otherwise.
+    #[arg(long = "gerrit-fail-value", value_name = "N", default_value_t = -1, allow_negative_numbers = true)]
+    pub fail_value: i32,
+    /// Whom Gerrit notifies: NONE, OWNER, OWNER_REVIEWERS or ALL (default: Gerrit's).
+    #[arg(long = "gerrit-notify", value_name = "WHO")]
+    pub notify: Option<String>,
+}
+
+/// Annotation formats for code hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Annotations {
+    /// `::error file=…,line=…::` workflow commands for GitHub Actions.
+    Github,
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,12 +123,21 @@ pub struct SelectArgs {
     /// (default: the built-in Debian 11, 12 and 13).
     #[arg(long, env = "REHEARSAL_IMAGES", value_name = "DIR")]
     pub images: Option<PathBuf>,
+    /// Only the modules changed since REV (git; against the working tree, untracked files
+    /// included) and the modules that depend on them. Without REV: the Gerrit trigger's
+    /// target branch (GERRIT_BRANCH).
+    #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "")]
+    pub changed_since: Option<String>,
+    /// With --changed-since: say on stderr why each module is selected.
+    #[arg(long, requires = "changed_since")]
+    pub explain: bool,
     /// Only part K of N of the planned cases (one Jenkins agent's share), like 2/4.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
-    /// A previous run's JSON report: balance the shards by its recorded case durations.
+    /// A previous run's JSON report (repeatable, e.g. one per shard): balance the shards
+    /// by its recorded case durations.
     #[arg(long, value_name = "FILE", requires = "shard")]
-    pub timings: Option<PathBuf>,
+    pub timings: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +159,15 @@ pub struct RunArgs {
     /// Print only the cases that did not pass, and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Post the review to the Gerrit change under test right after the run (see
+    /// `gerrit-review`); the run's exit status is kept.
+    #[arg(long)]
+    pub gerrit: bool,
+    #[command(flatten)]
+    pub gerrit_args: GerritArgs,
+    /// Also print the failures as annotations for a code host.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub annotations: Option<Annotations>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +225,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
         Command::Images(ImagesCommand::List { images }) => list_images(images).await,
         Command::Clean => clean().await,
         Command::Check(args) => check(args).await,
+        Command::GerritReview(args) => gerrit_review(args).await,
     }
 }
 
@@ -179,6 +256,9 @@ fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
     if !errors.is_empty() {
         return Err(Error::Usage(errors));
     }
+    if let Some(rev) = &select.changed_since {
+        specs = changed_only(specs, rev, &paths[0], select)?;
+    }
     let platforms: Vec<Arc<Platform>> = platform::load(select.images.as_deref())
         .map_err(Error::usage)?
         .into_iter()
@@ -189,29 +269,77 @@ fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
     };
     let plan = plan::plan(&specs, &platforms, &filter).map_err(|e| Error::usage(relative(&e)))?;
     match select.shard {
-        Some(part) => shard_of(plan, part, select.timings.as_deref()),
+        Some(part) => shard_of(plan, part, &select.timings),
         None => Ok(plan),
     }
+}
+
+/// The specs of the modules a change touches, and of their dependants.
+fn changed_only(
+    specs: Vec<Arc<spec::ModuleSpec>>,
+    rev: &str,
+    repo: &Path,
+    select: &SelectArgs,
+) -> Result<Vec<Arc<spec::ModuleSpec>>, Error> {
+    let rev = if rev.is_empty() {
+        crate::select::gerrit_base(|name| std::env::var(name).ok()).ok_or_else(|| {
+            Error::usage(
+                "--changed-since needs a revision: give one (like origin/main), or set GERRIT_BRANCH as the Gerrit Trigger does",
+            )
+        })?
+    } else {
+        rev.to_string()
+    };
+    let changed =
+        crate::select::changed_files(repo, &rev).map_err(|e| Error::usage(e.to_string()))?;
+    let modules: Vec<crate::select::Module> = specs
+        .iter()
+        .map(|s| crate::select::Module::from_spec(s))
+        .collect();
+    let selection = crate::select::select(&changed, &modules, select.images.as_deref());
+    if select.explain {
+        eprint!("{}", relative(&selection.explain()));
+    }
+    let kept: Vec<Arc<spec::ModuleSpec>> = specs
+        .into_iter()
+        .filter(|s| selection.contains(&s.module_dir))
+        .collect();
+    if kept.is_empty() {
+        eprintln!(
+            "no module is affected by the {} changed file(s) since {rev}",
+            selection.changed
+        );
+    } else if !select.explain {
+        let names: Vec<&str> = kept.iter().map(|s| s.module_name.as_str()).collect();
+        eprintln!(
+            "changed since {rev}: {} module(s) to test ({}){}",
+            names.len(),
+            names.join(", "),
+            if selection.everything() {
+                " (everything: a changed file could not be attributed; --explain says which)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(kept)
 }
 
 /// This shard's rows of the plan, in plan order.
 fn shard_of(
     plan: Vec<PlannedCase>,
     part: Shard,
-    timings: Option<&Path>,
+    reports: &[PathBuf],
 ) -> Result<Vec<PlannedCase>, Error> {
-    let timings = match timings {
-        Some(file) => {
-            let text = std::fs::read_to_string(file).map_err(|err| {
-                Error::usage(format!("cannot read --timings {}: {err}", file.display()))
-            })?;
-            Some(
-                Timings::from_report(&text)
-                    .map_err(|err| Error::usage(format!("--timings {}: {err}", file.display())))?,
-            )
-        }
-        None => None,
-    };
+    let mut timings: Option<Timings> = None;
+    for file in reports {
+        let text = std::fs::read_to_string(file).map_err(|err| {
+            Error::usage(format!("cannot read --timings {}: {err}", file.display()))
+        })?;
+        let more = Timings::from_report(&text)
+            .map_err(|err| Error::usage(format!("--timings {}: {err}", file.display())))?;
+        timings.get_or_insert_with(Timings::default).extend(more);
+    }
     let ids: Vec<_> = plan.iter().map(PlannedCase::id).collect();
     let mine = shard::assign(&ids, part, timings.as_ref());
     let total = plan.len();
@@ -248,7 +376,39 @@ async fn run(args: RunArgs) -> Result<u8, Error> {
     for report in [&args.junit, &args.json].into_iter().flatten() {
         check_writable(report)?;
     }
+    // A missing Gerrit setting fails now, before any container starts.
+    let gerrit = match args.gerrit {
+        true => Some(gerrit_settings(&args.gerrit_args)?),
+        false => None,
+    };
+    let collected = crate::report::Collected::default();
     let mut reporters = reporters(&args);
+    if gerrit.is_some() {
+        reporters.push(Box::new(collected.reporter()));
+    }
+    let code = run_plan(&args, plan, reporters).await?;
+    match gerrit {
+        Some(settings) => {
+            let report = crate::gerrit::Report::from_case_reports(&collected.cases());
+            match post_review(&report, &settings).await {
+                Ok(()) => Ok(code),
+                // The run's status stands; a run that passed but could not vote is not a pass.
+                Err(err) if code == exit::SUCCESS => Err(err),
+                Err(err) => {
+                    eprintln!("{err}");
+                    Ok(code)
+                }
+            }
+        }
+        None => Ok(code),
+    }
+}
+
+async fn run_plan(
+    args: &RunArgs,
+    plan: Vec<PlannedCase>,
+    mut reporters: Vec<Box<dyn Reporter>>,
+) -> Result<u8, Error> {
     if plan.is_empty() {
         // Still a valid (empty) JUnit and JSON report, and no engine needed.
         println!("nothing to test: no case matches the selection");
@@ -317,7 +477,82 @@ fn reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
     if let Some(path) = &args.json {
         reporters.push(Box::new(JsonReporter::new(path.clone())));
     }
+    if args.annotations == Some(Annotations::Github) {
+        reporters.push(Box::new(GithubAnnotations::new(
+            Box::new(std::io::stdout()),
+            std::env::current_dir().unwrap_or_default(),
+        )));
+    }
     reporters
+}
+
+/// Where to post, as whom, and how to vote.
+struct GerritSettings {
+    target: crate::gerrit::Target,
+    credentials: crate::gerrit::Credentials,
+    options: crate::gerrit::Options,
+}
+
+fn gerrit_settings(args: &GerritArgs) -> Result<GerritSettings, Error> {
+    let target = crate::gerrit::Target::from_env(&crate::gerrit::TargetArgs {
+        url: args.url.clone(),
+        project: args.project.clone(),
+        change: args.change,
+        revision: args.revision.clone(),
+    })?;
+    let credentials = crate::gerrit::Credentials::from_env()?;
+    let options = review_options(args)?;
+    Ok(GerritSettings {
+        target,
+        credentials,
+        options,
+    })
+}
+
+fn review_options(args: &GerritArgs) -> Result<crate::gerrit::Options, Error> {
+    let mut options = crate::gerrit::Options::from_env();
+    options.label = args.label.clone();
+    options.pass_value = args.pass_value;
+    options.fail_value = args.fail_value;
+    options.notify = args
+        .notify
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(Error::from)?;
+    options.validate()?;
+    Ok(options)
+}
+
+async fn post_review(
+    report: &crate::gerrit::Report,
+    settings: &GerritSettings,
+) -> Result<(), Error> {
+    let cwd = std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?;
+    let review = crate::gerrit::review_from_report(report, &cwd, None, &settings.options);
+    let posted = crate::gerrit::post(&settings.target, &settings.credentials, &review).await?;
+    println!("{posted}");
+    Ok(())
+}
+
+async fn gerrit_review(args: GerritReviewArgs) -> Result<u8, Error> {
+    let mut report = crate::gerrit::Report { cases: Vec::new() };
+    for file in &args.reports {
+        report
+            .cases
+            .extend(crate::gerrit::Report::read(file)?.cases);
+    }
+    if args.dry_run {
+        let options = review_options(&args.gerrit)?;
+        let cwd = std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?;
+        let review = crate::gerrit::review_from_report(&report, &cwd, None, &options);
+        let json = serde_json::to_string_pretty(&review).map_err(|e| Error::Io(e.to_string()))?;
+        println!("{json}");
+        return Ok(exit::SUCCESS);
+    }
+    let settings = gerrit_settings(&args.gerrit)?;
+    post_review(&report, &settings).await?;
+    Ok(exit::SUCCESS)
 }
 
 /// Fails before any container starts when a report could not be written.

@@ -10,9 +10,11 @@
 pub mod backend;
 pub mod cli;
 pub mod error;
+pub mod gerrit;
 pub mod plan;
 pub mod platform;
 pub mod probe;
 pub mod report;
 pub mod runner;
+pub mod select;
 pub mod spec;

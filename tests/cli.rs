@@ -126,3 +126,121 @@ fn nothing_to_test_exits_0_with_an_empty_but_valid_junit_and_no_engine() {
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// A git repository holding a copy of the sample modules, committed.
+fn sample_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(dir.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(repo().join("sample-modules"))
+        .arg(dir.path().join("modules"))
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "modules"]);
+    dir
+}
+
+fn rehearsal_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .env("DOCKER_HOST", "unix:///nonexistent/rehearsal-test.sock")
+        .env_remove("GERRIT_BRANCH")
+        .args(args)
+        .output()
+        .expect("run rehearsal")
+}
+
+#[test]
+fn changed_since_plans_the_changed_module_and_its_dependants_only() {
+    let repo = sample_repo();
+    let init = repo.path().join("modules/confkit/manifests/setting.pp");
+    let text = std::fs::read_to_string(&init).unwrap();
+    std::fs::write(&init, format!("{text}\n# a comment\n")).unwrap();
+    let out = rehearsal_in(
+        repo.path(),
+        &["list", "modules", "--changed-since", "main", "--explain"],
+    );
+    let modules: std::collections::BTreeSet<String> = rows(&out)
+        .iter()
+        .map(|r| r.split('\t').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        modules.into_iter().collect::<Vec<_>>(),
+        ["confkit", "ntpsettings"]
+    );
+    let explained = String::from_utf8_lossy(&out.stderr);
+    assert!(explained.contains("ntpsettings"), "{explained}");
+    assert!(explained.contains("confkit"), "{explained}");
+    // The Gerrit Trigger's variable is the default base.
+    let out = Command::new(BIN)
+        .current_dir(repo.path())
+        .env("GERRIT_BRANCH", "main")
+        .args(["list", "modules", "--changed-since"])
+        .output()
+        .unwrap();
+    let both = rehearsal_in(
+        repo.path(),
+        &["list", "modules/confkit", "modules/ntpsettings"],
+    );
+    assert_eq!(rows(&out), rows(&both), "confkit's and ntpsettings' cases");
+}
+
+#[test]
+fn changed_since_with_nothing_changed_runs_nothing_and_exits_0() {
+    let repo = sample_repo();
+    let junit = repo.path().join("reports/junit.xml");
+    let out = rehearsal_in(
+        repo.path(),
+        &[
+            "run",
+            "modules",
+            "--changed-since",
+            "main",
+            "--junit",
+            path(&junit),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to test"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no module is affected"));
+    roxmltree::Document::parse(&std::fs::read_to_string(&junit).unwrap()).unwrap();
+    let out = rehearsal_in(repo.path(), &["list", "modules", "--changed-since"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GERRIT_BRANCH"));
+}
+
+#[test]
+fn run_with_gerrit_but_no_change_to_post_to_fails_before_any_container() {
+    let out = Command::new(BIN)
+        .current_dir(repo())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("DOCKER_HOST", "unix:///nonexistent/rehearsal-test.sock")
+        .args(["run", "tests/fixtures/modules/uses_lib", "--gerrit"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("GERRIT_CHANGE_NUMBER"), "{err}");
+    assert!(
+        !err.contains("engine"),
+        "it must fail before the engine: {err}"
+    );
+}

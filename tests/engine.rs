@@ -30,7 +30,15 @@ fn fixtures_run() -> &'static Run {
         let junit = reports.join("junit.xml");
         let output = Command::new(BIN)
             .current_dir(repo())
-            .args(["run", "tests/fixtures/modules", "--jobs", "2", "--json"])
+            .args([
+                "run",
+                "tests/fixtures/modules",
+                "--jobs",
+                "2",
+                "--annotations",
+                "github",
+                "--json",
+            ])
             .arg(&json)
             .arg("--junit")
             .arg(&junit)
@@ -244,6 +252,20 @@ fn a_failing_check_names_expected_and_actual() {
     assert_eq!(status(step(c, "apply")), "passed");
     let check = &c["checks"][0];
     assert_eq!(check["label"], "file /etc/broken.conf");
+    assert_eq!(check["line"], 6, "the check's line in rehearsal.yaml");
+    // The same place, as a GitHub annotation.
+    let out = stdout(fixtures_run());
+    assert!(
+        out.lines().any(|l| l.starts_with(
+            "::error file=tests/fixtures/modules/broken/rehearsal.yaml,line=6::check file /etc/broken.conf failed"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l
+            .starts_with("::error file=tests/fixtures/modules/broken/manifests/syntax.pp,line=")),
+        "{out}"
+    );
     assert_eq!(
         check["failures"],
         serde_json::json!(["mode: expected 0644, got 0600"])

@@ -29,13 +29,11 @@ fn groovy_parses(file: &Path) -> Result<(), String> {
             groovy.env("JAVA_HOME", home);
         }
     }
-    let out = groovy
-        .arg(&checker)
-        .arg(file)
-        .output()
-        .map_err(|err| {
-            format!("cannot run groovy ({err}): install it (`apt-get install groovy`; harness/test does)")
-        })?;
+    let out = groovy.arg(&checker).arg(file).output().map_err(|err| {
+        format!(
+            "cannot run groovy ({err}): install it (`apt-get install groovy`; harness/test does)"
+        )
+    })?;
     if out.status.success() && String::from_utf8_lossy(&out.stdout).contains("parsed") {
         Ok(())
     } else {

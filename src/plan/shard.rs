@@ -78,6 +78,11 @@ impl Timings {
         Ok(Timings(timings))
     }
 
+    /// Adds another report's timings (one report per shard of the last build).
+    pub fn extend(&mut self, other: Timings) {
+        self.0.extend(other.0);
+    }
+
     fn median(&self) -> Duration {
         let mut all: Vec<Duration> = self.0.values().copied().collect();
         all.sort_unstable();

@@ -35,7 +35,7 @@ fn report(check: &Check, failures: evaluate::Failures) -> CheckReport {
             Status::Failed
         },
         failures,
-        line: None,
+        line: check.line,
     }
 }
 

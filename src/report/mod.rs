@@ -1,8 +1,10 @@
 //! Reporting: every reporter is fed the same [`Event`] stream, so the console, the JUnit
 //! file and the JSON file always tell the same story.
 
+pub mod collect;
 pub mod console;
 pub mod event;
+pub mod github;
 pub mod json;
 pub mod junit;
 pub mod sanitize;
@@ -11,8 +13,10 @@ mod write;
 #[cfg(test)]
 mod fixtures;
 
+pub use collect::Collected;
 pub use console::{ConsoleReporter, Verbosity};
 pub use event::{CaseId, CaseReport, CheckReport, Event, Status, Step, StepReport, Totals};
+pub use github::GithubAnnotations;
 pub use json::JsonReporter;
 pub use junit::JunitReporter;
 

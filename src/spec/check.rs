@@ -38,6 +38,8 @@ pub struct Check {
     pub what: Assertion,
     /// Try again while it fails, for state that comes up asynchronously.
     pub retry: Option<Retry>,
+    /// Its line in the spec file (1-based), when it comes from one.
+    pub line: Option<usize>,
 }
 
 /// What a check asserts, by kind.
@@ -60,7 +62,11 @@ pub enum Assertion {
 
 impl From<Assertion> for Check {
     fn from(what: Assertion) -> Check {
-        Check { what, retry: None }
+        Check {
+            what,
+            retry: None,
+            line: None,
+        }
     }
 }
 
@@ -621,7 +627,11 @@ impl<'de> Deserialize<'de> for Check {
                     retry: &mut retry,
                 });
                 let what = assertion(kind, subject, rest)?;
-                Ok(Check { what, retry })
+                Ok(Check {
+                    what,
+                    retry,
+                    line: None,
+                })
             }
         }
         de.deserialize_map(CheckVisitor)

@@ -889,7 +889,7 @@ impl Attrs {
                 attrs,
             }),
         };
-        Ok(Check { what, retry: None })
+        Ok(Check::from(what))
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod error;
 pub mod goss;
+pub mod lines;
 pub mod matcher;
 pub mod model;
 pub mod raw;
@@ -68,6 +69,18 @@ pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
     }
     let mut raw: raw::RawSpec = raw::with_base(&module_dir, || serde_yaml::from_str(source))
         .map_err(|err| SpecError::from_yaml(file, &err))?;
+    if let Some(cases) = raw.cases.as_mut() {
+        let lines = lines::check_lines(source);
+        for (name, case) in cases.0.iter_mut() {
+            for (check, line) in case
+                .expect
+                .iter_mut()
+                .zip(lines.get(name).into_iter().flatten())
+            {
+                check.line = Some(*line);
+            }
+        }
+    }
     read_goss_files(&mut raw)?;
     let origin = model::Origin {
         file: file.to_path_buf(),

@@ -1,0 +1,34 @@
+//! Keeps every finished case, for what runs after the run (posting the Gerrit review).
+
+use std::sync::{Arc, Mutex};
+
+use super::{CaseReport, Event, Reporter};
+
+/// A reporter that hands the finished cases to whoever holds [`Collected`].
+pub struct Collector(Collected);
+
+/// The cases a [`Collector`] saw.
+#[derive(Clone, Default)]
+pub struct Collected(Arc<Mutex<Vec<CaseReport>>>);
+
+impl Collected {
+    pub fn reporter(&self) -> Collector {
+        Collector(self.clone())
+    }
+
+    pub fn cases(&self) -> Vec<CaseReport> {
+        self.0.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+impl Reporter for Collector {
+    fn event(&mut self, event: &Event) {
+        if let (Event::CaseFinished(case), Ok(mut cases)) = (event, self.0 .0.lock()) {
+            cases.push((**case).clone());
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
