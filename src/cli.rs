@@ -119,6 +119,9 @@ pub struct SelectArgs {
     /// Only these platforms (repeatable).
     #[arg(long = "platform", short = 'p', value_name = "NAME")]
     pub platforms: Vec<String>,
+    /// Only the cases whose name matches this glob, like 'port*' (repeatable).
+    #[arg(long = "case", value_name = "GLOB")]
+    pub cases: Vec<String>,
     /// Platform definitions: a directory of `<name>/platform.yaml` or `<name>/Dockerfile`
     /// (default: the built-in Debian 11, 12 and 13).
     #[arg(long, env = "REHEARSAL_IMAGES", value_name = "DIR")]
@@ -159,6 +162,10 @@ pub struct RunArgs {
     /// Print only the cases that did not pass, and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Stop starting cases after the first that does not pass (the rest are reported as
+    /// not run).
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Post the review to the Gerrit change under test right after the run (see
     /// `gerrit-review`); the run's exit status is kept.
     #[arg(long)]
@@ -266,6 +273,7 @@ fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
         .collect();
     let filter = Filter {
         platforms: select.platforms.clone(),
+        cases: select.cases.clone(),
     };
     let plan = plan::plan(&specs, &platforms, &filter).map_err(|e| Error::usage(relative(&e)))?;
     match select.shard {
@@ -443,6 +451,7 @@ async fn run_plan(
         backend,
         run_id: uuid::Uuid::new_v4().simple().to_string(),
         keep: args.keep,
+        fail_fast: args.fail_fast,
     });
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()

@@ -574,3 +574,48 @@ fn uuid_like() -> String {
             .as_nanos()
     )
 }
+
+#[test]
+fn fail_fast_stops_after_the_first_failure_and_case_globs_pick_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let out = Command::new(BIN)
+        .current_dir(repo())
+        .args([
+            "run",
+            "tests/fixtures/modules/broken",
+            "--case",
+            "wrong*",
+            "--case",
+            "not idempotent",
+            "--jobs",
+            "1",
+            "--fail-fast",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cases = report["cases"].as_array().unwrap();
+    let by_name = |name: &str| {
+        cases
+            .iter()
+            .find(|c| c["id"]["case"] == name)
+            .unwrap_or_else(|| panic!("no case {name}: {report:#}"))
+    };
+    assert_eq!(cases.len(), 2, "only the two cases the globs name");
+    assert_eq!(status(by_name("wrong mode")), "failed");
+    let stopped = by_name("not idempotent");
+    assert_eq!(status(stopped), "skipped");
+    assert_eq!(
+        stopped["steps"][0]["message"],
+        "not run: --fail-fast stopped the run at the first failure"
+    );
+}

@@ -37,6 +37,21 @@ impl PlannedCase {
 pub struct Filter {
     /// Only these platforms (all when empty).
     pub platforms: Vec<String>,
+    /// Only the cases whose name matches one of these globs (`*`, `?`, `[ab]`; all when
+    /// empty).
+    pub cases: Vec<String>,
+}
+
+/// The `--case` globs as one matcher; a bad glob is an error that names it.
+fn case_matcher(globs: &[String]) -> Result<Option<globset::GlobSet>, String> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut set = globset::GlobSetBuilder::new();
+    for glob in globs {
+        set.add(globset::Glob::new(glob).map_err(|err| format!("invalid --case `{glob}`: {err}"))?);
+    }
+    set.build().map(Some).map_err(|err| err.to_string())
 }
 
 /// Builds the plan. A spec naming an unknown platform is an error naming the spec.
@@ -54,6 +69,7 @@ pub fn plan(
             ));
         }
     }
+    let cases = case_matcher(&filter.cases)?;
     let mut rows = Vec::new();
     for spec in specs {
         let names: Vec<&str> = match &spec.platforms {
@@ -71,7 +87,10 @@ pub fn plan(
             }
             None => known.clone(),
         };
-        for (case, _) in spec.cases.iter().enumerate() {
+        for (case, c) in spec.cases.iter().enumerate() {
+            if cases.as_ref().is_some_and(|set| !set.is_match(&c.name)) {
+                continue;
+            }
             for platform in platforms {
                 if !names.contains(&platform.name.as_str()) {
                     continue;
@@ -139,6 +158,7 @@ mod tests {
         assert_eq!(rows(&all), ["motd/a/debian12", "motd/a/debian13"]);
         let filter = Filter {
             platforms: vec!["debian13".into()],
+            ..Filter::default()
         };
         assert_eq!(
             rows(&plan(&[s], &platforms(), &filter).unwrap()),
@@ -161,9 +181,41 @@ mod tests {
         );
         let filter = Filter {
             platforms: vec!["centos".into()],
+            ..Filter::default()
         };
         assert!(plan(&[s], &platforms(), &filter)
             .unwrap_err()
             .starts_with("unknown platform `centos`"));
+    }
+
+    #[test]
+    fn case_globs_select_cases_by_name() {
+        let s = spec(
+            "web",
+            "cases:\n  default: {manifest: x}\n  port from hiera: {manifest: x}\n  rejects a bad port: {manifest: x}\n",
+        );
+        let platforms = vec![platforms().remove(0)];
+        let filter = |globs: &[&str]| Filter {
+            cases: globs.iter().map(|g| g.to_string()).collect(),
+            ..Filter::default()
+        };
+        let names = |f: Filter| -> Vec<String> {
+            plan(&[s.clone()], &platforms, &f)
+                .unwrap()
+                .iter()
+                .map(|r| r.id().case)
+                .collect()
+        };
+        assert_eq!(
+            names(filter(&["*port*"])),
+            ["port from hiera", "rejects a bad port"]
+        );
+        assert_eq!(
+            names(filter(&["default", "rej*"])),
+            ["default", "rejects a bad port"]
+        );
+        assert!(names(filter(&["nothing*"])).is_empty());
+        let err = plan(&[s.clone()], &platforms, &filter(&["[oops"])).unwrap_err();
+        assert!(err.contains("invalid --case `[oops`"), "{err}");
     }
 }

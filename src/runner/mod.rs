@@ -45,6 +45,15 @@ pub struct Context<B: Backend> {
     /// Unique per run; every container carries it as a label.
     pub run_id: String,
     pub keep: Keep,
+    /// Stop starting cases after the first that does not pass.
+    pub fail_fast: bool,
+}
+
+/// Why the loop over the cases ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Interrupted,
+    FailFast,
 }
 
 /// How a run ended.
@@ -90,35 +99,46 @@ pub async fn run<B: Backend>(
     // One listener for the whole run, so no signal falls between two iterations.
     let signal = interrupt();
     tokio::pin!(signal);
-    let interrupted = loop {
+    let stop = loop {
         tokio::select! {
             next = cases.next() => match next {
                 Some((index, report)) => {
                     finished.insert(index);
-                    totals.add(report.status());
+                    let status = report.status();
+                    totals.add(status);
                     let _ = tx.send(Event::CaseFinished(Box::new(report)));
+                    if ctx.fail_fast && matches!(status, Status::Failed | Status::Error) {
+                        break Some(Stop::FailFast);
+                    }
                 }
-                None => break false,
+                None => break None,
             },
-            _ = &mut signal => break true,
+            _ = &mut signal => break Some(Stop::Interrupted),
         }
     };
     // Dropping the stream cancels the cases still running; the sweep removes their containers.
     drop(cases);
-    if interrupted {
-        eprintln!(
-            "interrupted: removing this run's containers, writing reports with what finished"
-        );
+    if let Some(stop) = stop {
+        let why = match stop {
+            Stop::Interrupted => {
+                eprintln!(
+                    "interrupted: removing this run's containers, writing reports with what finished"
+                );
+                "not run: the run was interrupted"
+            }
+            Stop::FailFast => "not run: --fail-fast stopped the run at the first failure",
+        };
         for (_, row) in plan
             .iter()
             .enumerate()
             .filter(|(i, _)| !finished.contains(i))
         {
-            let report = not_run(row, "not run: the run was interrupted");
+            let report = not_run(row, why);
             totals.add(report.status());
             let _ = tx.send(Event::CaseFinished(Box::new(report)));
         }
     }
+    let interrupted = stop == Some(Stop::Interrupted);
     sweep(&ctx).await;
     let _ = tx.send(Event::RunFinished {
         duration: clock.elapsed(),
