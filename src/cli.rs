@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the cases of every module found under the paths.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Show the planned (module, case, platform) rows without running them.
     List(SelectArgs),
     /// Build or list platform images.
@@ -221,7 +221,7 @@ pub fn main() -> std::process::ExitCode {
 
 async fn dispatch(command: Command) -> Result<u8, Error> {
     match command {
-        Command::Run(args) => run(args).await,
+        Command::Run(args) => run(*args).await,
         Command::List(args) => list(args),
         Command::Images(ImagesCommand::Build {
             names,

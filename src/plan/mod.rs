@@ -200,7 +200,7 @@ mod tests {
             ..Filter::default()
         };
         let names = |f: Filter| -> Vec<String> {
-            plan(&[s.clone()], &platforms, &f)
+            plan(std::slice::from_ref(&s), &platforms, &f)
                 .unwrap()
                 .iter()
                 .map(|r| r.id().case)
@@ -215,7 +215,7 @@ mod tests {
             ["default", "rejects a bad port"]
         );
         assert!(names(filter(&["nothing*"])).is_empty());
-        let err = plan(&[s.clone()], &platforms, &filter(&["[oops"])).unwrap_err();
+        let err = plan(std::slice::from_ref(&s), &platforms, &filter(&["[oops"])).unwrap_err();
         assert!(err.contains("invalid --case `[oops`"), "{err}");
     }
 }
