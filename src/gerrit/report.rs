@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::GerritError;
+pub use crate::report::{CaseId, Status};
 
 /// The newest layout of the JSON report this code reads.
 const FORMAT_VERSION: u32 = 1;
@@ -15,53 +16,6 @@ const FORMAT_VERSION: u32 = 1;
 pub struct Report {
     #[serde(default)]
     pub cases: Vec<Case>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Passed,
-    Skipped,
-    Failed,
-    Error,
-}
-
-impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Passed => "PASS",
-            Status::Skipped => "SKIP",
-            Status::Failed => "FAIL",
-            Status::Error => "ERROR",
-        }
-    }
-
-    fn verb(self) -> &'static str {
-        match self {
-            Status::Passed => "passed",
-            Status::Skipped => "skipped",
-            Status::Failed => "failed",
-            Status::Error => "errored",
-        }
-    }
-}
-
-impl From<crate::report::Status> for Status {
-    fn from(status: crate::report::Status) -> Status {
-        match status {
-            crate::report::Status::Passed => Status::Passed,
-            crate::report::Status::Skipped => Status::Skipped,
-            crate::report::Status::Failed => Status::Failed,
-            crate::report::Status::Error => Status::Error,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CaseId {
-    pub module: String,
-    pub case: String,
-    pub platform: String,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -147,19 +101,15 @@ impl Report {
             cases: cases
                 .iter()
                 .map(|c| Case {
-                    status: c.status().into(),
-                    id: CaseId {
-                        module: c.id.module.clone(),
-                        case: c.id.case.clone(),
-                        platform: c.id.platform.clone(),
-                    },
+                    status: c.status(),
+                    id: c.id.clone(),
                     spec_file: c.spec_file.clone(),
                     steps: c
                         .steps
                         .iter()
                         .map(|s| StepResult {
                             step: s.step.name().to_string(),
-                            status: s.status.into(),
+                            status: s.status,
                             message: s.message.as_deref().map(clean),
                             output: clean(&s.output),
                         })
@@ -169,7 +119,7 @@ impl Report {
                         .iter()
                         .map(|k| CheckResult {
                             label: k.label.clone(),
-                            status: k.status.into(),
+                            status: k.status,
                             failures: k.failures.iter().map(|f| clean(f)).collect(),
                             line: k.line.and_then(|l| u32::try_from(l).ok()),
                         })

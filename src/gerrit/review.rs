@@ -268,7 +268,7 @@ fn examine(case: &Case, paths: &mut Paths) -> (Vec<Finding>, String) {
         .collect();
     for check in &failed_checks {
         let line = check.line.or_else(|| spec.case_line(&case.id.case));
-        let what = format!("check {} {}", check.label, verb(check.status));
+        let what = format!("check {} {}", check.label, check.status.verb());
         let body = if check.failures.is_empty() {
             indented(&what)
         } else {
@@ -285,7 +285,7 @@ fn examine(case: &Case, paths: &mut Paths) -> (Vec<Finding>, String) {
             [one] => format!(
                 "check {} {}{}",
                 one.label,
-                verb(one.status),
+                one.status.verb(),
                 one.failures
                     .first()
                     .map(|f| format!(": {}", first_line(f)))
@@ -311,13 +311,6 @@ fn examine(case: &Case, paths: &mut Paths) -> (Vec<Finding>, String) {
 
 fn is_failure(status: Status) -> bool {
     matches!(status, Status::Failed | Status::Error)
-}
-
-fn verb(status: Status) -> &'static str {
-    match status {
-        Status::Error => "errored",
-        _ => "failed",
-    }
 }
 
 /// A container that would not start, or a probe that could not run: the harness's
