@@ -533,12 +533,22 @@ fn review_options(args: &GerritArgs) -> Result<crate::gerrit::Options, Error> {
     Ok(options)
 }
 
+/// The review of a run; the report's paths are relative to the working directory.
+fn review_of(
+    report: &crate::gerrit::Report,
+    options: &crate::gerrit::Options,
+) -> Result<crate::gerrit::ReviewInput, Error> {
+    let cwd = std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?;
+    Ok(crate::gerrit::review_from_report(
+        report, &cwd, None, options,
+    ))
+}
+
 async fn post_review(
     report: &crate::gerrit::Report,
     settings: &GerritSettings,
 ) -> Result<(), Error> {
-    let cwd = std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?;
-    let review = crate::gerrit::review_from_report(report, &cwd, None, &settings.options);
+    let review = review_of(report, &settings.options)?;
     let posted = crate::gerrit::post(&settings.target, &settings.credentials, &review).await?;
     println!("{posted}");
     Ok(())
@@ -552,9 +562,7 @@ async fn gerrit_review(args: GerritReviewArgs) -> Result<u8, Error> {
             .extend(crate::gerrit::Report::read(file)?.cases);
     }
     if args.dry_run {
-        let options = review_options(&args.gerrit)?;
-        let cwd = std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?;
-        let review = crate::gerrit::review_from_report(&report, &cwd, None, &options);
+        let review = review_of(&report, &review_options(&args.gerrit)?)?;
         let json = serde_json::to_string_pretty(&review).map_err(|e| Error::Io(e.to_string()))?;
         println!("{json}");
         return Ok(exit::SUCCESS);

@@ -250,11 +250,7 @@ fn user(c: &UserCheck, f: Fields<'_>, out: &mut Failures) {
         out.push(format!(
             "groups: expected to include {}, got {}",
             missing.join(", "),
-            if member.is_empty() {
-                "none".to_string()
-            } else {
-                member.join(", ")
-            }
+            listed(member)
         ));
     }
 }
@@ -310,12 +306,7 @@ fn expect_among(out: &mut Failures, attr: &str, want: &Matchers, values: &[Strin
             _ => values.iter().any(|v| m.matches_value(v)),
         };
         if !ok {
-            let got = if values.is_empty() {
-                "none".to_string()
-            } else {
-                values.join(", ")
-            };
-            out.push(format!("{attr}: expected {m}, got {got}"));
+            out.push(format!("{attr}: expected {m}, got {}", listed(values)));
         }
     }
 }
