@@ -644,82 +644,123 @@ fn assertion<'de, D: Deserializer<'de>>(
     subject: String,
     rest: D,
 ) -> Result<Assertion, D::Error> {
-    Ok(match kind {
-        KindName::File => Assertion::File(FileCheck {
-            path: subject,
-            attrs: FileAttrs::deserialize(rest)?,
-        }),
-        KindName::Package => Assertion::Package(PackageCheck {
-            name: subject,
-            attrs: PackageAttrs::deserialize(rest)?,
-        }),
-        KindName::Service => Assertion::Service(ServiceCheck {
-            name: subject,
-            attrs: ServiceAttrs::deserialize(rest)?,
-        }),
-        KindName::User => Assertion::User(UserCheck {
-            name: subject,
-            attrs: UserAttrs::deserialize(rest)?,
-        }),
-        KindName::Group => Assertion::Group(GroupCheck {
-            name: subject,
-            attrs: GroupAttrs::deserialize(rest)?,
-        }),
-        KindName::Port => {
-            let attrs = PortAttrs::deserialize(rest)?;
-            let (prefix, number) = PortCheck::parse_subject(&subject).map_err(de::Error::custom)?;
-            let protocol = match (prefix, attrs.protocol) {
-                (Some(a), Some(b)) if a != b => {
-                    return Err(de::Error::custom(format!(
-                        "port `{subject}` says {} but `protocol:` says {}: keep one",
-                        a.as_str(),
-                        b.as_str()
-                    )))
-                }
-                (p, q) => p.or(q).unwrap_or(Protocol::Tcp),
-            };
-            Assertion::Port(PortCheck {
-                subject,
-                number,
-                protocol,
+    let attrs = match kind {
+        KindName::File => Attributes::File(FileAttrs::deserialize(rest)?),
+        KindName::Package => Attributes::Package(PackageAttrs::deserialize(rest)?),
+        KindName::Service => Attributes::Service(ServiceAttrs::deserialize(rest)?),
+        KindName::User => Attributes::User(UserAttrs::deserialize(rest)?),
+        KindName::Group => Attributes::Group(GroupAttrs::deserialize(rest)?),
+        KindName::Port => Attributes::Port(PortAttrs::deserialize(rest)?),
+        KindName::Process => Attributes::Process(ProcessAttrs::deserialize(rest)?),
+        KindName::Command => Attributes::Command(CommandAttrs::deserialize(rest)?),
+        KindName::Http => Attributes::Http(HttpAttrs::deserialize(rest)?),
+        KindName::Mount => Attributes::Mount(MountAttrs::deserialize(rest)?),
+        KindName::KernelParam => Attributes::KernelParam(KernelParamAttrs::deserialize(rest)?),
+        KindName::Interface => Attributes::Interface(InterfaceAttrs::deserialize(rest)?),
+        KindName::Resource => Attributes::Resource(BTreeMap::deserialize(rest)?),
+    };
+    attrs.with_subject(subject).map_err(de::Error::custom)
+}
+
+/// A check's attributes, by kind, before its subject joins them: what the spec's own
+/// checks and a goss file's entries are both read into.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attributes {
+    File(FileAttrs),
+    Package(PackageAttrs),
+    Service(ServiceAttrs),
+    User(UserAttrs),
+    Group(GroupAttrs),
+    Port(PortAttrs),
+    Process(ProcessAttrs),
+    Command(CommandAttrs),
+    Http(HttpAttrs),
+    Mount(MountAttrs),
+    KernelParam(KernelParamAttrs),
+    Interface(InterfaceAttrs),
+    Resource(BTreeMap<String, Matchers>),
+}
+
+impl Attributes {
+    /// The assertion about `subject`. Subjects that carry meaning (a port and its
+    /// protocol, a resource reference) are read here; a port whose `tcp:`/`udp:` prefix
+    /// and `protocol:` disagree is an error.
+    pub fn with_subject(self, subject: String) -> Result<Assertion, String> {
+        Ok(match self {
+            Attributes::File(attrs) => Assertion::File(FileCheck {
+                path: subject,
                 attrs,
-            })
-        }
-        KindName::Process => Assertion::Process(ProcessCheck {
-            name: subject,
-            attrs: ProcessAttrs::deserialize(rest)?,
-        }),
-        KindName::Command => Assertion::Command(CommandCheck {
-            command: subject,
-            attrs: CommandAttrs::deserialize(rest)?,
-        }),
-        KindName::Http => Assertion::Http(HttpCheck {
-            url: subject,
-            attrs: HttpAttrs::deserialize(rest)?,
-        }),
-        KindName::Mount => Assertion::Mount(MountCheck {
-            path: subject,
-            attrs: MountAttrs::deserialize(rest)?,
-        }),
-        KindName::KernelParam => Assertion::KernelParam(KernelParamCheck {
-            name: subject,
-            attrs: KernelParamAttrs::deserialize(rest)?,
-        }),
-        KindName::Interface => Assertion::Interface(InterfaceCheck {
-            name: subject,
-            attrs: InterfaceAttrs::deserialize(rest)?,
-        }),
-        KindName::Resource => {
-            let (type_name, title) =
-                ResourceCheck::parse_reference(&subject).map_err(de::Error::custom)?;
-            Assertion::Resource(ResourceCheck {
-                reference: subject,
-                type_name,
-                title,
-                attrs: BTreeMap::deserialize(rest)?,
-            })
-        }
-    })
+            }),
+            Attributes::Package(attrs) => Assertion::Package(PackageCheck {
+                name: subject,
+                attrs,
+            }),
+            Attributes::Service(attrs) => Assertion::Service(ServiceCheck {
+                name: subject,
+                attrs,
+            }),
+            Attributes::User(attrs) => Assertion::User(UserCheck {
+                name: subject,
+                attrs,
+            }),
+            Attributes::Group(attrs) => Assertion::Group(GroupCheck {
+                name: subject,
+                attrs,
+            }),
+            Attributes::Port(attrs) => {
+                let (prefix, number) = PortCheck::parse_subject(&subject)?;
+                let protocol = match (prefix, attrs.protocol) {
+                    (Some(a), Some(b)) if a != b => {
+                        return Err(format!(
+                            "port `{subject}` says {} but `protocol:` says {}: keep one",
+                            a.as_str(),
+                            b.as_str()
+                        ))
+                    }
+                    (p, q) => p.or(q).unwrap_or(Protocol::Tcp),
+                };
+                Assertion::Port(PortCheck {
+                    subject,
+                    number,
+                    protocol,
+                    attrs,
+                })
+            }
+            Attributes::Process(attrs) => Assertion::Process(ProcessCheck {
+                name: subject,
+                attrs,
+            }),
+            Attributes::Command(attrs) => Assertion::Command(CommandCheck {
+                command: subject,
+                attrs,
+            }),
+            Attributes::Http(attrs) => Assertion::Http(HttpCheck {
+                url: subject,
+                attrs,
+            }),
+            Attributes::Mount(attrs) => Assertion::Mount(MountCheck {
+                path: subject,
+                attrs,
+            }),
+            Attributes::KernelParam(attrs) => Assertion::KernelParam(KernelParamCheck {
+                name: subject,
+                attrs,
+            }),
+            Attributes::Interface(attrs) => Assertion::Interface(InterfaceCheck {
+                name: subject,
+                attrs,
+            }),
+            Attributes::Resource(attrs) => {
+                let (type_name, title) = ResourceCheck::parse_reference(&subject)?;
+                Assertion::Resource(ResourceCheck {
+                    reference: subject,
+                    type_name,
+                    title,
+                    attrs,
+                })
+            }
+        })
+    }
 }
 
 /// The thing a check is about: a non-empty scalar that follows its kind's rule.

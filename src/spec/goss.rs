@@ -35,11 +35,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 
 use super::check::{
-    Assertion, Check, CommandAttrs, CommandCheck, FileAttrs, FileCheck, FileType, GroupAttrs,
-    GroupCheck, HttpAttrs, HttpCheck, InterfaceAttrs, InterfaceCheck, KernelParamAttrs,
-    KernelParamCheck, Mode, MountAttrs, MountCheck, PackageAttrs, PackageCheck, PortAttrs,
-    PortCheck, ProcessAttrs, ProcessCheck, Protocol, ServiceAttrs, ServiceCheck, UserAttrs,
-    UserCheck,
+    Attributes, Check, CommandAttrs, FileAttrs, FileType, GroupAttrs, HttpAttrs, InterfaceAttrs,
+    KernelParamAttrs, Mode, MountAttrs, PackageAttrs, PortAttrs, ProcessAttrs, ServiceAttrs,
+    UserAttrs,
 };
 use super::error::SpecError;
 use super::matcher::{scalar_with, Matcher};
@@ -561,7 +559,7 @@ struct Entry<'a> {
 }
 
 impl Entry<'_> {
-    fn finish(self, subject: Option<String>, attrs: Attrs) -> Result<Check, String> {
+    fn finish(self, subject: Option<String>, attrs: Attributes) -> Result<Check, String> {
         let subject = match subject {
             Some(subject) => subject,
             None => {
@@ -588,11 +586,11 @@ impl<'de> Visitor<'de> for Entry<'_> {
         write!(f, "the attributes of a goss {}", self.kind.goss_name())
     }
     fn visit_unit<E: de::Error>(self) -> Result<Option<Check>, E> {
-        let attrs = Attrs::new(self.kind);
+        let attrs = Attributes::goss(self.kind);
         self.finish(None, attrs).map(Some).map_err(E::custom)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Check>, A::Error> {
-        let mut attrs = Attrs::new(self.kind);
+        let mut attrs = Attributes::goss(self.kind);
         let (mut subject, mut skip) = (None, false);
         let mut seen: Vec<&'static str> = Vec::new();
         while let Some((name, attr)) = map.next_key_seed(AttrKey {
@@ -707,41 +705,27 @@ impl<'de> DeserializeSeed<'de> for AttrKey<'_> {
     }
 }
 
-/// The attributes of a check being read, by kind.
-enum Attrs {
-    File(FileAttrs),
-    Package(PackageAttrs),
-    Service(ServiceAttrs),
-    User(UserAttrs),
-    Group(GroupAttrs),
-    Port(PortAttrs),
-    Process(ProcessAttrs),
-    Command(CommandAttrs),
-    Http(HttpAttrs),
-    Mount(MountAttrs),
-    KernelParam(KernelParamAttrs),
-    Interface(InterfaceAttrs),
-}
-
-impl Attrs {
-    fn new(kind: Kind) -> Attrs {
+/// Reading a goss entry into rehearsal's attributes.
+impl Attributes {
+    /// A goss entry's attributes before any is read: goss's defaults.
+    fn goss(kind: Kind) -> Attributes {
         match kind {
-            Kind::File => Attrs::File(FileAttrs::default()),
-            Kind::Package => Attrs::Package(PackageAttrs::default()),
-            Kind::Service => Attrs::Service(ServiceAttrs::default()),
-            Kind::User => Attrs::User(UserAttrs::default()),
-            Kind::Group => Attrs::Group(GroupAttrs::default()),
-            Kind::Port => Attrs::Port(PortAttrs::default()),
-            Kind::Process => Attrs::Process(ProcessAttrs::default()),
-            Kind::Command => Attrs::Command(CommandAttrs::default()),
+            Kind::File => Attributes::File(FileAttrs::default()),
+            Kind::Package => Attributes::Package(PackageAttrs::default()),
+            Kind::Service => Attributes::Service(ServiceAttrs::default()),
+            Kind::User => Attributes::User(UserAttrs::default()),
+            Kind::Group => Attributes::Group(GroupAttrs::default()),
+            Kind::Port => Attributes::Port(PortAttrs::default()),
+            Kind::Process => Attributes::Process(ProcessAttrs::default()),
+            Kind::Command => Attributes::Command(CommandAttrs::default()),
             // goss follows redirects unless told not to; rehearsal's default is not to.
-            Kind::Http => Attrs::Http(HttpAttrs {
+            Kind::Http => Attributes::Http(HttpAttrs {
                 follow_redirects: Some(true),
                 ..HttpAttrs::default()
             }),
-            Kind::Mount => Attrs::Mount(MountAttrs::default()),
-            Kind::KernelParam => Attrs::KernelParam(KernelParamAttrs::default()),
-            Kind::Interface => Attrs::Interface(InterfaceAttrs::default()),
+            Kind::Mount => Attributes::Mount(MountAttrs::default()),
+            Kind::KernelParam => Attributes::KernelParam(KernelParamAttrs::default()),
+            Kind::Interface => Attributes::Interface(InterfaceAttrs::default()),
         }
     }
 
@@ -764,63 +748,67 @@ impl Attrs {
         };
         let millis = |map: &mut A| map.next_value_seed(Plain::new(name, parse_millis));
         match (self, attr) {
-            (Attrs::File(a), Attr::Exists) => a.exists = Some(boolean(map)?),
-            (Attrs::File(a), Attr::Mode) => {
+            (Attributes::File(a), Attr::Exists) => a.exists = Some(boolean(map)?),
+            (Attributes::File(a), Attr::Mode) => {
                 a.mode = Some(map.next_value_seed(Plain::new(name, Mode::parse))?)
             }
-            (Attrs::File(a), Attr::Size) => {
+            (Attributes::File(a), Attr::Size) => {
                 a.size = Some(map.next_value_seed(Plain::new(name, parse_number::<u64>))?)
             }
-            (Attrs::File(a), Attr::Owner) => a.owner = Some(one(map)?),
-            (Attrs::File(a), Attr::Group) => a.group = Some(one(map)?),
-            (Attrs::File(a), Attr::FileType) => {
+            (Attributes::File(a), Attr::Owner) => a.owner = Some(one(map)?),
+            (Attributes::File(a), Attr::Group) => a.group = Some(one(map)?),
+            (Attributes::File(a), Attr::FileType) => {
                 a.file_type = Some(map.next_value_seed(Plain::new(name, parse_file_type))?)
             }
-            (Attrs::File(a), Attr::Contents) => a.contains.0.extend(text(map, true)?),
-            (Attrs::File(a), Attr::Sha256) => a.sha256 = Some(one(map)?),
-            (Attrs::File(a), Attr::LinkedTo) => a.linked_to = Some(one(map)?),
-            (Attrs::Package(a), Attr::Installed) => a.installed = Some(boolean(map)?),
-            (Attrs::Package(a), Attr::Versions) => {
+            (Attributes::File(a), Attr::Contents) => a.contains.0.extend(text(map, true)?),
+            (Attributes::File(a), Attr::Sha256) => a.sha256 = Some(one(map)?),
+            (Attributes::File(a), Attr::LinkedTo) => a.linked_to = Some(one(map)?),
+            (Attributes::Package(a), Attr::Installed) => a.installed = Some(boolean(map)?),
+            (Attributes::Package(a), Attr::Versions) => {
                 let mut expect = Expect::new(Slot::List { line: false }, name);
                 expect.single = true;
                 a.version = map.next_value_seed(expect)?.pop();
             }
-            (Attrs::Service(a), Attr::Enabled) => a.enabled = Some(boolean(map)?),
-            (Attrs::Service(a), Attr::Running) => a.running = Some(boolean(map)?),
-            (Attrs::User(a), Attr::Exists) => a.exists = Some(boolean(map)?),
-            (Attrs::User(a), Attr::Uid) => a.uid = Some(one(map)?),
-            (Attrs::User(a), Attr::Gid) => a.gid = Some(one(map)?),
-            (Attrs::User(a), Attr::Groups) => a.groups.extend(map.next_value_seed(Names)?),
-            (Attrs::User(a), Attr::Home) => a.home = Some(one(map)?),
-            (Attrs::User(a), Attr::Shell) => a.shell = Some(one(map)?),
-            (Attrs::Group(a), Attr::Exists) => a.exists = Some(boolean(map)?),
-            (Attrs::Group(a), Attr::Gid) => a.gid = Some(one(map)?),
-            (Attrs::Port(a), Attr::Listening) => a.listening = Some(boolean(map)?),
-            (Attrs::Port(a), Attr::Ip) => a.address.0.extend(list(map)?),
-            (Attrs::Process(a), Attr::Running) => a.running = Some(boolean(map)?),
-            (Attrs::Command(a), Attr::ExitStatus) => {
+            (Attributes::Service(a), Attr::Enabled) => a.enabled = Some(boolean(map)?),
+            (Attributes::Service(a), Attr::Running) => a.running = Some(boolean(map)?),
+            (Attributes::User(a), Attr::Exists) => a.exists = Some(boolean(map)?),
+            (Attributes::User(a), Attr::Uid) => a.uid = Some(one(map)?),
+            (Attributes::User(a), Attr::Gid) => a.gid = Some(one(map)?),
+            (Attributes::User(a), Attr::Groups) => a.groups.extend(map.next_value_seed(Names)?),
+            (Attributes::User(a), Attr::Home) => a.home = Some(one(map)?),
+            (Attributes::User(a), Attr::Shell) => a.shell = Some(one(map)?),
+            (Attributes::Group(a), Attr::Exists) => a.exists = Some(boolean(map)?),
+            (Attributes::Group(a), Attr::Gid) => a.gid = Some(one(map)?),
+            (Attributes::Port(a), Attr::Listening) => a.listening = Some(boolean(map)?),
+            (Attributes::Port(a), Attr::Ip) => a.address.0.extend(list(map)?),
+            (Attributes::Process(a), Attr::Running) => a.running = Some(boolean(map)?),
+            (Attributes::Command(a), Attr::ExitStatus) => {
                 a.exit_status = Some(map.next_value_seed(Plain::new(name, parse_number::<i64>))?)
             }
-            (Attrs::Command(a), Attr::Stdout) => a.stdout.0.extend(text(map, false)?),
-            (Attrs::Command(a), Attr::Stderr) => a.stderr.0.extend(text(map, false)?),
-            (Attrs::Command(a), Attr::Timeout) => a.timeout = millis(map)?,
-            (Attrs::Http(a), Attr::Status) => {
+            (Attributes::Command(a), Attr::Stdout) => a.stdout.0.extend(text(map, false)?),
+            (Attributes::Command(a), Attr::Stderr) => a.stderr.0.extend(text(map, false)?),
+            (Attributes::Command(a), Attr::Timeout) => a.timeout = millis(map)?,
+            (Attributes::Http(a), Attr::Status) => {
                 a.status = Some(map.next_value_seed(Plain::new(name, parse_number::<u16>))?)
             }
-            (Attrs::Http(a), Attr::Body) => a.body.0.extend(text(map, true)?),
-            (Attrs::Http(a), Attr::Headers) => a.headers.0.extend(text(map, true)?),
-            (Attrs::Http(a), Attr::AllowInsecure) => a.allow_insecure = Some(boolean(map)?),
-            (Attrs::Http(a), Attr::NoFollowRedirects) => a.follow_redirects = Some(!boolean(map)?),
-            (Attrs::Http(a), Attr::Timeout) => a.timeout = millis(map)?,
-            (Attrs::Http(_), Attr::Method) => map.next_value_seed(Plain::new(name, parse_get))?,
-            (Attrs::Mount(a), Attr::Exists) => a.exists = Some(boolean(map)?),
-            (Attrs::Mount(a), Attr::Opts) => a.opts.0.extend(list(map)?),
-            (Attrs::Mount(a), Attr::Source) => a.source = Some(one(map)?),
-            (Attrs::Mount(a), Attr::Filesystem) => a.filesystem = Some(one(map)?),
-            (Attrs::KernelParam(a), Attr::Value) => a.value = Some(one(map)?),
-            (Attrs::Interface(a), Attr::Exists) => a.exists = Some(boolean(map)?),
-            (Attrs::Interface(a), Attr::Addrs) => a.addrs.0.extend(list(map)?),
-            (Attrs::Interface(a), Attr::Mtu) => {
+            (Attributes::Http(a), Attr::Body) => a.body.0.extend(text(map, true)?),
+            (Attributes::Http(a), Attr::Headers) => a.headers.0.extend(text(map, true)?),
+            (Attributes::Http(a), Attr::AllowInsecure) => a.allow_insecure = Some(boolean(map)?),
+            (Attributes::Http(a), Attr::NoFollowRedirects) => {
+                a.follow_redirects = Some(!boolean(map)?)
+            }
+            (Attributes::Http(a), Attr::Timeout) => a.timeout = millis(map)?,
+            (Attributes::Http(_), Attr::Method) => {
+                map.next_value_seed(Plain::new(name, parse_get))?
+            }
+            (Attributes::Mount(a), Attr::Exists) => a.exists = Some(boolean(map)?),
+            (Attributes::Mount(a), Attr::Opts) => a.opts.0.extend(list(map)?),
+            (Attributes::Mount(a), Attr::Source) => a.source = Some(one(map)?),
+            (Attributes::Mount(a), Attr::Filesystem) => a.filesystem = Some(one(map)?),
+            (Attributes::KernelParam(a), Attr::Value) => a.value = Some(one(map)?),
+            (Attributes::Interface(a), Attr::Exists) => a.exists = Some(boolean(map)?),
+            (Attributes::Interface(a), Attr::Addrs) => a.addrs.0.extend(list(map)?),
+            (Attributes::Interface(a), Attr::Mtu) => {
                 a.mtu = Some(map.next_value_seed(Plain::new(name, parse_number::<u32>))?)
             }
             (_, attr) => {
@@ -834,62 +822,7 @@ impl Attrs {
     }
 
     fn into_check(self, subject: String) -> Result<Check, String> {
-        let what = match self {
-            Attrs::File(attrs) => Assertion::File(FileCheck {
-                path: subject,
-                attrs,
-            }),
-            Attrs::Package(attrs) => Assertion::Package(PackageCheck {
-                name: subject,
-                attrs,
-            }),
-            Attrs::Service(attrs) => Assertion::Service(ServiceCheck {
-                name: subject,
-                attrs,
-            }),
-            Attrs::User(attrs) => Assertion::User(UserCheck {
-                name: subject,
-                attrs,
-            }),
-            Attrs::Group(attrs) => Assertion::Group(GroupCheck {
-                name: subject,
-                attrs,
-            }),
-            Attrs::Port(attrs) => {
-                let (protocol, number) = PortCheck::parse_subject(&subject)?;
-                Assertion::Port(PortCheck {
-                    subject,
-                    number,
-                    protocol: protocol.unwrap_or(Protocol::Tcp),
-                    attrs,
-                })
-            }
-            Attrs::Process(attrs) => Assertion::Process(ProcessCheck {
-                name: subject,
-                attrs,
-            }),
-            Attrs::Command(attrs) => Assertion::Command(CommandCheck {
-                command: subject,
-                attrs,
-            }),
-            Attrs::Http(attrs) => Assertion::Http(HttpCheck {
-                url: subject,
-                attrs,
-            }),
-            Attrs::Mount(attrs) => Assertion::Mount(MountCheck {
-                path: subject,
-                attrs,
-            }),
-            Attrs::KernelParam(attrs) => Assertion::KernelParam(KernelParamCheck {
-                name: subject,
-                attrs,
-            }),
-            Attrs::Interface(attrs) => Assertion::Interface(InterfaceCheck {
-                name: subject,
-                attrs,
-            }),
-        };
-        Ok(Check::from(what))
+        self.with_subject(subject).map(Check::from)
     }
 }
 
@@ -1626,7 +1559,11 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::spec::check::Mode;
+    use crate::spec::check::{
+        Assertion, CommandCheck, FileCheck, GroupCheck, HttpCheck, InterfaceCheck,
+        KernelParamCheck, MountCheck, PackageCheck, PortCheck, ProcessCheck, Protocol,
+        ServiceCheck, UserCheck,
+    };
     use crate::spec::matcher::Matchers;
 
     fn read(yaml: &str) -> Result<Vec<Check>, String> {
