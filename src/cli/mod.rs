@@ -1,0 +1,104 @@
+//! The command line: arguments (clap), and each command wiring the pipeline stages
+//! together. The stages themselves know nothing of the command line; each command's
+//! wiring lives in a file of its own here.
+
+mod check;
+mod gerrit;
+mod images;
+mod run;
+mod select;
+
+use std::io::IsTerminal;
+
+use clap::{Parser, Subcommand};
+
+use crate::backend::DockerBackend;
+use crate::error::{exit, Error};
+
+pub use check::CheckArgs;
+pub use gerrit::{GerritArgs, GerritReviewArgs};
+pub use images::ImagesCommand;
+pub use run::{Annotations, RunArgs};
+pub use select::SelectArgs;
+
+/// Functional tests for Puppet modules in disposable containers.
+#[derive(Debug, Parser)]
+#[command(name = "rehearsal", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the cases of every module found under the paths.
+    Run(Box<RunArgs>),
+    /// Show the planned (module, case, platform) rows without running them.
+    List(SelectArgs),
+    /// Build or list platform images.
+    #[command(subcommand)]
+    Images(ImagesCommand),
+    /// Remove every container the harness labelled on this engine (crashed runs' too).
+    Clean,
+    /// Run a case's checks against a running container (a kept one, or your own).
+    Check(CheckArgs),
+    /// Post one review (a vote, a summary, inline comments) to the Gerrit change under
+    /// test, from the JSON reports of a run.
+    GerritReview(GerritReviewArgs),
+}
+
+/// Parses the arguments, runs the command, and returns the exit status.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return std::process::ExitCode::from(exit::ENGINE);
+        }
+    };
+    let code = match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("{err}");
+            err.exit_code()
+        }
+    };
+    std::process::ExitCode::from(code)
+}
+
+async fn dispatch(command: Command) -> Result<u8, Error> {
+    match command {
+        Command::Run(args) => run::run(*args).await,
+        Command::List(args) => select::list(args),
+        Command::Images(ImagesCommand::Build {
+            names,
+            from,
+            force,
+            images,
+        }) => images::build_images(names, from, force, images).await,
+        Command::Images(ImagesCommand::List { images }) => images::list_images(images).await,
+        Command::Clean => images::clean().await,
+        Command::Check(args) => check::check(args).await,
+        Command::GerritReview(args) => gerrit::gerrit_review(args).await,
+    }
+}
+
+/// Paths in messages, relative to the current directory when inside it.
+pub(crate) fn relative(text: &str) -> String {
+    match std::env::current_dir() {
+        Ok(cwd) => text.replace(&format!("{}/", cwd.display()), ""),
+        Err(_) => text.to_string(),
+    }
+}
+
+pub(crate) async fn connect() -> Result<DockerBackend, Error> {
+    DockerBackend::connect()
+        .await
+        .map_err(|err| Error::Engine(err.to_string()))
+}
+
+/// Whether output goes to a person (for later progress bars); CI is never one.
+pub fn interactive() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("CI").is_none()
+}

@@ -1,0 +1,185 @@
+//! `rehearsal run`: the plan through the runner, every reporter fed from its events,
+//! and the Gerrit vote after it when asked.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::connect;
+use super::gerrit::{gerrit_settings, post_review, GerritArgs};
+use super::images::ensure_images;
+use super::select::{prepare, SelectArgs};
+use crate::error::{exit, Error};
+use crate::plan::PlannedCase;
+use crate::platform::Platform;
+use crate::report::{
+    ConsoleReporter, Event, GithubAnnotations, JsonReporter, JunitReporter, Reporter, Verbosity,
+};
+use crate::runner::{self, Context, Keep};
+
+/// Annotation formats for code hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Annotations {
+    /// `::error file=…,line=…::` workflow commands for GitHub Actions.
+    Github,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Cases run at once (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Keep containers instead of removing them.
+    #[arg(long, value_enum, default_value_t = Keep::Never)]
+    pub keep: Keep,
+    /// Print only the cases that did not pass, and the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Stop starting cases after the first that does not pass (the rest are reported as
+    /// not run).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Post the review to the Gerrit change under test right after the run (see
+    /// `gerrit-review`); the run's exit status is kept.
+    #[arg(long)]
+    pub gerrit: bool,
+    #[command(flatten)]
+    pub gerrit_args: GerritArgs,
+    /// Also print the failures as annotations for a code host.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub annotations: Option<Annotations>,
+}
+
+pub(super) async fn run(args: RunArgs) -> Result<u8, Error> {
+    let plan = prepare(&args.select)?;
+    for report in [&args.junit, &args.json].into_iter().flatten() {
+        check_writable(report)?;
+    }
+    // A missing Gerrit setting fails now, before any container starts.
+    let gerrit = match args.gerrit {
+        true => Some(gerrit_settings(&args.gerrit_args)?),
+        false => None,
+    };
+    let collected = crate::report::Collected::default();
+    let mut reporters = reporters(&args);
+    if gerrit.is_some() {
+        reporters.push(Box::new(collected.reporter()));
+    }
+    let code = run_plan(&args, plan, reporters).await?;
+    match gerrit {
+        Some(settings) => {
+            let report = crate::gerrit::Report::from_case_reports(&collected.cases());
+            match post_review(&report, &settings).await {
+                Ok(()) => Ok(code),
+                // The run's status stands; a run that passed but could not vote is not a pass.
+                Err(err) if code == exit::SUCCESS => Err(err),
+                Err(err) => {
+                    eprintln!("{err}");
+                    Ok(code)
+                }
+            }
+        }
+        None => Ok(code),
+    }
+}
+
+async fn run_plan(
+    args: &RunArgs,
+    plan: Vec<PlannedCase>,
+    mut reporters: Vec<Box<dyn Reporter>>,
+) -> Result<u8, Error> {
+    if plan.is_empty() {
+        // Still a valid (empty) JUnit and JSON report, and no engine needed.
+        println!("nothing to test: no case matches the selection");
+        let events = [
+            Event::RunStarted {
+                run_id: "none".into(),
+                total: 0,
+                started_at: chrono::Utc::now(),
+            },
+            Event::RunFinished {
+                duration: std::time::Duration::ZERO,
+            },
+        ];
+        for reporter in &mut reporters {
+            events.iter().for_each(|e| reporter.event(e));
+            reporter
+                .finish()
+                .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
+        }
+        return Ok(exit::SUCCESS);
+    }
+    let backend = Arc::new(connect().await?);
+    let mut platforms: Vec<Arc<Platform>> = Vec::new();
+    for row in &plan {
+        if !platforms.iter().any(|p| p.name == row.platform.name) {
+            platforms.push(row.platform.clone());
+        }
+    }
+    ensure_images(&*backend, &platforms, None, false).await?;
+
+    let ctx = Arc::new(Context {
+        backend,
+        run_id: uuid::Uuid::new_v4().simple().to_string(),
+        keep: args.keep,
+        fail_fast: args.fail_fast,
+    });
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let summary = runner::run(ctx, plan, jobs, reporters)
+        .await
+        .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
+    Ok(if summary.interrupted {
+        exit::INTERRUPTED
+    } else if summary.totals.all_passed() {
+        exit::SUCCESS
+    } else {
+        exit::TEST_FAILED
+    })
+}
+
+fn reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
+    let verbosity = if args.quiet {
+        Verbosity::Quiet
+    } else {
+        Verbosity::default()
+    };
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
+        Box::new(std::io::stdout()),
+        verbosity,
+    ))];
+    if let Some(path) = &args.junit {
+        reporters.push(Box::new(JunitReporter::new(path.clone())));
+    }
+    if let Some(path) = &args.json {
+        reporters.push(Box::new(JsonReporter::new(path.clone())));
+    }
+    if args.annotations == Some(Annotations::Github) {
+        reporters.push(Box::new(GithubAnnotations::new(
+            Box::new(std::io::stdout()),
+            std::env::current_dir().unwrap_or_default(),
+        )));
+    }
+    reporters
+}
+
+/// Fails before any container starts when a report could not be written.
+fn check_writable(path: &Path) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| tempfile::NamedTempFile::new_in(&dir).map(drop))
+        .map_err(|err| Error::usage(format!("cannot write reports to {}: {err}", dir.display())))
+}

@@ -1,0 +1,178 @@
+//! Choosing what to test: paths, platforms, case globs, the modules a change touches,
+//! and one shard's part; everything decided before the engine is touched.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::relative;
+use crate::error::{exit, Error};
+use crate::plan::shard::{self, Shard, Timings};
+use crate::plan::{self, Filter, PlannedCase};
+use crate::platform::{self, Platform};
+use crate::spec;
+
+#[derive(Debug, clap::Args)]
+pub struct SelectArgs {
+    /// Modules, module trees or spec files (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Only these platforms (repeatable).
+    #[arg(long = "platform", short = 'p', value_name = "NAME")]
+    pub platforms: Vec<String>,
+    /// Only the cases whose name matches this glob, like 'port*' (repeatable).
+    #[arg(long = "case", value_name = "GLOB")]
+    pub cases: Vec<String>,
+    /// Platform definitions: a directory of `<name>/platform.yaml` or `<name>/Dockerfile`
+    /// (default: the built-in Debian 11, 12 and 13).
+    #[arg(long, env = "REHEARSAL_IMAGES", value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// Only the modules changed since REV (git; against the working tree, untracked files
+    /// included) and the modules that depend on them. Without REV: the Gerrit trigger's
+    /// target branch (GERRIT_BRANCH).
+    #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "")]
+    pub changed_since: Option<String>,
+    /// With --changed-since: say on stderr why each module is selected.
+    #[arg(long, requires = "changed_since")]
+    pub explain: bool,
+    /// Only part K of N of the planned cases (one Jenkins agent's share), like 2/4.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// A previous run's JSON report (repeatable, e.g. one per shard): balance the shards
+    /// by its recorded case durations.
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub timings: Vec<PathBuf>,
+}
+
+/// Specs, platforms and the plan: everything decided before the engine is touched.
+pub(super) fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
+    let paths = if select.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        select.paths.clone()
+    };
+    let files = spec::discover(&paths).map_err(Error::usage)?;
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::usage(format!(
+            "no {} found under {} (hint: a module's spec is a {0} at its root; the README shows the format)",
+            spec::SPEC_FILE,
+            shown.join(", ")
+        )));
+    }
+    let mut specs = Vec::new();
+    let mut errors = Vec::new();
+    for file in &files {
+        match spec::load(file) {
+            Ok(spec) => specs.push(Arc::new(spec)),
+            Err(err) => errors.push(relative(&err.to_string())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Usage(errors));
+    }
+    if let Some(rev) = &select.changed_since {
+        specs = changed_only(specs, rev, &paths[0], select)?;
+    }
+    let platforms: Vec<Arc<Platform>> = platform::load(select.images.as_deref())
+        .map_err(Error::usage)?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let filter = Filter {
+        platforms: select.platforms.clone(),
+        cases: select.cases.clone(),
+    };
+    let plan = plan::plan(&specs, &platforms, &filter).map_err(|e| Error::usage(relative(&e)))?;
+    match select.shard {
+        Some(part) => shard_of(plan, part, &select.timings),
+        None => Ok(plan),
+    }
+}
+
+/// The specs of the modules a change touches, and of their dependants.
+fn changed_only(
+    specs: Vec<Arc<spec::ModuleSpec>>,
+    rev: &str,
+    repo: &Path,
+    select: &SelectArgs,
+) -> Result<Vec<Arc<spec::ModuleSpec>>, Error> {
+    let rev = if rev.is_empty() {
+        crate::select::gerrit_base(|name| std::env::var(name).ok()).ok_or_else(|| {
+            Error::usage(
+                "--changed-since needs a revision: give one (like origin/main), or set GERRIT_BRANCH as the Gerrit Trigger does",
+            )
+        })?
+    } else {
+        rev.to_string()
+    };
+    let changed =
+        crate::select::changed_files(repo, &rev).map_err(|e| Error::usage(e.to_string()))?;
+    let modules: Vec<crate::select::Module> = specs
+        .iter()
+        .map(|s| crate::select::Module::from_spec(s))
+        .collect();
+    let selection = crate::select::select(&changed, &modules, select.images.as_deref());
+    if select.explain {
+        eprint!("{}", relative(&selection.explain()));
+    }
+    let kept: Vec<Arc<spec::ModuleSpec>> = specs
+        .into_iter()
+        .filter(|s| selection.contains(&s.module_dir))
+        .collect();
+    if kept.is_empty() {
+        eprintln!(
+            "no module is affected by the {} changed file(s) since {rev}",
+            selection.changed
+        );
+    } else if !select.explain {
+        let names: Vec<&str> = kept.iter().map(|s| s.module_name.as_str()).collect();
+        eprintln!(
+            "changed since {rev}: {} module(s) to test ({}){}",
+            names.len(),
+            names.join(", "),
+            if selection.everything() {
+                " (everything: a changed file could not be attributed; --explain says which)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(kept)
+}
+
+/// This shard's rows of the plan, in plan order.
+fn shard_of(
+    plan: Vec<PlannedCase>,
+    part: Shard,
+    reports: &[PathBuf],
+) -> Result<Vec<PlannedCase>, Error> {
+    let mut timings: Option<Timings> = None;
+    for file in reports {
+        let text = std::fs::read_to_string(file).map_err(|err| {
+            Error::usage(format!("cannot read --timings {}: {err}", file.display()))
+        })?;
+        let more = Timings::from_report(&text)
+            .map_err(|err| Error::usage(format!("--timings {}: {err}", file.display())))?;
+        timings.get_or_insert_with(Timings::default).extend(more);
+    }
+    let ids: Vec<_> = plan.iter().map(PlannedCase::id).collect();
+    let mine = shard::assign(&ids, part, timings.as_ref());
+    let total = plan.len();
+    let rows: Vec<PlannedCase> = plan
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| mine.binary_search(i).is_ok())
+        .map(|(_, row)| row)
+        .collect();
+    eprintln!("shard {part}: {} of {total} planned cases", rows.len());
+    Ok(rows)
+}
+
+pub(super) fn list(args: SelectArgs) -> Result<u8, Error> {
+    let plan = prepare(&args)?;
+    for row in &plan {
+        let id = row.id();
+        println!("{}\t{}\t{}", id.module, id.case, id.platform);
+    }
+    eprintln!("{} cases", plan.len());
+    Ok(exit::SUCCESS)
+}
