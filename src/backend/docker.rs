@@ -7,13 +7,16 @@ use std::collections::HashMap;
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount as DockerMount, MountType};
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
+    BuildImageOptionsBuilder, CommitContainerOptions, ListImagesOptions, RemoveImageOptions, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
     ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::{StreamExt, TryStreamExt};
 
-use super::{Backend, BackendError, ByteStream, ContainerConfig, ExecOutput, ImageInfo, Result};
+use super::{
+    Backend, BackendError, ByteStream, ContainerConfig, ContainerInfo, ExecOutput, ImageInfo,
+    ImageSummary, Result,
+};
 
 /// A connection to a Docker-API engine.
 #[derive(Clone)]
@@ -130,11 +133,13 @@ impl Backend for DockerBackend {
         let options = CreateContainerOptionsBuilder::default()
             .name(&config.name)
             .build();
-        let created = self
-            .docker
-            .create_container(Some(options), body)
-            .await
-            .map_err(op("create a container"))?;
+        let created = match self.docker.create_container(Some(options), body).await {
+            Ok(created) => created,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            }) => return Err(BackendError::NameInUse(config.name.clone())),
+            Err(err) => return Err(op("create a container")(err)),
+        };
         if let Err(err) = self.docker.start_container(&created.id, None).await {
             let _ = self.remove(&created.id).await;
             return Err(op("start a container")(err));
@@ -221,9 +226,95 @@ impl Backend for DockerBackend {
         Ok(found.into_iter().filter_map(|c| c.id).collect())
     }
 
+    async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {
+        match self.docker.inspect_container(name, None).await {
+            Ok(found) => Ok(Some(ContainerInfo {
+                id: found.id.unwrap_or_default(),
+                labels: found.config.and_then(|c| c.labels).unwrap_or_default(),
+                running: found.state.and_then(|s| s.running).unwrap_or(false),
+            })),
+            Err(err) if is_not_found(&err) => Ok(None),
+            Err(err) => Err(op("inspect a container")(err)),
+        }
+    }
+
+    async fn commit(&self, id: &str, name: &str, labels: HashMap<String, String>) -> Result<()> {
+        let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
+        let options = CommitContainerOptions {
+            container: Some(id.to_string()),
+            repo: Some(repo.to_string()),
+            tag: Some(tag.to_string()),
+            comment: Some("rehearsal snapshot".to_string()),
+            pause: true,
+            ..Default::default()
+        };
+        // The engine merges this with the container's own configuration (command, stop
+        // signal, environment), the labels included.
+        let config = bollard::models::ContainerConfig {
+            labels: Some(labels),
+            ..Default::default()
+        };
+        self.docker
+            .commit_container(options, config)
+            .await
+            .map_err(op("commit a container as an image"))?;
+        Ok(())
+    }
+
+    async fn images_labelled(
+        &self,
+        labels: &[(&str, &str)],
+        dangling: bool,
+    ) -> Result<Vec<ImageSummary>> {
+        let mut filters: HashMap<String, Vec<String>> = HashMap::from([(
+            "label".to_string(),
+            labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        )]);
+        if dangling {
+            filters.insert("dangling".into(), vec!["true".into()]);
+        }
+        let options = ListImagesOptions {
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let found = self
+            .docker
+            .list_images(Some(options))
+            .await
+            .map_err(op("list images"))?;
+        Ok(found
+            .into_iter()
+            .map(|i| ImageSummary {
+                id: i.id,
+                tags: i
+                    .repo_tags
+                    .into_iter()
+                    .filter(|t| t != "<none>:<none>")
+                    .collect(),
+                labels: i.labels,
+                created: i.created,
+                size: i.size,
+            })
+            .collect())
+    }
+
+    async fn remove_image(&self, name: &str) -> Result<()> {
+        let options = RemoveImageOptions {
+            force: false,
+            noprune: false,
+            ..Default::default()
+        };
+        match self.docker.remove_image(name, Some(options), None).await {
+            Ok(_) => Ok(()),
+            Err(err) if is_not_found(&err) => Ok(()),
+            Err(err) => Err(op("remove an image")(err)),
+        }
+    }
+
     async fn image(&self, name: &str) -> Result<Option<ImageInfo>> {
         match self.docker.inspect_image(name).await {
             Ok(image) => Ok(Some(ImageInfo {
+                id: image.id.unwrap_or_default(),
                 labels: image.config.and_then(|c| c.labels).unwrap_or_default(),
                 created: image.created.unwrap_or_default(),
                 size: image.size.unwrap_or_default(),

@@ -62,9 +62,31 @@ impl ExecOutput {
 /// An image as the engine knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageInfo {
+    /// The engine's content id (`sha256:…`).
+    pub id: String,
     pub labels: HashMap<String, String>,
     pub created: String,
     pub size: i64,
+}
+
+/// An image found by its labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSummary {
+    pub id: String,
+    /// `repo:tag` names; empty for a dangling image.
+    pub tags: Vec<String>,
+    pub labels: HashMap<String, String>,
+    /// Seconds since the Unix epoch.
+    pub created: i64,
+    pub size: i64,
+}
+
+/// A container found by its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerInfo {
+    pub id: String,
+    pub labels: HashMap<String, String>,
+    pub running: bool,
 }
 
 /// A stream of bytes sent to the engine (a root filesystem or a build context, as tar).
@@ -77,6 +99,9 @@ pub enum BackendError {
     /// The engine could not be reached at all.
     #[error("cannot reach the container engine: {0}")]
     Unreachable(String),
+    /// A container with this name exists already (another run holds it).
+    #[error("a container named {0} exists already")]
+    NameInUse(String),
     /// One operation failed; `operation` says which ("create a container", …).
     #[error("failed to {operation}: {message}")]
     Operation {
@@ -101,6 +126,24 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         labels: &[(&str, &str)],
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// A container by name or id, if it exists.
+    fn container(&self, name: &str) -> impl Future<Output = Result<Option<ContainerInfo>>> + Send;
+    /// Saves a container's filesystem as the image `name` (`repo:tag`), with these labels
+    /// added to the ones it has.
+    fn commit(
+        &self,
+        id: &str,
+        name: &str,
+        labels: HashMap<String, String>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Images carrying all these labels; `dangling` only those without a name.
+    fn images_labelled(
+        &self,
+        labels: &[(&str, &str)],
+        dangling: bool,
+    ) -> impl Future<Output = Result<Vec<ImageSummary>>> + Send;
+    /// Removes an image (by id or name); one that is already gone is not an error.
+    fn remove_image(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
     /// An image by name, if the engine has it.
     fn image(&self, name: &str) -> impl Future<Output = Result<Option<ImageInfo>>> + Send;
     /// Creates an image from a root filesystem tarball, applying Dockerfile-style

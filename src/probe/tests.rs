@@ -298,6 +298,30 @@ impl crate::backend::Backend for Host {
     async fn image(&self, _: &str) -> crate::backend::Result<Option<crate::backend::ImageInfo>> {
         unreachable!()
     }
+    async fn container(
+        &self,
+        _: &str,
+    ) -> crate::backend::Result<Option<crate::backend::ContainerInfo>> {
+        unreachable!()
+    }
+    async fn commit(
+        &self,
+        _: &str,
+        _: &str,
+        _: std::collections::HashMap<String, String>,
+    ) -> crate::backend::Result<()> {
+        unreachable!()
+    }
+    async fn images_labelled(
+        &self,
+        _: &[(&str, &str)],
+        _: bool,
+    ) -> crate::backend::Result<Vec<crate::backend::ImageSummary>> {
+        unreachable!()
+    }
+    async fn remove_image(&self, _: &str) -> crate::backend::Result<()> {
+        unreachable!()
+    }
     async fn import_rootfs(
         &self,
         _: crate::backend::ByteStream,
