@@ -11,6 +11,7 @@ pub mod backend;
 pub mod cli;
 pub mod error;
 pub mod gerrit;
+pub mod init;
 pub mod plan;
 pub mod platform;
 pub mod probe;
