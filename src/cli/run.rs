@@ -12,7 +12,8 @@ use crate::error::{exit, Error};
 use crate::plan::PlannedCase;
 use crate::platform::Platform;
 use crate::report::{
-    ConsoleReporter, Event, GithubAnnotations, JsonReporter, JunitReporter, Reporter, Verbosity,
+    ConsoleReporter, Event, GithubAnnotations, HtmlReporter, JsonReporter, JunitReporter, Progress,
+    Reporter, Verbosity,
 };
 use crate::runner::{self, Context, Keep};
 
@@ -36,6 +37,9 @@ pub struct RunArgs {
     /// Write a JSON report here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write an HTML report here: one self-contained page (matrix, failures, durations).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Keep containers instead of removing them.
     #[arg(long, value_enum, default_value_t = Keep::Never)]
     pub keep: Keep,
@@ -59,7 +63,7 @@ pub struct RunArgs {
 
 pub(super) async fn run(args: RunArgs) -> Result<u8, Error> {
     let plan = prepare(&args.select)?;
-    for report in [&args.junit, &args.json].into_iter().flatten() {
+    for report in [&args.junit, &args.json, &args.html].into_iter().flatten() {
         check_writable(report)?;
     }
     // A missing Gerrit setting fails now, before any container starts.
@@ -154,15 +158,20 @@ fn reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
     } else {
         Verbosity::default()
     };
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
-        Box::new(std::io::stdout()),
-        verbosity,
-    ))];
+    let mut console = ConsoleReporter::new(Box::new(std::io::stdout()), verbosity);
+    // A bar under the lines for a person at a terminal; plain lines for logs and CI.
+    if super::interactive() {
+        console = console.with_progress(Progress::on_terminal());
+    }
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(console)];
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JunitReporter::new(path.clone())));
     }
     if let Some(path) = &args.json {
         reporters.push(Box::new(JsonReporter::new(path.clone())));
+    }
+    if let Some(path) = &args.html {
+        reporters.push(Box::new(HtmlReporter::new(path.clone())));
     }
     if args.annotations == Some(Annotations::Github) {
         reporters.push(Box::new(GithubAnnotations::new(

@@ -9,10 +9,14 @@
 //!
 //! 2 cases: 1 passed, 1 failed, 0 errors, 0 skipped in 12.4s
 //! ```
+//!
+//! On a terminal it also keeps a progress bar under the lines ([`Progress`]), and prints
+//! each piece of output with the bar off the screen.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use super::progress::Progress;
 use super::sanitize::clean;
 use super::{CaseId, CaseReport, Event, Reporter, Status, Totals};
 
@@ -48,6 +52,8 @@ pub struct ConsoleReporter {
     started: Option<Instant>,
     kept: Vec<(CaseId, String)>,
     summary_printed: bool,
+    /// The bar under the lines, on a terminal.
+    progress: Option<Progress>,
 }
 
 impl ConsoleReporter {
@@ -61,13 +67,28 @@ impl ConsoleReporter {
             started: None,
             kept: Vec::new(),
             summary_printed: false,
+            progress: None,
         }
     }
 
-    /// Writes one piece of output in one call; errors are deliberately dropped.
+    /// The same reporter with a progress bar under its lines (for a terminal).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Writes one piece of output in one call, with the bar (if any) off the screen;
+    /// errors are deliberately dropped.
     fn emit(&mut self, text: &str) {
-        let _ = self.out.write_all(text.as_bytes());
-        let _ = self.out.flush();
+        let out = &mut self.out;
+        let mut write = || {
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        };
+        match &self.progress {
+            Some(progress) => progress.suspend(write),
+            None => write(),
+        }
     }
 
     fn widen_for(&mut self, platform: &str) {
@@ -196,13 +217,15 @@ impl ConsoleReporter {
             return;
         }
         self.summary_printed = true;
+        if let Some(progress) = &self.progress {
+            progress.clear();
+        }
         let text = self.render_summary(duration);
         self.emit(&text);
     }
-}
 
-impl Reporter for ConsoleReporter {
-    fn event(&mut self, event: &Event) {
+    /// The lines an event prints, if any.
+    fn print(&mut self, event: &Event) {
         match event {
             Event::RunStarted { total, .. } => {
                 self.planned = Some(*total);
@@ -229,6 +252,16 @@ impl Reporter for ConsoleReporter {
                 self.emit(&text);
             }
             Event::RunFinished { duration } => self.print_summary(*duration),
+        }
+    }
+}
+
+impl Reporter for ConsoleReporter {
+    fn event(&mut self, event: &Event) {
+        self.print(event);
+        // After the lines, so a finished case's line is printed before the bar moves on.
+        if let Some(progress) = &mut self.progress {
+            progress.event(event);
         }
     }
 

@@ -5,8 +5,10 @@ pub mod collect;
 pub mod console;
 pub mod event;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod progress;
 pub mod sanitize;
 mod write;
 
@@ -17,8 +19,10 @@ pub use collect::Collected;
 pub use console::{ConsoleReporter, Verbosity};
 pub use event::{CaseId, CaseReport, CheckReport, Event, Status, Step, StepReport, Totals};
 pub use github::GithubAnnotations;
+pub use html::HtmlReporter;
 pub use json::JsonReporter;
 pub use junit::JunitReporter;
+pub use progress::Progress;
 
 /// Something that turns the event stream into output.
 pub trait Reporter: Send {

@@ -1,0 +1,906 @@
+//! The HTML report: one self-contained page to open in a browser or archive in Jenkins.
+//!
+//! - A module × platform matrix, each cell coloured by the worst result of its cases and
+//!   labelled in words (`PASS`, `FAIL`…), so nothing depends on telling colours apart.
+//! - Under it, the cases of every (module, platform); a cell opens its list. A case that
+//!   did not pass shows its failed steps and checks (attribute, expected, actual, the
+//!   check's line in the spec) and the end of the failed step's Puppet output.
+//! - The cases' durations as bars, split by step, longest first.
+//!
+//! Styles and the few lines of script are inline: the page fetches nothing. Every text
+//! comes from containers or specs and is escaped; ids are generated, never taken from
+//! names. The page is a function of the events only (no clock), so two writes of one run
+//! are identical.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::console::human_duration;
+use super::sanitize::clean;
+use super::sorted_by_module_platform_case;
+use super::write::write_atomically;
+use super::{CaseReport, CheckReport, Event, Reporter, Status, StepReport, Totals};
+
+/// How many lines at the end of a failed step's output the page shows.
+const LOG_TAIL_LINES: usize = 40;
+
+/// Collects the finished cases and writes the page when the run is over.
+pub struct HtmlReporter {
+    path: PathBuf,
+    run_id: Option<String>,
+    started_at: Option<DateTime<Utc>>,
+    duration: Option<Duration>,
+    cases: Vec<CaseReport>,
+    /// Spec files under it are shown relative to it (the working directory).
+    base_dir: PathBuf,
+}
+
+impl HtmlReporter {
+    /// A reporter that writes to `path` (its directories are created when needed).
+    pub fn new(path: PathBuf) -> Self {
+        HtmlReporter {
+            path,
+            run_id: None,
+            started_at: None,
+            duration: None,
+            cases: Vec::new(),
+            base_dir: std::env::current_dir().unwrap_or_default(),
+        }
+    }
+
+    /// The whole page.
+    fn to_html(&self) -> String {
+        let cases = sorted_by_module_platform_case(&self.cases);
+        let mut totals = Totals::default();
+        for case in &cases {
+            totals.add(case.status());
+        }
+        let groups: Vec<&[&CaseReport]> = cases
+            .chunk_by(|a, b| (&a.id.module, &a.id.platform) == (&b.id.module, &b.id.platform))
+            .collect();
+
+        let mut page = String::with_capacity(16 * 1024);
+        page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+        let _ = writeln!(page, "<title>{}</title>", esc(&title(&totals)));
+        let _ = writeln!(page, "<style>{STYLE}</style>\n</head>\n<body>");
+        self.header(&mut page, &totals);
+        page.push_str("<main>\n");
+        if groups.is_empty() {
+            page.push_str("<p class=\"empty\">No case ran: nothing matched the selection.</p>\n");
+        } else {
+            page.push_str("<div class=\"overview\">\n");
+            matrix(&mut page, &groups);
+            durations(&mut page, &cases);
+            page.push_str("</div>\n");
+            case_lists(&mut page, &groups);
+        }
+        page.push_str("</main>\n");
+        let _ = writeln!(page, "<script>{SCRIPT}</script>\n</body>\n</html>");
+        page
+    }
+
+    /// The title, when and how long, and the totals.
+    fn header(&self, page: &mut String, totals: &Totals) {
+        page.push_str("<header>\n<h1>rehearsal <span>report</span></h1>\n<p class=\"meta\">");
+        let mut meta = Vec::new();
+        if let Some(run_id) = &self.run_id {
+            meta.push(format!("run <code>{}</code>", esc(run_id)));
+        }
+        let started = self
+            .started_at
+            .or_else(|| self.cases.iter().map(|c| c.started_at).min());
+        if let Some(started) = started {
+            meta.push(format!(
+                "started {}",
+                esc(&started.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            ));
+        }
+        if let Some(duration) = self.duration {
+            meta.push(format!("took {}", human_duration(duration)));
+        }
+        page.push_str(&meta.join(" · "));
+        page.push_str("</p>\n<p class=\"totals\">");
+        let _ = write!(
+            page,
+            "<span class=\"total\">{} {}</span>",
+            totals.total(),
+            plural(totals.total(), "case", "cases")
+        );
+        for (status, count) in [
+            (Status::Passed, totals.passed),
+            (Status::Failed, totals.failed),
+            (Status::Error, totals.errors),
+            (Status::Skipped, totals.skipped),
+        ] {
+            let _ = write!(
+                page,
+                " <span class=\"pill {class}{zero}\">{icon} {count} {word}</span>",
+                class = class(status),
+                zero = if count == 0 { " zero" } else { "" },
+                icon = icon(status),
+                word = match status {
+                    Status::Error => plural(count, "error", "errors"),
+                    _ => status.verb(),
+                },
+            );
+        }
+        page.push_str("</p>\n</header>\n");
+    }
+}
+
+impl Reporter for HtmlReporter {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted {
+                run_id, started_at, ..
+            } => {
+                self.run_id = Some(run_id.clone());
+                self.started_at = Some(*started_at);
+            }
+            Event::CaseFinished(report) => {
+                let mut report = (**report).clone();
+                if let Ok(relative) = report.spec_file.strip_prefix(&self.base_dir) {
+                    report.spec_file = relative.to_path_buf();
+                }
+                self.cases.push(report);
+            }
+            Event::RunFinished { duration } => self.duration = Some(*duration),
+            // Case starts and anything else the runner tells: nothing to keep for the page.
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        write_atomically(&self.path, self.to_html().as_bytes())
+    }
+}
+
+/// The page for a run, as the reporter writes it (for tests outside this crate).
+#[doc(hidden)]
+pub fn render(events: &[Event]) -> String {
+    let mut reporter = HtmlReporter::new(PathBuf::new());
+    for event in events {
+        reporter.event(event);
+    }
+    reporter.to_html()
+}
+
+/// `rehearsal: 2 failed, 1 error of 4 cases`, or `rehearsal: all 4 cases passed`.
+fn title(totals: &Totals) -> String {
+    let total = totals.total();
+    if total == 0 {
+        return "rehearsal: no case ran".into();
+    }
+    if totals.passed == total {
+        return format!(
+            "rehearsal: all {total} {} passed",
+            plural(total, "case", "cases")
+        );
+    }
+    let mut parts = Vec::new();
+    if totals.failed > 0 {
+        parts.push(format!("{} failed", totals.failed));
+    }
+    if totals.errors > 0 {
+        parts.push(format!(
+            "{} {}",
+            totals.errors,
+            plural(totals.errors, "error", "errors")
+        ));
+    }
+    if totals.skipped > 0 {
+        parts.push(format!("{} skipped", totals.skipped));
+    }
+    format!(
+        "rehearsal: {} of {total} {}",
+        parts.join(", "),
+        plural(total, "case", "cases")
+    )
+}
+
+/// The worst result among cases: an error before a failure before a skip before a pass.
+fn worst(cases: &[&CaseReport]) -> Status {
+    cases
+        .iter()
+        .map(|c| c.status())
+        .max()
+        .unwrap_or(Status::Skipped)
+}
+
+/// The id of the case list of the `index`th (module, platform).
+fn group_id(index: usize) -> String {
+    format!("group-{}", index + 1)
+}
+
+/// The matrix: a row per module, a column per platform, a cell per (module, platform)
+/// that links to its case list.
+fn matrix(page: &mut String, groups: &[&[&CaseReport]]) {
+    let mut modules: Vec<&str> = groups.iter().map(|g| g[0].id.module.as_str()).collect();
+    modules.dedup();
+    let mut platforms: Vec<&str> = groups.iter().map(|g| g[0].id.platform.as_str()).collect();
+    platforms.sort();
+    platforms.dedup();
+
+    page.push_str("<section class=\"matrix-box\">\n<h2>Modules × platforms</h2>\n");
+    page.push_str("<table class=\"matrix\">\n<thead><tr><th scope=\"col\">module</th>");
+    for platform in &platforms {
+        let _ = write!(page, "<th scope=\"col\">{}</th>", esc(platform));
+    }
+    page.push_str("</tr></thead>\n<tbody>\n");
+    for module in &modules {
+        let _ = write!(page, "<tr><th scope=\"row\">{}</th>", esc(module));
+        for platform in &platforms {
+            let found = groups.iter().enumerate().find(|(_, g)| {
+                g[0].id.module.as_str() == *module && g[0].id.platform.as_str() == *platform
+            });
+            let Some((index, cases)) = found else {
+                page.push_str("<td class=\"cell none\" title=\"not planned\">–</td>");
+                continue;
+            };
+            let status = worst(cases);
+            let passed = cases
+                .iter()
+                .filter(|c| c.status() == Status::Passed)
+                .count();
+            let _ = write!(
+                page,
+                "<td class=\"cell {class}\" data-module=\"{module}\" data-platform=\"{platform}\" \
+                 data-status=\"{class}\"><a href=\"#{id}\" title=\"{module} on {platform}: \
+                 show the cases\"><span class=\"label\">{icon} {label}</span>\
+                 <span class=\"count\">{passed}/{total} passed</span></a></td>",
+                class = class(status),
+                module = esc(module),
+                platform = esc(platform),
+                id = group_id(index),
+                icon = icon(status),
+                label = status.label(),
+                total = cases.len(),
+            );
+        }
+        page.push_str("</tr>\n");
+    }
+    page.push_str("</tbody>\n</table>\n");
+    page.push_str(
+        "<p class=\"legend\"><span class=\"pill passed\">✓ PASS</span> \
+         <span class=\"pill failed\">✗ FAIL</span> \
+         <span class=\"pill error\">! ERROR</span> \
+         <span class=\"pill skipped\">– SKIP</span> \
+         a cell shows the worst result of its cases; click it for the list.</p>\n</section>\n",
+    );
+}
+
+/// The durations: a bar per case, split by step, longest first.
+fn durations(page: &mut String, cases: &[&CaseReport]) {
+    let mut by_time: Vec<&CaseReport> = cases.to_vec();
+    by_time.sort_by_key(|c| std::cmp::Reverse(c.duration));
+    let longest = by_time
+        .first()
+        .map(|c| c.duration.as_secs_f64())
+        .unwrap_or(0.0);
+
+    page.push_str("<section class=\"durations\">\n<h2>Durations</h2>\n<p class=\"legend\">");
+    for step in ["start", "prepare", "apply", "idempotent", "verify"] {
+        let _ = write!(page, "<span class=\"key s-{step}\"></span>{step} ");
+    }
+    page.push_str("</p>\n<ol class=\"bars\">\n");
+    for case in by_time {
+        let status = case.status();
+        let _ = write!(
+            page,
+            "<li class=\"{class}\"><span class=\"name\" title=\"{full}\">\
+             <span class=\"mark\">{icon}</span> {module} › {name} \
+             <span class=\"platform\">{platform}</span></span><span class=\"track\">",
+            class = class(status),
+            icon = icon(status),
+            full = esc(&format!("{} ({})", case.id, status.label())),
+            module = esc(&case.id.module),
+            name = esc(&case.id.case),
+            platform = esc(&case.id.platform),
+        );
+        for step in case.steps.iter().filter(|s| !s.duration.is_zero()) {
+            let width = if longest > 0.0 {
+                step.duration.as_secs_f64() / longest * 100.0
+            } else {
+                0.0
+            };
+            let _ = write!(
+                page,
+                "<span class=\"seg s-{name}\" style=\"width:{width:.2}%\" \
+                 title=\"{name} {time} ({verb})\"></span>",
+                name = step.step.name(),
+                time = human_duration(step.duration),
+                verb = step.status.verb(),
+            );
+        }
+        let _ = writeln!(
+            page,
+            "</span><span class=\"time\">{}</span></li>",
+            human_duration(case.duration)
+        );
+    }
+    page.push_str("</ol>\n</section>\n");
+}
+
+/// The case lists, one per (module, platform); those with a case that did not pass are
+/// open from the start.
+fn case_lists(page: &mut String, groups: &[&[&CaseReport]]) {
+    page.push_str(
+        "<section class=\"groups\">\n<h2>Cases <span class=\"tools\">\
+         <button type=\"button\" data-toggle=\"open\">expand all</button>\
+         <button type=\"button\" data-toggle=\"close\">collapse all</button></span></h2>\n",
+    );
+    for (index, cases) in groups.iter().enumerate() {
+        let status = worst(cases);
+        let first = &cases[0].id;
+        let passed = cases
+            .iter()
+            .filter(|c| c.status() == Status::Passed)
+            .count();
+        let _ = writeln!(
+            page,
+            "<details class=\"group {class}\" id=\"{id}\"{open}>\n<summary>\
+             <span class=\"badge {class}\">{icon} {label}</span> <strong>{module}</strong> on \
+             <strong>{platform}</strong> <span class=\"count\">{passed} of {total} passed</span>\
+             </summary>",
+            class = class(status),
+            id = group_id(index),
+            open = if is_bad(status) { " open" } else { "" },
+            icon = icon(status),
+            label = status.label(),
+            module = esc(&first.module),
+            platform = esc(&first.platform),
+            total = cases.len(),
+        );
+        page.push_str("<ul class=\"cases\">\n");
+        for case in cases.iter() {
+            case_item(page, case);
+        }
+        page.push_str("</ul>\n</details>\n");
+    }
+    page.push_str("</section>\n");
+}
+
+/// One case: its line, and when opened its steps, its checks and what went wrong.
+fn case_item(page: &mut String, case: &CaseReport) {
+    let status = case.status();
+    let _ = writeln!(
+        page,
+        "<li class=\"case {class}\" data-case=\"{name}\" data-status=\"{class}\"><details{open}>\
+         <summary><span class=\"badge {class}\">{icon} {label}</span> <span class=\"case-name\">\
+         {name}</span> <span class=\"time\">{time}</span></summary>",
+        class = class(status),
+        open = if is_bad(status) { " open" } else { "" },
+        icon = icon(status),
+        label = status.label(),
+        name = esc(&case.id.case),
+        time = human_duration(case.duration),
+    );
+
+    page.push_str("<ol class=\"steps\">");
+    for step in &case.steps {
+        // A step that did not run has no time worth showing.
+        let (verb, time) = match step.status {
+            Status::Skipped => ("not run".to_owned(), String::new()),
+            status => (
+                status.verb().to_owned(),
+                format!(
+                    " <span class=\"time\">{}</span>",
+                    human_duration(step.duration)
+                ),
+            ),
+        };
+        let _ = write!(
+            page,
+            "<li class=\"{class}\" title=\"{name} {verb}\">{icon} {name}{time}</li>",
+            class = class(step.status),
+            name = step.step.name(),
+            icon = icon(step.status),
+        );
+    }
+    page.push_str("</ol>\n");
+
+    for step in case.steps.iter().filter(|s| is_bad(s.status)) {
+        let _ = writeln!(
+            page,
+            "<div class=\"failure {class}\"><h4>{name} {verb}</h4>",
+            class = class(step.status),
+            name = step.step.name(),
+            verb = step.status.verb(),
+        );
+        if let Some(message) = &step.message {
+            let _ = writeln!(
+                page,
+                "<pre class=\"message\">{}</pre>",
+                esc(message.trim_end())
+            );
+        }
+        page.push_str("</div>\n");
+    }
+    for check in case.checks.iter().filter(|c| is_bad(c.status)) {
+        failed_check(page, case, check);
+    }
+
+    if !case.checks.is_empty() {
+        page.push_str("<ul class=\"checks\">");
+        for check in &case.checks {
+            let _ = write!(
+                page,
+                "<li class=\"{class}\">{icon} <code>{label}</code></li>",
+                class = class(check.status),
+                icon = icon(check.status),
+                label = esc(&check.label),
+            );
+        }
+        page.push_str("</ul>\n");
+    }
+
+    let failed_steps: Vec<&StepReport> = case.steps.iter().filter(|s| is_bad(s.status)).collect();
+    for step in &failed_steps {
+        log_excerpt(page, step, true);
+    }
+    // A failed check comes after steps that passed: Puppet's apply output is the context.
+    if failed_steps.is_empty() && is_bad(status) {
+        if let Some(apply) = case.step(super::Step::Apply) {
+            log_excerpt(page, apply, false);
+        }
+    }
+
+    if let Some(container) = &case.kept_container {
+        let _ = writeln!(
+            page,
+            "<p class=\"kept\">kept container: <code>docker exec -it {} bash</code></p>",
+            esc(container)
+        );
+    }
+    page.push_str("</details></li>\n");
+}
+
+/// A failed check: its label, where it is written, and a row per attribute that did not
+/// match, expected beside actual.
+fn failed_check(page: &mut String, case: &CaseReport, check: &CheckReport) {
+    let place = match check.line {
+        Some(line) => format!("{}:{line}", case.spec_file.display()),
+        None => case.spec_file.display().to_string(),
+    };
+    let _ = writeln!(
+        page,
+        "<div class=\"failure {class}\"><h4>check <code>{label}</code> {verb} \
+         <span class=\"where\">{place}</span></h4>",
+        class = class(check.status),
+        label = esc(&check.label),
+        verb = check.status.verb(),
+        place = esc(&place),
+    );
+    if !check.failures.is_empty() {
+        page.push_str(
+            "<table class=\"mismatch\"><thead><tr><th>attribute</th><th>expected</th>\
+             <th>actual</th></tr></thead><tbody>\n",
+        );
+        for failure in &check.failures {
+            match mismatch(failure) {
+                Some((attribute, expected, actual)) => {
+                    let _ = writeln!(
+                        page,
+                        "<tr><td>{}</td><td class=\"expected\">{}</td><td class=\"actual\">{}\
+                         </td></tr>",
+                        esc(attribute),
+                        esc(expected),
+                        esc(actual)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        page,
+                        "<tr><td colspan=\"3\" class=\"text\">{}</td></tr>",
+                        esc(failure)
+                    );
+                }
+            }
+        }
+        page.push_str("</tbody></table>\n");
+    }
+    page.push_str("</div>\n");
+}
+
+/// `mode: expected 0644, got 0600` as (`mode`, `0644`, `0600`); `contains: expected x, not
+/// found` as (`contains`, `x`, `not found`). Other texts are shown as they are.
+fn mismatch(failure: &str) -> Option<(&str, &str, &str)> {
+    let (attribute, rest) = failure.split_once(": expected ")?;
+    if attribute.contains('\n') {
+        return None;
+    }
+    if let Some((expected, actual)) = rest.split_once(", got ") {
+        return Some((attribute, expected, actual));
+    }
+    rest.strip_suffix(", not found")
+        .map(|expected| (attribute, expected, "not found"))
+}
+
+/// The end of a step's output: open for a failed step, folded for a passing one.
+fn log_excerpt(page: &mut String, step: &StepReport, failed: bool) {
+    let output = clean(&step.output);
+    let lines: Vec<&str> = output.trim_end().lines().collect();
+    if lines.is_empty() {
+        return;
+    }
+    let shown = lines.len().min(LOG_TAIL_LINES);
+    let what = if shown < lines.len() {
+        format!("last {shown} of {} lines", lines.len())
+    } else {
+        format!("{} {}", lines.len(), plural(lines.len(), "line", "lines"))
+    };
+    let _ = writeln!(
+        page,
+        "<details class=\"log\"{open}><summary>{name} output{passed} ({what})</summary>\
+         <pre>{text}</pre></details>",
+        open = if failed { " open" } else { "" },
+        name = step.step.name(),
+        passed = if failed { "" } else { ", the step passed" },
+        text = esc(&lines[lines.len() - shown..].join("\n")),
+    );
+}
+
+fn is_bad(status: Status) -> bool {
+    matches!(status, Status::Failed | Status::Error)
+}
+
+/// The CSS class of a status: `passed`, `failed`, `error`, `skipped`.
+fn class(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "passed",
+        Status::Failed => "failed",
+        Status::Error => "error",
+        Status::Skipped => "skipped",
+    }
+}
+
+/// A sign beside each status word, so the colour is never the only clue.
+fn icon(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "✓",
+        Status::Failed => "✗",
+        Status::Error => "!",
+        Status::Skipped => "–",
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// Text as it may appear in the page, in an element or a quoted attribute: cleaned of
+/// terminal codes and control characters, with `&`, `<`, `>`, `"` and `'` escaped.
+fn esc(text: &str) -> String {
+    let text = clean(text);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The page's styles: colours that stay apart for most colour vision (a bluish green, a
+/// vermilion red, an amber, a grey), each always with a word and a sign.
+const STYLE: &str = r#"
+:root{--pass:#1b7a4a;--pass-bg:#e3f4ea;--fail:#c0392b;--fail-bg:#fde3df;--err:#a35200;
+--err-bg:#fff0d6;--skip:#5f6b76;--skip-bg:#eef1f4;--ink:#1d232a;--muted:#5f6b76;--line:#d8dee4;
+--paper:#ffffff;--page:#f5f7f9;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace}
+*{box-sizing:border-box}
+body{margin:0;background:var(--page);color:var(--ink);
+font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}
+header{background:#1d232a;color:#fff;padding:18px 28px 16px}
+header h1{margin:0;font-size:22px;font-weight:650;letter-spacing:.2px}
+header h1 span{font-weight:400;color:#aab4be}
+header .meta{margin:4px 0 12px;color:#c4ccd4}
+header code{font-family:var(--mono);font-size:12.5px;color:#fff}
+.totals{margin:0;display:flex;gap:8px;flex-wrap:wrap;align-items:center}
+.totals .total{font-weight:600;margin-right:6px}
+.pill{display:inline-block;padding:2px 10px;border-radius:999px;font-weight:600;font-size:13px;
+border:1px solid transparent}
+.pill.passed{background:var(--pass-bg);color:var(--pass);border-color:var(--pass)}
+.pill.failed{background:var(--fail-bg);color:var(--fail);border-color:var(--fail)}
+.pill.error{background:var(--err-bg);color:var(--err);border-color:var(--err)}
+.pill.skipped{background:var(--skip-bg);color:var(--skip);border-color:var(--skip)}
+header .pill.zero{background:transparent;color:#aab4be;border-color:#4a545e}
+main{padding:20px 28px 40px;max-width:1500px}
+h2{font-size:16px;margin:0 0 10px;font-weight:650}
+section{background:var(--paper);border:1px solid var(--line);border-radius:8px;padding:16px 18px;
+margin-bottom:18px}
+.overview{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:18px;align-items:start}
+.overview section{margin-bottom:0}
+@media (max-width:1000px){.overview{grid-template-columns:1fr}}
+.groups{margin-top:18px}
+.empty{font-size:16px;color:var(--muted)}
+table.matrix{border-collapse:separate;border-spacing:4px;width:100%}
+.matrix th{text-align:left;font-weight:600;padding:4px 8px;white-space:nowrap}
+.matrix th[scope=row]{width:1%;padding-right:16px}
+.matrix thead th{color:var(--muted);font-size:12.5px;text-transform:uppercase;letter-spacing:.4px}
+.matrix td.cell{padding:0;border-radius:6px;border:1px solid;min-width:110px}
+.matrix td.cell a{display:block;padding:8px 10px;color:inherit;text-decoration:none}
+.matrix td.cell a:hover,.matrix td.cell a:focus{outline:2px solid var(--ink);outline-offset:1px;
+border-radius:6px}
+.cell .label{display:block;font-weight:700}
+.cell .count{display:block;font-size:12px;opacity:.85}
+.cell.passed{background:var(--pass-bg);color:var(--pass);border-color:var(--pass)}
+.cell.failed{background:var(--fail);color:#fff;border-color:var(--fail)}
+.cell.error{background:var(--err-bg);color:var(--err);border-color:var(--err);
+background-image:repeating-linear-gradient(135deg,transparent 0 6px,rgba(163,82,0,.12) 6px 12px)}
+.cell.skipped{background:var(--skip-bg);color:var(--skip);border-color:var(--skip)}
+.cell.none{color:var(--line);text-align:center;border:1px dashed var(--line)}
+.legend{color:var(--muted);font-size:12.5px;margin:10px 0 0}
+.legend .pill{font-size:11.5px;padding:0 7px}
+.durations .legend{margin:0 0 10px}
+.key{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 8px;vertical-align:-1px}
+.s-start{background:#9aa5b1}.s-prepare{background:#c9a227}.s-apply{background:#2f6fb0}
+.s-idempotent{background:#7fb3e0}.s-verify{background:#6b4fa3}
+ol.bars{list-style:none;margin:0;padding:0}
+.bars li{display:grid;grid-template-columns:minmax(0,42%) minmax(0,1fr) 64px;gap:10px;align-items:center;
+padding:3px 0;border-bottom:1px solid #eef1f4}
+.bars .name{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.bars .platform{color:var(--muted);font-size:12px}
+.bars .mark{display:inline-block;width:1.2em;text-align:center;font-weight:700}
+.bars li.passed .mark{color:var(--pass)}.bars li.failed .mark{color:var(--fail)}
+.bars li.error .mark{color:var(--err)}.bars li.skipped .mark{color:var(--skip)}
+.track{display:flex;height:14px;background:#eef1f4;border-radius:3px;overflow:hidden}
+.seg{display:block;height:100%;border-right:1px solid #fff}
+.bars .time{text-align:right;font-variant-numeric:tabular-nums;color:var(--muted)}
+h2 .tools{float:right;font-weight:400}
+button{font:inherit;font-size:12.5px;background:var(--paper);border:1px solid var(--line);border-radius:6px;
+padding:2px 10px;margin-left:6px;cursor:pointer}
+button:hover{background:var(--page)}
+details.group{border:1px solid var(--line);border-left:5px solid;border-radius:6px;margin:10px 0;
+scroll-margin-top:12px}
+details.group.passed{border-left-color:var(--pass)}details.group.failed{border-left-color:var(--fail)}
+details.group.error{border-left-color:var(--err)}details.group.skipped{border-left-color:var(--skip)}
+details.group.target{box-shadow:0 0 0 3px #2f6fb0}
+details.group>summary{padding:9px 12px;cursor:pointer;font-size:14.5px}
+details.group .count{color:var(--muted);margin-left:6px}
+.badge{display:inline-block;min-width:62px;text-align:center;font-weight:700;font-size:12px;
+padding:1px 6px;border-radius:4px;border:1px solid}
+.badge.passed{color:var(--pass);background:var(--pass-bg)}.badge.failed{color:#fff;background:var(--fail);border-color:var(--fail)}
+.badge.error{color:var(--err);background:var(--err-bg)}.badge.skipped{color:var(--skip);background:var(--skip-bg)}
+ul.cases{list-style:none;margin:0;padding:0 12px 8px}
+li.case{border-top:1px solid #eef1f4}
+li.case>details>summary{padding:7px 4px;cursor:pointer}
+li.case .case-name{font-weight:600}
+li.case summary .time,.steps .time{color:var(--muted);font-variant-numeric:tabular-nums}
+li.case>details{padding-bottom:6px}
+ol.steps{list-style:none;display:flex;flex-wrap:wrap;gap:6px;margin:2px 0 8px;padding:0 0 0 28px}
+ol.steps li{font-size:12.5px;padding:1px 8px;border-radius:4px;border:1px solid var(--line)}
+ol.steps li.passed{color:var(--pass)}ol.steps li.failed{color:#fff;background:var(--fail);border-color:var(--fail)}
+ol.steps li.error{color:var(--err);background:var(--err-bg);border-color:var(--err)}
+ol.steps li.skipped{color:var(--skip);border-style:dashed}
+ol.steps li.failed .time{color:#fff}ol.steps li.error .time{color:var(--err)}
+ul.checks{list-style:none;margin:6px 0;padding:0 0 0 28px;columns:2 320px;font-size:13px}
+ul.checks li.passed{color:var(--pass)}ul.checks li.failed{color:var(--fail);font-weight:600}
+ul.checks li.error{color:var(--err)}ul.checks li.skipped{color:var(--skip)}
+ul.checks code{color:var(--ink);font-weight:400}
+.failure{margin:8px 0 8px 28px;padding:8px 12px;border-radius:6px;border:1px solid}
+.failure.failed{background:#fff7f5;border-color:#f1b5aa}
+.failure.error{background:#fffaf0;border-color:#f0cf9a}
+.failure h4{margin:0 0 6px;font-size:13.5px}
+.failure .where{font-weight:400;color:var(--muted);font-family:var(--mono);font-size:12px;margin-left:8px}
+code,pre{font-family:var(--mono);font-size:12.5px}
+pre{margin:0;white-space:pre-wrap;word-break:break-word}
+table.mismatch{border-collapse:collapse;font-size:12.5px;width:100%}
+.mismatch th{text-align:left;color:var(--muted);font-weight:600;padding:2px 10px 2px 0;border-bottom:1px solid #f1b5aa}
+.mismatch td{font-family:var(--mono);padding:3px 10px 3px 0;vertical-align:top;word-break:break-word}
+.mismatch td.expected{color:var(--pass)}.mismatch td.actual{color:var(--fail);font-weight:600}
+details.log{margin:8px 0 4px 28px}
+details.log summary{cursor:pointer;color:var(--muted);font-size:12.5px}
+details.log pre{background:#1d232a;color:#e6edf3;padding:10px 12px;border-radius:6px;margin-top:4px;
+max-height:420px;overflow:auto}
+.kept{margin:6px 0 0 28px;color:var(--muted)}
+"#;
+
+/// A cell opens its case list (and the address `#group-N` does, so a link can share one).
+const SCRIPT: &str = r#"
+(function () {
+  function show(id, scroll) {
+    var group = document.getElementById(id);
+    if (!group || !group.classList.contains('group')) return;
+    document.querySelectorAll('details.group.target').forEach(function (g) {
+      g.classList.remove('target');
+    });
+    group.open = true;
+    group.classList.add('target');
+    if (scroll) group.scrollIntoView({block: 'start'});
+  }
+  document.querySelectorAll('td.cell a').forEach(function (a) {
+    a.addEventListener('click', function () { show(a.getAttribute('href').slice(1), false); });
+  });
+  function fromAddress() {
+    if (location.hash.length > 1) show(decodeURIComponent(location.hash.slice(1)), true);
+  }
+  window.addEventListener('hashchange', fromAddress);
+  fromAddress();
+  document.querySelectorAll('button[data-toggle]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      var open = b.getAttribute('data-toggle') === 'open';
+      document.querySelectorAll('details.group, li.case > details').forEach(function (d) {
+        d.open = open;
+      });
+    });
+  });
+})();
+"#;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{mismatch, render, HtmlReporter};
+    use crate::report::{fixtures, Event, Reporter};
+
+    #[test]
+    fn a_small_run() {
+        insta::assert_snapshot!(render(&fixtures::run()));
+    }
+
+    #[test]
+    fn the_file_is_written_where_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out/report.html");
+        let mut reporter = HtmlReporter::new(path.clone());
+        for event in fixtures::run() {
+            reporter.event(&event);
+        }
+        reporter.finish().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            render(&fixtures::run())
+        );
+    }
+
+    #[test]
+    fn each_cell_has_the_worst_result_of_its_cases() {
+        let html = render(&fixtures::run());
+        for (module, platform, status) in [
+            ("motd", "debian12", "passed"),
+            ("motd", "rocky9", "failed"),
+            ("ntp", "debian12", "error"),
+        ] {
+            let cell = format!(
+                "<td class=\"cell {status}\" data-module=\"{module}\" data-platform=\"{platform}\""
+            );
+            assert!(html.contains(&cell), "no {cell} in\n{html}");
+        }
+        // ntp has no case on rocky9: an empty cell, not a link.
+        assert_eq!(html.matches("<td class=\"cell none\"").count(), 1);
+    }
+
+    #[test]
+    fn a_failed_check_shows_expected_beside_actual_and_its_spec_line() {
+        let mut case = fixtures::failed_check();
+        case.checks[0].line = Some(12);
+        let html = render(&[Event::CaseFinished(Box::new(case))]);
+        assert!(html.contains("<span class=\"where\">modules/motd/rehearsal.yaml:12</span>"));
+        assert!(html.contains(
+            "<tr><td>mode</td><td class=\"expected\">0644</td><td class=\"actual\">0600</td></tr>"
+        ));
+        // The apply passed: its output is there for context, folded.
+        assert!(html.contains(
+            "<details class=\"log\"><summary>apply output, the step passed (3 lines)</summary>"
+        ));
+    }
+
+    #[test]
+    fn a_failed_step_shows_its_message_and_the_end_of_its_output() {
+        let html = render(&fixtures::run());
+        assert!(html.contains("<h4>idempotent failed</h4>"));
+        assert!(html.contains("the second apply changed 1 resource:\nExec[refresh ntp]/returns"));
+        assert!(html.contains("<summary>idempotent output (22 lines)</summary>"));
+        assert!(html.contains("Notice: Applied catalog in 0.90 seconds</pre>"));
+        assert!(!html.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn a_long_output_is_cut_to_its_end() {
+        let mut case = fixtures::not_idempotent();
+        case.steps[2].output = (1..=100).map(|i| format!("line {i}\n")).collect();
+        let html = render(&[Event::CaseFinished(Box::new(case))]);
+        assert!(html.contains("idempotent output (last 40 of 100 lines)"));
+        assert!(html.contains("<pre>line 61\n"));
+        assert!(!html.contains("line 60\n"));
+    }
+
+    /// Names, messages and output come from specs and containers: none of it may become
+    /// markup or leave an attribute.
+    #[test]
+    fn hostile_text_is_escaped_everywhere() {
+        let hostile = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>&amp;";
+        let mut case = fixtures::not_idempotent();
+        case.id.module = hostile.into();
+        case.id.case = hostile.into();
+        case.id.platform = hostile.into();
+        case.steps[2].message = Some(hostile.into());
+        case.steps[2].output = format!("{hostile}\n</pre></details>{hostile}\n");
+        case.checks[0].label = hostile.into();
+        case.checks[0].status = crate::report::Status::Failed;
+        case.checks[0].failures = vec![format!("mode: expected {hostile}, got {hostile}")];
+        let run_started = Event::RunStarted {
+            run_id: hostile.into(),
+            total: 1,
+            started_at: fixtures::run_start(),
+        };
+        let html = render(&[run_started, Event::CaseFinished(Box::new(case))]);
+        assert_eq!(
+            html.matches("<script").count(),
+            1,
+            "only the page's own script"
+        );
+        assert!(!html.contains("<img"));
+        assert!(!html.contains("</pre></details><"));
+        assert!(html.contains(
+            "data-case=\"&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&gt;&lt;img "
+        ));
+        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&gt;"));
+        assert!(html.contains("&amp;amp;"));
+    }
+
+    #[test]
+    fn the_page_fetches_nothing() {
+        let html = render(&fixtures::run());
+        for fetching in [" src=", "<link", "url(", "@import", "http://", "https://"] {
+            assert!(!html.contains(fetching), "the page has {fetching}");
+        }
+    }
+
+    #[test]
+    fn the_bars_are_longest_first_and_scaled_to_the_longest() {
+        let html = render(&fixtures::run());
+        let servers = html.find("ntp › servers").unwrap();
+        let custom = html.find("motd › custom").unwrap();
+        let default = html.find("motd › default").unwrap();
+        // 11.1s, 10.1s, 8.2s.
+        assert!(servers < custom && custom < default);
+        // The longest case's apply: 5.2s of 11.1s.
+        assert!(html.contains("style=\"width:46.85%\" title=\"apply 5.2s (passed)\""));
+    }
+
+    #[test]
+    fn an_empty_run_says_so() {
+        let html = render(&[Event::RunFinished {
+            duration: Duration::ZERO,
+        }]);
+        assert!(html.contains("<title>rehearsal: no case ran</title>"));
+        assert!(html.contains("No case ran"));
+        assert!(!html.contains("<table class=\"matrix\">"));
+    }
+
+    #[test]
+    fn mismatches_are_split_into_expected_and_actual() {
+        assert_eq!(
+            mismatch("mode: expected 0644, got 0600"),
+            Some(("mode", "0644", "0600"))
+        );
+        assert_eq!(
+            mismatch("contains: expected !debug, not found"),
+            Some(("contains", "!debug", "not found"))
+        );
+        assert_eq!(
+            mismatch("cannot check: curl or wget not in the image"),
+            None
+        );
+        assert_eq!(
+            mismatch("still failing after 30s (28 tries, every 1s)"),
+            None
+        );
+    }
+}
