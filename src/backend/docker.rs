@@ -14,8 +14,8 @@ use bollard::Docker;
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::{
-    Backend, BackendError, ByteStream, ContainerConfig, ContainerInfo, ExecOutput, ImageInfo,
-    ImageSummary, Result,
+    Backend, BackendError, ByteStream, ContainerConfig, ContainerInfo, ContainerSummary,
+    ExecOutput, ImageInfo, ImageSummary, OutputSink, Result,
 };
 
 /// A connection to a Docker-API engine.
@@ -78,6 +78,59 @@ impl DockerBackend {
             Some(bollard::models::SystemInfoCgroupVersionEnum::_1)
         );
         Ok(DockerBackend { docker, cgroup_v1 })
+    }
+
+    /// Runs a command and waits for it; `sink` gets each piece of output as it comes.
+    async fn run_exec(
+        &self,
+        id: &str,
+        cmd: &[&str],
+        sink: Option<&OutputSink<'_>>,
+    ) -> Result<ExecOutput> {
+        let exec = self
+            .docker
+            .create_exec(
+                id,
+                bollard::exec::CreateExecOptions {
+                    cmd: Some(cmd.to_vec()),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(op("run a command in the container"))?;
+        let mut out = ExecOutput::default();
+        match self
+            .docker
+            .start_exec(&exec.id, None)
+            .await
+            .map_err(op("run a command in the container"))?
+        {
+            bollard::exec::StartExecResults::Attached { mut output, .. } => {
+                while let Some(chunk) = output.next().await {
+                    match chunk.map_err(op("read a command's output"))? {
+                        bollard::container::LogOutput::StdOut { message } => {
+                            sink.inspect(|sink| sink(&message));
+                            out.stdout.extend_from_slice(&message)
+                        }
+                        bollard::container::LogOutput::StdErr { message } => {
+                            sink.inspect(|sink| sink(&message));
+                            out.stderr.extend_from_slice(&message)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            bollard::exec::StartExecResults::Detached => {}
+        }
+        let inspected = self
+            .docker
+            .inspect_exec(&exec.id)
+            .await
+            .map_err(op("read a command's exit status"))?;
+        out.exit_code = inspected.exit_code.unwrap_or(-1);
+        Ok(out)
     }
 }
 
@@ -148,48 +201,16 @@ impl Backend for DockerBackend {
     }
 
     async fn exec(&self, id: &str, cmd: &[&str]) -> Result<ExecOutput> {
-        let exec = self
-            .docker
-            .create_exec(
-                id,
-                bollard::exec::CreateExecOptions {
-                    cmd: Some(cmd.to_vec()),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(op("run a command in the container"))?;
-        let mut out = ExecOutput::default();
-        match self
-            .docker
-            .start_exec(&exec.id, None)
-            .await
-            .map_err(op("run a command in the container"))?
-        {
-            bollard::exec::StartExecResults::Attached { mut output, .. } => {
-                while let Some(chunk) = output.next().await {
-                    match chunk.map_err(op("read a command's output"))? {
-                        bollard::container::LogOutput::StdOut { message } => {
-                            out.stdout.extend_from_slice(&message)
-                        }
-                        bollard::container::LogOutput::StdErr { message } => {
-                            out.stderr.extend_from_slice(&message)
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            bollard::exec::StartExecResults::Detached => {}
-        }
-        let inspected = self
-            .docker
-            .inspect_exec(&exec.id)
-            .await
-            .map_err(op("read a command's exit status"))?;
-        out.exit_code = inspected.exit_code.unwrap_or(-1);
-        Ok(out)
+        self.run_exec(id, cmd, None).await
+    }
+
+    async fn exec_streaming(
+        &self,
+        id: &str,
+        cmd: &[&str],
+        sink: &OutputSink<'_>,
+    ) -> Result<ExecOutput> {
+        self.run_exec(id, cmd, Some(sink)).await
     }
 
     async fn remove(&self, id: &str) -> Result<()> {
@@ -224,6 +245,39 @@ impl Backend for DockerBackend {
             .await
             .map_err(op("list containers"))?;
         Ok(found.into_iter().filter_map(|c| c.id).collect())
+    }
+
+    async fn containers(&self, labels: &[(&str, &str)]) -> Result<Vec<ContainerSummary>> {
+        let filters: HashMap<String, Vec<String>> = HashMap::from([(
+            "label".to_string(),
+            labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        )]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let found = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(op("list containers"))?;
+        Ok(found
+            .into_iter()
+            .filter_map(|c| {
+                Some(ContainerSummary {
+                    id: c.id?,
+                    name: c
+                        .names
+                        .unwrap_or_default()
+                        .first()
+                        .map(|n| n.trim_start_matches('/').to_string())
+                        .unwrap_or_default(),
+                    labels: c.labels.unwrap_or_default(),
+                    created: c.created,
+                    running: c.state == Some(bollard::models::ContainerSummaryStateEnum::RUNNING),
+                })
+            })
+            .collect())
     }
 
     async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {

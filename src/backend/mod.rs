@@ -59,6 +59,22 @@ impl ExecOutput {
     }
 }
 
+/// Where [`Backend::exec_streaming`] hands output as it comes.
+pub type OutputSink<'a> = dyn Fn(&[u8]) + Send + Sync + 'a;
+
+/// A container found by its labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSummary {
+    pub id: String,
+    /// Without the engine's leading `/`.
+    pub name: String,
+    pub labels: HashMap<String, String>,
+    /// When it was created, in seconds since the Unix epoch; `None` when the backend
+    /// cannot tell.
+    pub created: Option<i64>,
+    pub running: bool,
+}
+
 /// An image as the engine knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageInfo {
@@ -144,6 +160,43 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<ImageSummary>>> + Send;
     /// Removes an image (by id or name); one that is already gone is not an error.
     fn remove_image(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+    /// The containers carrying all these labels (running or not), with their name,
+    /// creation time and state.
+    fn containers(
+        &self,
+        labels: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Vec<ContainerSummary>>> + Send {
+        async move {
+            let mut found = Vec::new();
+            for id in self.containers_labelled(labels).await? {
+                if let Some(info) = self.container(&id).await? {
+                    found.push(ContainerSummary {
+                        name: id.clone(),
+                        id,
+                        labels: info.labels,
+                        created: None,
+                        running: info.running,
+                    });
+                }
+            }
+            Ok(found)
+        }
+    }
+    /// Like [`Backend::exec`], and hands each piece of output (stdout and stderr alike)
+    /// to `sink` as it comes. Backends that cannot stream hand it all at the end.
+    fn exec_streaming(
+        &self,
+        id: &str,
+        cmd: &[&str],
+        sink: &OutputSink<'_>,
+    ) -> impl Future<Output = Result<ExecOutput>> + Send {
+        async move {
+            let out = self.exec(id, cmd).await?;
+            sink(&out.stdout);
+            sink(&out.stderr);
+            Ok(out)
+        }
+    }
     /// An image by name, if the engine has it.
     fn image(&self, name: &str) -> impl Future<Output = Result<Option<ImageInfo>>> + Send;
     /// Creates an image from a root filesystem tarball, applying Dockerfile-style

@@ -46,6 +46,9 @@ pub struct RunArgs {
     /// Print only the cases that did not pass, and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Stream Puppet's output live, prefixed, on stderr (a run of one case).
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub verbose: bool,
     /// Stop starting cases after the first that does not pass (the rest are reported as
     /// not run).
     #[arg(long)]
@@ -63,6 +66,12 @@ pub struct RunArgs {
 
 pub(super) async fn run(args: RunArgs) -> Result<u8, Error> {
     let plan = prepare(&args.select)?;
+    if args.verbose && plan.len() > 1 {
+        return Err(Error::usage(format!(
+            "--verbose streams one case; narrow with --case/--platform (the selection has {} cases)",
+            plan.len()
+        )));
+    }
     for report in [&args.junit, &args.json, &args.html].into_iter().flatten() {
         check_writable(report)?;
     }
@@ -134,6 +143,7 @@ async fn run_plan(
         run_id: uuid::Uuid::new_v4().simple().to_string(),
         keep: args.keep,
         fail_fast: args.fail_fast,
+        verbose: args.verbose,
     });
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()

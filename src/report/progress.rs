@@ -88,7 +88,8 @@ impl Progress {
             parts.push(format!("{} failed", self.not_passed));
         }
         if self.running.is_empty() {
-            parts.push("starting".to_owned());
+            let done = self.bar.length().is_some_and(|n| self.bar.position() >= n);
+            parts.push(if done { "all done" } else { "starting" }.to_owned());
         } else {
             let names: Vec<String> = self.running.iter().map(ToString::to_string).collect();
             parts.push(format!("running: {}", names.join(", ")));
@@ -134,6 +135,8 @@ mod tests {
     fn the_message_names_the_running_cases_in_the_order_they_started() {
         let mut progress = hidden();
         let events = fixtures::run();
+        progress.event(&events[0]);
+        assert_eq!(progress.message(), "starting");
         // RunStarted, then four CaseStarted.
         for event in &events[..5] {
             progress.event(event);
@@ -157,7 +160,7 @@ mod tests {
         progress.event(&events[7]);
         progress.event(&events[8]);
         assert_eq!(progress.position(), (4, Some(4)));
-        assert_eq!(progress.message(), "3 failed · starting");
+        assert_eq!(progress.message(), "3 failed · all done");
     }
 
     #[test]

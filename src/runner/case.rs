@@ -154,11 +154,12 @@ async fn run_steps<B: Backend>(
 
     // The apply: a normal case must succeed; a `fails_with` case must fail as expected.
     let t = Instant::now();
-    let first = exec(
+    let first = apply_exec(
         ctx,
         container,
         &as_strs(&puppet::apply_command(&workspace.manifest, limit)),
         limit,
+        Step::Apply,
     )
     .await;
     let first = match first {
@@ -234,11 +235,12 @@ async fn run_steps<B: Backend>(
         }
         if case.idempotent {
             let t = Instant::now();
-            let second = exec(
+            let second = apply_exec(
                 ctx,
                 container,
                 &as_strs(&puppet::apply_command(&workspace.manifest, limit)),
                 limit,
+                Step::Idempotent,
             )
             .await;
             let report = match second {
@@ -326,11 +328,12 @@ async fn apply_step<B: Backend>(
     paths: &PathMap,
 ) -> StepReport {
     let t = Instant::now();
-    match exec(
+    match apply_exec(
         ctx,
         container,
         &as_strs(&puppet::apply_command(manifest, limit)),
         limit,
+        kind,
     )
     .await
     {
@@ -390,6 +393,74 @@ async fn exec<B: Backend>(
             "timed out after {}",
             humantime::format_duration(limit)
         )),
+    }
+}
+
+/// An apply: as [`exec`]; with `--verbose`, its output also goes to stderr as it comes,
+/// each line prefixed with the step.
+async fn apply_exec<B: Backend>(
+    ctx: &Context<B>,
+    container: &str,
+    cmd: &[&str],
+    limit: Duration,
+    kind: Step,
+) -> Result<ExecOutput, String> {
+    if !ctx.verbose {
+        return exec(ctx, container, cmd, limit).await;
+    }
+    let lines = LinePrinter::new(format!("[{}] ", kind.name()));
+    let sink = |chunk: &[u8]| lines.push(chunk);
+    let grace = Duration::from_secs(30);
+    let streamed = ctx.backend.exec_streaming(container, cmd, &sink);
+    let result = tokio::time::timeout(limit + grace, streamed).await;
+    lines.flush();
+    match result {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err(format!(
+            "timed out after {}",
+            humantime::format_duration(limit)
+        )),
+    }
+}
+
+/// Prints output to stderr line by line as pieces of it arrive, each line prefixed.
+struct LinePrinter {
+    prefix: String,
+    pending: std::sync::Mutex<Vec<u8>>,
+}
+
+impl LinePrinter {
+    fn new(prefix: String) -> LinePrinter {
+        LinePrinter {
+            prefix,
+            pending: Default::default(),
+        }
+    }
+
+    fn push(&self, chunk: &[u8]) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        pending.extend_from_slice(chunk);
+        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            self.print(&line[..end]);
+        }
+    }
+
+    fn flush(&self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            if !pending.is_empty() {
+                let rest = std::mem::take(&mut *pending);
+                self.print(&rest);
+            }
+        }
+    }
+
+    fn print(&self, line: &[u8]) {
+        let text = clean_output(&String::from_utf8_lossy(line));
+        eprintln!("{}{}", self.prefix, text.trim_end_matches('\r'));
     }
 }
 

@@ -47,6 +47,8 @@ pub struct Context<B: Backend> {
     pub keep: Keep,
     /// Stop starting cases after the first that does not pass.
     pub fail_fast: bool,
+    /// Stream Puppet's output to stderr as it comes (a run of one case).
+    pub verbose: bool,
 }
 
 /// Why the loop over the cases ended early.
