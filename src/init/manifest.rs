@@ -88,8 +88,10 @@ pub struct Manifest {
 
 pub fn parse(source: &str) -> Manifest {
     let tokens = tokenize(source);
-    let mut manifest = Manifest::default();
-    manifest.overridden = overridden_types(&tokens);
+    let mut manifest = Manifest {
+        overridden: overridden_types(&tokens),
+        ..Manifest::default()
+    };
     let mut classes = Vec::new();
     manifest.top = body(&tokens, &mut classes);
     let private = documented_private(source);

@@ -2,12 +2,16 @@ use std::path::Path;
 
 use super::*;
 
-/// A module directory `name` in a temp dir: `files` are (path, content) pairs.
-struct TempModule(tempfile::TempDir, std::path::PathBuf);
+/// A module directory `name` in a temp dir (removed on drop): `files` are (path,
+/// content) pairs.
+struct TempModule {
+    _dir: tempfile::TempDir,
+    root: std::path::PathBuf,
+}
 
 impl TempModule {
     fn path(&self) -> &Path {
-        &self.1
+        &self.root
     }
 }
 
@@ -19,7 +23,7 @@ fn module(name: &str, files: &[(&str, &str)]) -> TempModule {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, content).unwrap();
     }
-    TempModule(dir, root)
+    TempModule { _dir: dir, root }
 }
 
 /// The spec written for the module, parsed back by the crate's own parser.
