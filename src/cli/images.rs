@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 
 use super::connect;
-use crate::backend::{Backend, LABEL_MANAGED_BY, MANAGED_BY};
+use crate::backend::{Backend, ContainerSummary, LABEL_MANAGED_BY, MANAGED_BY};
 use crate::error::{exit, Error};
 use crate::platform::{self, Platform, Source};
 
@@ -125,27 +125,99 @@ pub(super) async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
     Ok(exit::SUCCESS)
 }
 
-pub(super) async fn clean() -> Result<u8, Error> {
+#[derive(Debug, clap::Args)]
+pub struct CleanArgs {
+    /// Only containers created longer ago than this (like 1h, 30m, 2days), for shared
+    /// hosts where other runs may be live.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub older_than: Option<std::time::Duration>,
+}
+
+pub(super) async fn clean(args: CleanArgs) -> Result<u8, Error> {
     let backend = connect().await?;
-    let ids = backend
-        .containers_labelled(&[(LABEL_MANAGED_BY, MANAGED_BY)])
+    let found = backend
+        .containers(&[(LABEL_MANAGED_BY, MANAGED_BY)])
         .await
         .map_err(|e| Error::Engine(e.to_string()))?;
+    let (chosen, spared) = older_than(found, args.older_than, chrono::Utc::now().timestamp());
     let mut failed = 0;
-    for id in &ids {
-        if let Err(err) = backend.remove(id).await {
-            eprintln!("warning: {err}");
+    for container in &chosen {
+        if let Err(err) = backend.remove(&container.id).await {
+            eprintln!("warning: {err} (container {})", container.name);
             failed += 1;
         }
     }
-    println!(
-        "removed {} container{}",
-        ids.len() - failed,
-        if ids.len() - failed == 1 { "" } else { "s" }
-    );
+    let removed = chosen.len() - failed;
+    print!("removed {removed} container{}", plural(removed));
+    match args.older_than {
+        Some(age) => println!(
+            " older than {}; {spared} younger left alone",
+            humantime::format_duration(age)
+        ),
+        None => println!(),
+    }
     Ok(if failed == 0 {
         exit::SUCCESS
     } else {
         exit::ENGINE
     })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The containers created before `now - age` (all of them without an age), and how many
+/// were spared. A container whose creation time is unknown is spared.
+fn older_than(
+    found: Vec<ContainerSummary>,
+    age: Option<std::time::Duration>,
+    now: i64,
+) -> (Vec<ContainerSummary>, usize) {
+    let Some(age) = age else {
+        return (found, 0);
+    };
+    let cutoff = now.saturating_sub(i64::try_from(age.as_secs()).unwrap_or(i64::MAX));
+    let total = found.len();
+    let chosen: Vec<ContainerSummary> = found
+        .into_iter()
+        .filter(|c| c.created.is_some_and(|created| created < cutoff))
+        .collect();
+    let spared = total - chosen.len();
+    (chosen, spared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(name: &str, created: Option<i64>) -> ContainerSummary {
+        ContainerSummary {
+            id: name.into(),
+            name: name.into(),
+            labels: Default::default(),
+            created,
+            running: true,
+        }
+    }
+
+    #[test]
+    fn older_than_keeps_young_and_unknown_containers() {
+        let now = 1_000_000;
+        let found = vec![
+            container("old", Some(now - 7200)),
+            container("young", Some(now - 60)),
+            container("unknown", None),
+        ];
+        let hour = Some(std::time::Duration::from_secs(3600));
+        let (chosen, spared) = older_than(found.clone(), hour, now);
+        assert_eq!(chosen, [container("old", Some(now - 7200))]);
+        assert_eq!(spared, 2);
+        let (all, spared) = older_than(found.clone(), None, now);
+        assert_eq!((all, spared), (found, 0));
+    }
 }

@@ -5,6 +5,7 @@
 mod check;
 mod gerrit;
 mod images;
+mod init;
 mod run;
 mod select;
 
@@ -17,7 +18,8 @@ use crate::error::{exit, Error};
 
 pub use check::CheckArgs;
 pub use gerrit::{GerritArgs, GerritReviewArgs};
-pub use images::ImagesCommand;
+pub use images::{CleanArgs, ImagesCommand};
+pub use init::InitArgs;
 pub use run::{Annotations, RunArgs};
 pub use select::SelectArgs;
 
@@ -38,8 +40,11 @@ pub enum Command {
     /// Build or list platform images.
     #[command(subcommand)]
     Images(ImagesCommand),
-    /// Remove every container the harness labelled on this engine (crashed runs' too).
-    Clean,
+    /// Remove the containers the harness labelled on this engine (crashed runs' too).
+    Clean(CleanArgs),
+    /// Write a starter rehearsal.yaml for a module: a case per class (or example), a
+    /// check per resource that can be read from the code.
+    Init(InitArgs),
     /// Run a case's checks against a running container (a kept one, or your own).
     Check(CheckArgs),
     /// Post one review (a vote, a summary, inline comments) to the Gerrit change under
@@ -78,7 +83,8 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             images,
         }) => images::build_images(names, from, force, images).await,
         Command::Images(ImagesCommand::List { images }) => images::list_images(images).await,
-        Command::Clean => images::clean().await,
+        Command::Clean(args) => images::clean(args).await,
+        Command::Init(args) => init::init(args),
         Command::Check(args) => check::check(args).await,
         Command::GerritReview(args) => gerrit::gerrit_review(args).await,
     }
