@@ -13,9 +13,11 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::{StreamExt, TryStreamExt};
 
+use crate::spec::limits::Network;
+
 use super::{
     Backend, BackendError, ByteStream, ContainerConfig, ContainerInfo, ContainerSummary,
-    ExecOutput, ImageInfo, ImageSummary, OutputSink, Result,
+    ExecOutput, Fate, ImageInfo, ImageSummary, OutputSink, Result,
 };
 
 /// A connection to a Docker-API engine.
@@ -55,6 +57,21 @@ fn is_not_found(err: &bollard::errors::Error) -> bool {
             ..
         }
     )
+}
+
+/// tmpfs for what systemd writes at run time. Their pages count against the container's
+/// memory, so they are sized from it: a full /tmp is "No space left on device", not an
+/// out-of-memory kill.
+fn tmpfs_mounts(memory: u64) -> HashMap<String, String> {
+    let size = |fraction: u64| format!("size={}k", (memory / fraction / 1024).max(1024));
+    [
+        ("/run", format!("rw,nosuid,nodev,mode=755,{}", size(4))),
+        ("/run/lock", "rw,nosuid,nodev,noexec,size=8m".to_string()),
+        ("/tmp", format!("rw,nosuid,nodev,{}", size(2))),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 impl DockerBackend {
@@ -157,21 +174,26 @@ impl Backend for DockerBackend {
                 ..Default::default()
             });
         }
-        let tmpfs: HashMap<String, String> = [
-            ("/run", "rw,nosuid,nodev,mode=755"),
-            ("/run/lock", "rw,nosuid,nodev,noexec"),
-            ("/tmp", "rw,nosuid,nodev"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        let tmpfs = tmpfs_mounts(config.limits.memory);
+        let memory = i64::try_from(config.limits.memory).unwrap_or(i64::MAX);
         let host_config = HostConfig {
             mounts: Some(mounts),
             tmpfs: Some(tmpfs),
             // What systemd needs as PID 1, and no more: never --privileged.
             cap_add: Some(vec!["SYS_ADMIN".into()]),
+            // setuid programs gain nothing; systemd and root's work are unaffected.
+            security_opt: Some(vec!["no-new-privileges".into()]),
             cgroupns_mode: (!self.cgroup_v1)
                 .then_some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE),
+            memory: Some(memory),
+            // The same as memory: no swap, so a case over its limit is killed, not slowed.
+            memory_swap: Some(memory),
+            nano_cpus: Some(i64::try_from(config.limits.nano_cpus).unwrap_or(i64::MAX)),
+            pids_limit: Some(i64::try_from(config.limits.pids).unwrap_or(i64::MAX)),
+            network_mode: match config.network {
+                Network::None => Some("none".into()),
+                Network::Default => None,
+            },
             ..Default::default()
         };
         let body = ContainerCreateBody {
@@ -211,6 +233,86 @@ impl Backend for DockerBackend {
         sink: &OutputSink<'_>,
     ) -> Result<ExecOutput> {
         self.run_exec(id, cmd, Some(sink)).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.docker
+            .ping()
+            .await
+            .map(drop)
+            .map_err(|err| BackendError::Unreachable(engine_message(err)))
+    }
+
+    async fn fate(&self, id: &str, since: chrono::DateTime<chrono::Utc>) -> Result<Option<Fate>> {
+        let inspected = match self.docker.inspect_container(id, None).await {
+            Ok(found) => found,
+            Err(err) if is_not_found(&err) => {
+                return Ok(Some(Fate {
+                    gone: true,
+                    ..Fate::default()
+                }))
+            }
+            Err(err) => return Err(op("inspect a container")(err)),
+        };
+        let state = inspected.state.unwrap_or_default();
+        // The engine marks OOMKilled only once the container stops, and a container just
+        // killed may still show as running for a moment: its events tell both at once
+        // (`oom` for a process killed for memory, `kill` with the signal, `die`).
+        let filters = HashMap::from([
+            ("container".to_string(), vec![id.to_string()]),
+            (
+                "event".to_string(),
+                ["oom", "kill", "die"].map(String::from).to_vec(),
+            ),
+        ]);
+        let events = bollard::query_parameters::EventsOptions {
+            since: Some(since.timestamp().to_string()),
+            // Now, to the nanosecond: the engine answers at once with what it has.
+            until: Some(chrono::Utc::now().format("%s.%f").to_string()),
+            filters: Some(filters),
+        };
+        let events = self
+            .docker
+            .events(Some(events))
+            .try_collect::<Vec<_>>()
+            .await
+            .map_err(op("read the engine's events"))?;
+        let happened = |action: &'static str| {
+            events
+                .iter()
+                .filter(move |e| e.action.as_deref() == Some(action))
+        };
+        let running = state.running.unwrap_or(false) && happened("die").next().is_none();
+        let killed = happened("kill").last().map(|e| {
+            e.actor
+                .as_ref()
+                .and_then(|a| a.attributes.as_ref())
+                .and_then(|a| a.get("signal").cloned())
+                .unwrap_or_default()
+        });
+        let pids = if running {
+            let options = bollard::query_parameters::StatsOptions {
+                stream: false,
+                one_shot: true,
+            };
+            match self.docker.stats(id, Some(options)).try_next().await {
+                Ok(Some(stats)) => stats
+                    .pids_stats
+                    .and_then(|p| Some((p.current?, p.limit?)))
+                    .filter(|(_, limit)| *limit > 0),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        Ok(Some(Fate {
+            gone: false,
+            running,
+            exit_code: (!running).then_some(state.exit_code).flatten(),
+            out_of_memory: state.oom_killed.unwrap_or(false) || happened("oom").next().is_some(),
+            killed,
+            pids,
+        }))
     }
 
     async fn remove(&self, id: &str) -> Result<()> {

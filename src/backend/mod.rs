@@ -14,6 +14,8 @@ use futures_util::Stream;
 
 pub use docker::DockerBackend;
 
+use crate::spec::limits::{Limits, Network};
+
 /// The label every container and image of the harness carries.
 pub const LABEL_MANAGED_BY: &str = "rehearsal.managed-by";
 /// The value of [`LABEL_MANAGED_BY`].
@@ -40,6 +42,26 @@ pub struct ContainerConfig {
     pub hostname: String,
     pub labels: HashMap<String, String>,
     pub mounts: Vec<Mount>,
+    /// Memory (swap included: none), CPUs and processes the container may use.
+    pub limits: Limits,
+    pub network: Network,
+}
+
+/// What became of a container, asked when a command in it did not end normally.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fate {
+    /// The container no longer exists.
+    pub gone: bool,
+    pub running: bool,
+    /// Its main process's exit status, once it stopped.
+    pub exit_code: Option<i64>,
+    /// The kernel killed a process in it for lack of memory since the time asked about.
+    pub out_of_memory: bool,
+    /// It was sent this signal from outside (`docker kill`, `docker stop`), as the engine
+    /// names it (`9`, `SIGTERM`…).
+    pub killed: Option<String>,
+    /// Processes in it now and its limit, while it runs.
+    pub pids: Option<(u64, u64)>,
 }
 
 /// What a command run in a container printed, and how it ended.
@@ -134,6 +156,20 @@ pub trait Backend: Send + Sync + 'static {
     fn start(&self, config: &ContainerConfig) -> impl Future<Output = Result<String>> + Send;
     /// Runs a command in a running container and waits for it.
     fn exec(&self, id: &str, cmd: &[&str]) -> impl Future<Output = Result<ExecOutput>> + Send;
+    /// Whether the engine answers.
+    fn ping(&self) -> impl Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
+    /// What became of a container since `since` (killed, out of memory, out of
+    /// processes); `None` when the backend cannot tell.
+    fn fate(
+        &self,
+        id: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = Result<Option<Fate>>> + Send {
+        let _ = (id, since);
+        async { Ok(None) }
+    }
     /// Removes a container and its anonymous volumes, whatever its state; a container
     /// that is already gone is not an error.
     fn remove(&self, id: &str) -> impl Future<Output = Result<()>> + Send;

@@ -144,6 +144,7 @@ async fn run_plan(
         keep: args.keep,
         fail_fast: args.fail_fast,
         verbose: args.verbose,
+        engine_lost: Default::default(),
     });
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -155,6 +156,8 @@ async fn run_plan(
         .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
     Ok(if summary.interrupted {
         exit::INTERRUPTED
+    } else if summary.engine_lost {
+        exit::ENGINE
     } else if summary.totals.all_passed() {
         exit::SUCCESS
     } else {

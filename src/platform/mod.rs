@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::spec::limits::LimitsOverride;
+
 /// Bumped when the way images are built changes, so every image is rebuilt.
 const RECIPE_VERSION: &str = "1";
 
@@ -69,6 +71,10 @@ pub struct Definition {
     /// dependencies better than debootstrap's `--include`).
     #[serde(default)]
     pub packages: Vec<String>,
+    /// Memory, CPU and process limits of the platform's containers, under any a spec
+    /// sets (`limits: { memory: 2G }`).
+    #[serde(default)]
+    pub limits: LimitsOverride,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -147,6 +153,7 @@ impl Platform {
                 description: None,
                 debootstrap: None,
                 packages: vec![],
+                limits: LimitsOverride::default(),
             },
             None => {
                 return Err(format!(
@@ -282,6 +289,38 @@ mod tests {
         assert_eq!(all[0].default_source(), Some(Source::Dockerfile));
         let err = select(&all, &["debian12".into()]).unwrap_err();
         assert_eq!(err, "unknown platform `debian12` (known: alma9)");
+    }
+
+    #[test]
+    fn a_definition_may_set_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("big")).unwrap();
+        std::fs::write(
+            dir.path().join("big/platform.yaml"),
+            "packages: [puppet]\nlimits: { memory: 2G, pids: 4096 }\n",
+        )
+        .unwrap();
+        let all = load(Some(dir.path())).unwrap();
+        let limits = all[0].definition.limits.resolve();
+        assert_eq!(limits.memory, 2 << 30);
+        assert_eq!(limits.pids, 4096);
+        // Unset here: the default.
+        assert_eq!(limits.nano_cpus, 1_000_000_000);
+        assert_eq!(
+            load(None).unwrap()[1].definition.limits,
+            LimitsOverride::default()
+        );
+
+        std::fs::write(
+            dir.path().join("big/platform.yaml"),
+            "limits: { memory: huge }\n",
+        )
+        .unwrap();
+        let err = load(Some(dir.path())).unwrap_err();
+        assert!(
+            err.contains("big/platform.yaml") && err.contains("`huge` is not a size"),
+            "{err}"
+        );
     }
 
     #[test]

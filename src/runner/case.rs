@@ -3,6 +3,7 @@
 //! Each step is bounded by its timeout; a step that fails skips the ones after it.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -75,19 +76,16 @@ pub async fn run<B: Backend>(ctx: &Context<B>, row: &PlannedCase, index: usize) 
             ("rehearsal.platform".to_string(), id.platform.clone()),
         ]),
         mounts: workspace.mounts.clone(),
+        limits: case.limits.over(row.platform.definition.limits).resolve(),
+        network: case.network,
     };
 
     // Start: create, start, wait for systemd.
     let t = Instant::now();
-    let container = match ctx.backend.start(&config).await {
+    let container = match start(ctx, &config).await {
         Ok(container) => container,
-        Err(err) => {
-            steps.push(step_error(
-                Step::Start,
-                t.elapsed(),
-                err.to_string(),
-                String::new(),
-            ));
+        Err(message) => {
+            steps.push(step_error(Step::Start, t.elapsed(), message, String::new()));
             return done(steps, checks, kept);
         }
     };
@@ -117,6 +115,18 @@ pub async fn run<B: Backend>(ctx: &Context<B>, row: &PlannedCase, index: usize) 
     if started {
         run_steps(ctx, row, &workspace, &container, &mut steps, &mut checks).await;
     }
+    if let Some(failed) = steps.iter_mut().find(|s| s.status >= Status::Failed) {
+        // Say what happened to the container when that, not the code, ended the case.
+        if let Some(cause) = fault(ctx, &container, started_at, &config).await {
+            let mut message = failed.message.take().unwrap_or_default();
+            // Exit 137 reads as the step's own timeout killing it; it was not.
+            if message.starts_with("timed out after") {
+                message.clear();
+            }
+            failed.status = Status::Error;
+            failed.message = Some(format!("{cause}\n{message}").trim_end().to_string());
+        }
+    }
 
     let failed = steps.iter().any(|s| s.status >= Status::Failed)
         || checks.iter().any(|c| c.status >= Status::Failed);
@@ -130,6 +140,153 @@ pub async fn run<B: Backend>(ctx: &Context<B>, row: &PlannedCase, index: usize) 
     drop(workspace);
     done(steps, checks, kept)
 }
+
+/// How long a run waits for an engine that stopped answering before it gives up.
+const ENGINE_WAIT: Duration = Duration::from_secs(60);
+
+/// Starts the case's container. When the engine does not answer (restarted, say), waits
+/// for it up to [`ENGINE_WAIT`] and tries once more; a run whose engine stays away is
+/// marked so, and the runner stops it.
+async fn start<B: Backend>(ctx: &Context<B>, config: &ContainerConfig) -> Result<String, String> {
+    if ctx.engine_lost.load(Ordering::Relaxed) {
+        return Err("not started: the container engine stopped answering".into());
+    }
+    let err = match ctx.backend.start(config).await {
+        Ok(id) => return Ok(id),
+        Err(err) => err,
+    };
+    if ctx.backend.ping().await.is_ok() {
+        return Err(err.to_string());
+    }
+    let wait = engine_wait();
+    let clock = Instant::now();
+    while clock.elapsed() < wait {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if ctx.engine_lost.load(Ordering::Relaxed) {
+            break;
+        }
+        if ctx.backend.ping().await.is_ok() {
+            return ctx
+                .backend
+                .start(config)
+                .await
+                .map_err(|err| err.to_string());
+        }
+    }
+    ctx.engine_lost.store(true, Ordering::Relaxed);
+    Err(format!(
+        "the container engine stopped answering and did not come back within {}: {err}",
+        humantime::format_duration(wait)
+    ))
+}
+
+/// [`ENGINE_WAIT`], or `REHEARSAL_ENGINE_WAIT` (a duration like `5s`) when set.
+fn engine_wait() -> Duration {
+    std::env::var("REHEARSAL_ENGINE_WAIT")
+        .ok()
+        .and_then(|v| humantime::parse_duration(&v).ok())
+        .unwrap_or(ENGINE_WAIT)
+}
+
+/// Why a case's container stopped doing its work, when the cause lies outside the
+/// case's code: the container was killed or removed, ran out of memory or processes, or
+/// the engine went away. `None` when nothing of the kind happened.
+async fn fault<B: Backend>(
+    ctx: &Context<B>,
+    container: &str,
+    since: chrono::DateTime<Utc>,
+    config: &ContainerConfig,
+) -> Option<String> {
+    let fate = |pause: Duration| async move {
+        tokio::time::sleep(pause).await;
+        ctx.backend.fate(container, since).await
+    };
+    let mut found = fate(Duration::ZERO).await;
+    // Refused forks, counted by the kernel; the exec also tells a container that is
+    // stopping but not yet marked stopped by the engine, which is then asked again.
+    let mut refused_forks = false;
+    if let Ok(Some(f)) = &found {
+        if f.running {
+            match exec(
+                ctx,
+                container,
+                &["sh", "-c", PIDS_EVENTS],
+                Duration::from_secs(10),
+            )
+            .await
+            {
+                Ok(out) => {
+                    refused_forks = String::from_utf8_lossy(&out.stdout)
+                        .lines()
+                        .find_map(|l| l.strip_prefix("max "))
+                        .and_then(|n| n.trim().parse::<u64>().ok())
+                        > Some(0)
+                }
+                Err(err) if err.contains("resource temporarily unavailable") => {
+                    refused_forks = true
+                }
+                Err(_) => found = fate(Duration::from_secs(1)).await,
+            }
+        }
+    }
+    let fate = match found {
+        Ok(fate) => fate?,
+        Err(err) => {
+            return match ctx.backend.ping().await {
+                Err(_) => Some("the container engine stopped answering during the case".into()),
+                Ok(()) => Some(format!("cannot tell what happened to the container: {err}")),
+            }
+        }
+    };
+    let limits = config.limits;
+    let memory = crate::spec::limits::Bytes(limits.memory);
+    let memory_note = format!(
+        "out of memory: the kernel killed a process of the case at its {memory} limit \
+         (raise `limits: {{ memory: … }}` in the spec if the case needs more)"
+    );
+    if fate.gone {
+        return Some("the container was removed from outside while the case ran".into());
+    }
+    if let Some(signal) = &fate.killed {
+        let signal = match signal.as_str() {
+            "9" | "KILL" | "SIGKILL" => "SIGKILL".to_string(),
+            "15" | "TERM" | "SIGTERM" => "SIGTERM".to_string(),
+            other => format!("signal {other}"),
+        };
+        return Some(format!(
+            "the container was killed from outside ({signal}, `docker kill` or the like) while the case ran"
+        ));
+    }
+    if !fate.running {
+        return Some(match (fate.out_of_memory, fate.exit_code) {
+            (true, _) => format!("the container was stopped, {memory_note}"),
+            (false, Some(code)) => {
+                format!("the container stopped while the case ran (its init exited with {code})")
+            }
+            (false, None) => "the container stopped while the case ran".to_string(),
+        });
+    }
+    if fate.out_of_memory {
+        return Some(memory_note);
+    }
+    // Within a few of the limit now, or forks refused earlier by processes gone since.
+    let at_limit = fate
+        .pids
+        .is_some_and(|(current, limit)| current + 8 >= limit);
+    (at_limit || refused_forks).then(|| {
+        format!(
+            "out of processes: the container reached its limit of {} processes \
+             (something forks without bound, or raise `limits: {{ pids: … }}` in the spec)",
+            limits.pids
+        )
+    })
+}
+
+/// Prints the container's `pids.events` (cgroup v2, else v1 as the cgroup tree is
+/// mounted): `max N` counts the forks refused at the process limit.
+const PIDS_EVENTS: &str = r#"for f in /sys/fs/cgroup/pids.events "/sys/fs/cgroup/pids$(awk -F: '$2=="pids"{print $3}' /proc/self/cgroup)/pids.events"; do
+  [ -r "$f" ] && exec cat "$f"
+done"#;
 
 async fn run_steps<B: Backend>(
     ctx: &Context<B>,

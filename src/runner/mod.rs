@@ -49,6 +49,9 @@ pub struct Context<B: Backend> {
     pub fail_fast: bool,
     /// Stream Puppet's output to stderr as it comes (a run of one case).
     pub verbose: bool,
+    /// Set once the engine stopped answering for longer than a case waits for it: the
+    /// run stops (exit 3).
+    pub engine_lost: std::sync::atomic::AtomicBool,
 }
 
 /// Why the loop over the cases ended early.
@@ -56,6 +59,7 @@ pub struct Context<B: Backend> {
 enum Stop {
     Interrupted,
     FailFast,
+    EngineLost,
 }
 
 /// How a run ended.
@@ -64,6 +68,8 @@ pub struct RunSummary {
     pub totals: Totals,
     /// Stopped by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    /// Stopped because the engine stopped answering and did not come back.
+    pub engine_lost: bool,
 }
 
 /// Runs the plan, feeding `reporters`; returns once every report is written.
@@ -109,6 +115,9 @@ pub async fn run<B: Backend>(
                     let status = report.status();
                     totals.add(status);
                     let _ = tx.send(Event::CaseFinished(Box::new(report)));
+                    if ctx.engine_lost.load(std::sync::atomic::Ordering::Relaxed) {
+                        break Some(Stop::EngineLost);
+                    }
                     if ctx.fail_fast && matches!(status, Status::Failed | Status::Error) {
                         break Some(Stop::FailFast);
                     }
@@ -129,6 +138,10 @@ pub async fn run<B: Backend>(
                 "not run: the run was interrupted"
             }
             Stop::FailFast => "not run: --fail-fast stopped the run at the first failure",
+            Stop::EngineLost => {
+                eprintln!("error: the container engine stopped answering and did not come back: stopping the run");
+                "not run: the container engine stopped answering"
+            }
         };
         for (_, row) in plan
             .iter()
@@ -150,6 +163,7 @@ pub async fn run<B: Backend>(
     Ok(RunSummary {
         totals,
         interrupted,
+        engine_lost: stop == Some(Stop::EngineLost),
     })
 }
 

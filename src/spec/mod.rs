@@ -5,6 +5,7 @@
 pub mod check;
 pub mod error;
 pub mod goss;
+pub mod limits;
 pub mod lines;
 pub mod matcher;
 pub mod model;

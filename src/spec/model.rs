@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::check::Check;
+use super::limits::{LimitsOverride, Network};
 use super::matcher::Matchers;
 use super::raw::{RawCase, RawSpec, RawTimeouts};
 
@@ -60,6 +61,9 @@ pub struct Case {
     /// A second apply must change nothing.
     pub idempotent: bool,
     pub timeouts: Timeouts,
+    /// The case's limits over the spec's; the platform's and the defaults come after.
+    pub limits: LimitsOverride,
+    pub network: Network,
 }
 
 /// How long each step of a case may take.
@@ -135,6 +139,7 @@ impl ModuleSpec {
                 &spec_data,
                 &spec_facts,
                 timeouts,
+                (raw.limits.unwrap_or_default(), raw.network),
             )?);
         }
         let fixtures = raw
@@ -164,6 +169,7 @@ fn case_from_raw(
     spec_data: &Map<String, Value>,
     spec_facts: &Map<String, Value>,
     timeouts: Timeouts,
+    (spec_limits, spec_network): (LimitsOverride, Option<Network>),
 ) -> Result<Case, String> {
     let manifest = match (raw.manifest, raw.manifest_file) {
         (Some(code), None) if !code.trim().is_empty() => Manifest::Inline(code),
@@ -199,6 +205,8 @@ fn case_from_raw(
         fails_with: raw.fails_with,
         idempotent: raw.idempotent.unwrap_or(true),
         timeouts: timeouts.overridden(raw.timeouts),
+        limits: raw.limits.unwrap_or_default().over(spec_limits),
+        network: raw.network.or(spec_network).unwrap_or_default(),
     })
 }
 

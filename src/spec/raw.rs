@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde::Deserialize;
 
 use super::check::{humantime_serde_opt, Check};
+use super::limits::{LimitsOverride, Network};
 use super::matcher::Matchers;
 
 #[derive(Debug, Deserialize)]
@@ -26,6 +27,10 @@ pub struct RawSpec {
     pub facts: Option<YamlMap>,
     pub prepare: Option<String>,
     pub timeouts: Option<RawTimeouts>,
+    /// Memory, CPU and process limits of every case's container.
+    pub limits: Option<LimitsOverride>,
+    /// `none` or `default` (the engine's bridge).
+    pub network: Option<Network>,
     pub cases: Option<Cases>,
 }
 
@@ -105,6 +110,9 @@ pub struct RawCase {
     pub fails_with: Option<Matchers>,
     pub idempotent: Option<bool>,
     pub timeouts: Option<RawTimeouts>,
+    /// Over the spec's `limits`, one by one.
+    pub limits: Option<LimitsOverride>,
+    pub network: Option<Network>,
     /// The checks read from `goss`, filled in once the spec is read (`spec::parse`).
     #[serde(skip)]
     pub goss_checks: Vec<Check>,
