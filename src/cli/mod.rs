@@ -6,6 +6,7 @@ mod check;
 mod gerrit;
 mod images;
 mod init;
+mod login;
 mod run;
 mod select;
 
@@ -20,6 +21,7 @@ pub use check::CheckArgs;
 pub use gerrit::{GerritArgs, GerritReviewArgs};
 pub use images::{CleanArgs, ImagesCommand};
 pub use init::InitArgs;
+pub use login::LoginArgs;
 pub use run::{Annotations, RunArgs};
 pub use select::SelectArgs;
 
@@ -42,6 +44,9 @@ pub enum Command {
     Images(ImagesCommand),
     /// Remove the containers the harness labelled on this engine (crashed runs' too).
     Clean(CleanArgs),
+    /// Open a shell (or run a command) in a case's kept container; without one, run the
+    /// case and keep its container first.
+    Login(LoginArgs),
     /// Write a starter rehearsal.yaml for a module: a case per class (or example), a
     /// check per resource that can be read from the code.
     Init(InitArgs),
@@ -84,6 +89,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
         }) => images::build_images(names, from, force, images).await,
         Command::Images(ImagesCommand::List { images }) => images::list_images(images).await,
         Command::Clean(args) => images::clean(args).await,
+        Command::Login(args) => login::login(args).await,
         Command::Init(args) => init::init(args),
         Command::Check(args) => check::check(args).await,
         Command::GerritReview(args) => gerrit::gerrit_review(args).await,
