@@ -68,6 +68,11 @@ pub fn parse(file: &Path, source: &str) -> Result<Vec<Check>, SpecError> {
                 .to_string(),
         });
     }
+    super::scan::scan(source, "goss file", false).map_err(|found| SpecError {
+        file: file.to_path_buf(),
+        position: Some(found.position),
+        message: found.message,
+    })?;
     let ahead = Lookahead::read(source);
     let mut checks = Vec::new();
     GossFile {
@@ -75,7 +80,7 @@ pub fn parse(file: &Path, source: &str) -> Result<Vec<Check>, SpecError> {
         out: &mut checks,
     }
     .deserialize(serde_yaml::Deserializer::from_str(source))
-    .map_err(|err| SpecError::from_yaml(file, &err))?;
+    .map_err(|err| SpecError::from_yaml_in(file, source, &err))?;
     Ok(checks)
 }
 

@@ -41,7 +41,12 @@ impl Matcher {
             return Regex::new(&format!("(?m){pattern}"))
                 .map(Matcher::Regex)
                 .map_err(|err| {
-                    format!("invalid regex /{pattern}/: {}", one_line(&err.to_string()))
+                    format!(
+                        "invalid regex /{pattern}/: {} (hint: put a backslash before a \
+                         character to match it as itself, like `\\[`; a value not wrapped in \
+                         slashes is plain text)",
+                        regex_trouble(&err)
+                    )
                 });
         }
         Ok(Matcher::Text(text.to_string()))
@@ -81,6 +86,21 @@ impl fmt::Display for Matcher {
             Matcher::Regex(re) => write!(f, "/{}/", &re.as_str()[4..]),
             Matcher::Not(inner) => write!(f, "!{inner}"),
         }
+    }
+}
+
+/// What is wrong with a regex, in one line: the regex crate's syntax errors draw the
+/// pattern (with the `(?m)` added here) and a caret over several lines; its last line
+/// says what is wrong.
+fn regex_trouble(err: &regex::Error) -> String {
+    let text = err.to_string();
+    match text
+        .lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("error: "))
+    {
+        Some(what) => what.to_string(),
+        None => one_line(&text),
     }
 }
 

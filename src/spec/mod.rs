@@ -9,7 +9,9 @@ pub mod limits;
 pub mod lines;
 pub mod matcher;
 pub mod model;
+pub mod paths;
 pub mod raw;
+pub mod scan;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -46,10 +48,28 @@ pub(crate) fn read_source(file: &Path, noun: &str) -> Result<String, SpecError> 
     }
     let bytes = std::fs::read(file)
         .map_err(|err| SpecError::whole_file(file, format!("cannot read the {noun}: {err}")))?;
+    decode(file, bytes, noun)
+}
+
+/// Parses a spec's bytes as [`load`] parses the file's: the UTF-8 check, then [`parse`].
+/// For tests that feed specs without writing them (`tests/fuzz_spec.rs`).
+#[doc(hidden)]
+pub fn parse_bytes(file: &Path, bytes: &[u8]) -> Result<ModuleSpec, SpecError> {
+    let source = decode(file, bytes.to_vec(), "spec")?;
+    parse(file, &source)
+}
+
+/// The text of a file the spec stands on, or where its first byte that is not UTF-8 is.
+fn decode(file: &Path, bytes: Vec<u8>, noun: &str) -> Result<String, SpecError> {
     String::from_utf8(bytes).map_err(|err| {
         let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+        // Columns count characters, as YAML errors' do.
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
         SpecError {
             file: file.to_path_buf(),
             position: Some((line, column)),
@@ -68,8 +88,22 @@ pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
             "the spec is empty: it needs at least `cases:`",
         ));
     }
+    if source
+        .lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+    {
+        return Err(SpecError::whole_file(
+            file,
+            "the spec holds only comments: it needs at least `cases:`",
+        ));
+    }
+    scan::scan(source, "spec", true).map_err(|found| SpecError {
+        file: file.to_path_buf(),
+        position: Some(found.position),
+        message: found.message,
+    })?;
     let mut raw: raw::RawSpec = raw::with_base(&module_dir, || serde_yaml::from_str(source))
-        .map_err(|err| SpecError::from_yaml(file, &err))?;
+        .map_err(|err| SpecError::from_yaml_in(file, source, &err))?;
     if let Some(cases) = raw.cases.as_mut() {
         let lines = lines::check_lines(source);
         for (name, case) in cases.0.iter_mut() {

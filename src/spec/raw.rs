@@ -18,7 +18,7 @@ use super::limits::{LimitsOverride, Network};
 use super::matcher::Matchers;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a map of settings, like `cases:`")]
 pub struct RawSpec {
     pub platforms: Option<Vec<String>>,
     #[serde(default)]
@@ -96,9 +96,13 @@ impl<'de> Deserialize<'de> for RawFixture {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a case: a map with `manifest` (or `manifest_file`) and `expect`"
+)]
 pub struct RawCase {
     pub manifest: Option<String>,
+    #[serde(default, deserialize_with = "in_module")]
     pub manifest_file: Option<ExistingPath>,
     pub hiera_data: Option<YamlMap>,
     pub facts: Option<YamlMap>,
@@ -155,7 +159,7 @@ impl<'de> Deserialize<'de> for GossFile {
 }
 
 fn goss_file(written: &str) -> Result<ExistingPath, String> {
-    let path = ExistingPath::resolve(written)?;
+    let path = ExistingPath::in_module(written)?;
     if !path.resolved.is_file() {
         return Err(format!(
             "`{written}` is not a file: give the path of a goss file, like `goss.yaml`"
@@ -263,13 +267,32 @@ impl ExistingPath {
         let base = BASE.with(|base| base.borrow().clone()).unwrap_or_default();
         let joined = base.join(written);
         match joined.canonicalize() {
-            Ok(resolved) => Ok(ExistingPath { written: written.to_string(), resolved }),
+            Ok(resolved) => {
+                super::paths::inside_repository(written, &resolved, &base)?;
+                Ok(ExistingPath { written: written.to_string(), resolved })
+            }
             Err(_) => Err(format!(
                 "`{written}` does not exist (looked for {}); paths are relative to the spec's directory",
                 joined.display()
             )),
         }
     }
+}
+
+impl ExistingPath {
+    /// As [`ExistingPath::resolve`], and inside the module (the spec's directory).
+    fn in_module(written: &str) -> Result<ExistingPath, String> {
+        let base = BASE.with(|base| base.borrow().clone()).unwrap_or_default();
+        if let Ok(resolved) = base.join(written).canonicalize() {
+            super::paths::inside_module(written, &resolved, &base)?;
+        }
+        ExistingPath::resolve(written)
+    }
+}
+
+/// A case's `manifest_file`: an [`ExistingPath`] inside the module.
+fn in_module<'de, D: Deserializer<'de>>(de: D) -> Result<Option<ExistingPath>, D::Error> {
+    super::matcher::scalar_with(de, |written| ExistingPath::in_module(&written)).map(Some)
 }
 
 impl<'de> Deserialize<'de> for ExistingPath {

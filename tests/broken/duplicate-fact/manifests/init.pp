@@ -1,0 +1,1 @@
+class duplicate_fact { }

@@ -1,0 +1,1 @@
+class fixture_escapes { }

@@ -1,0 +1,1 @@
+class fuzz_2 { }

@@ -1,0 +1,1 @@
+class goss_file_escapes { }

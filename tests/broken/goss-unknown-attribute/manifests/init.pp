@@ -1,0 +1,1 @@
+class goss_unknown_attribute { }

@@ -1,0 +1,1 @@
+class hiera_config_escapes { }

@@ -1,0 +1,1 @@
+class manifest_file_escapes { }

@@ -1,0 +1,1 @@
+class only_a_comment { }

@@ -1,0 +1,1 @@
+class top_level_list { }

@@ -1,0 +1,1 @@
+class two_documents { }

@@ -1,0 +1,1 @@
+class type_list_for_manifest { }

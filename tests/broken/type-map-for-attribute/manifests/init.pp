@@ -1,0 +1,1 @@
+class type_map_for_attribute { }

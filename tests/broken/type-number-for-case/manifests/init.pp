@@ -1,0 +1,1 @@
+class type_number_for_case { }

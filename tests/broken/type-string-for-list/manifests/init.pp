@@ -1,0 +1,1 @@
+class type_string_for_list { }

@@ -1,0 +1,1 @@
+class type_text_for_port { }

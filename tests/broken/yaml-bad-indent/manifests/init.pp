@@ -1,0 +1,1 @@
+class yaml_bad_indent { }

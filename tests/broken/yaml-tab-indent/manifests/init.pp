@@ -1,0 +1,1 @@
+class yaml_tab_indent { }

@@ -1,0 +1,1 @@
+class yaml_unclosed_quote { }
