@@ -283,7 +283,7 @@ impl Backend for DockerBackend {
                 .filter(move |e| e.action.as_deref() == Some(action))
         };
         let running = state.running.unwrap_or(false) && happened("die").next().is_none();
-        let killed = happened("kill").last().map(|e| {
+        let killed = happened("kill").next_back().map(|e| {
             e.actor
                 .as_ref()
                 .and_then(|a| a.attributes.as_ref())

@@ -109,7 +109,7 @@ impl fmt::Display for Bytes {
             ("M", MIB),
             ("K", 1024),
         ] {
-            if self.0 >= scale && self.0 % scale == 0 {
+            if self.0 >= scale && self.0.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", self.0 / scale);
             }
         }
