@@ -60,6 +60,10 @@ pub enum Command {
 /// Parses the arguments, runs the command, and returns the exit status.
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // Before anything runs: no report may show a secret.
+    for warning in crate::report::redact::init_from_env() {
+        eprintln!("{warning}");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {

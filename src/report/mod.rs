@@ -9,6 +9,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod progress;
+pub mod redact;
 pub mod sanitize;
 mod write;
 

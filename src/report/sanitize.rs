@@ -16,7 +16,19 @@ const BEL: char = '\u{7}';
 /// - Control characters other than tab and line feed are dropped (also DEL and the C1 range
 ///   `U+0080`–`U+009F`, which terminals read as controls too), and so are `U+FFFE`/`U+FFFF`.
 /// - `\r\n` becomes `\n`, and a lone `\r` (a progress line redrawn in place) becomes `\n`.
+///
+/// Then secrets are redacted ([`super::redact`]): every reporter shows container text
+/// through here, so no report can show a secret.
 pub fn clean(text: &str) -> String {
+    let out = clean_codes(text);
+    match super::redact::redact(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(redacted) => redacted,
+    }
+}
+
+/// [`clean`] without the redaction.
+fn clean_codes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
