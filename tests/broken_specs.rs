@@ -235,3 +235,37 @@ fn text_from_the_spec_cannot_break_the_error_line() {
         "{line}"
     );
 }
+
+#[test]
+fn a_report_that_cannot_be_written_stops_the_run_before_the_engine() {
+    // A path under a regular file: no directory can be made there, even as root.
+    let blocker = tempfile::NamedTempFile::new().unwrap();
+    let under = blocker.path().join("sub");
+    let good = repo().join("tests/fixtures/modules/good");
+    for flag in ["--junit", "--json", "--html"] {
+        let report = under.join("report.out");
+        let out = rehearsal(
+            &[
+                "run",
+                "-p",
+                "debian12",
+                good.to_str().unwrap(),
+                flag,
+                report.to_str().unwrap(),
+            ],
+            &repo(),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // Exit 2, not the engine's 3: the check came before any engine call.
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "error: cannot write reports to {}: ",
+                under.display()
+            )),
+            "{flag}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{flag}: {stderr}");
+        assert!(!report.exists());
+    }
+}
