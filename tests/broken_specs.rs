@@ -103,6 +103,11 @@ fn every_case_of_the_corpus_is_refused_with_its_expected_line() {
             .unwrap_or_else(|_| panic!("{name}: expected.txt is missing"));
         let pieces: Vec<&str> = expected.lines().filter(|l| !l.is_empty()).collect();
         assert!(!pieces.is_empty(), "{name}: expected.txt is empty");
+        // "The repository" is the git work tree; a copy of the sources outside git has none.
+        if expected.contains("outside the repository") && !repo().join(".git").exists() {
+            eprintln!("{name}: skipped, {} is not a git work tree", repo().display());
+            continue;
+        }
         let rel = case.strip_prefix(repo()).unwrap();
         let line = refused(rel, &repo());
         for piece in pieces {

@@ -295,10 +295,6 @@ fn repo_with_shared_hiera() -> Repo {
                 "hiera:\n  config: ../../site/hiera/hiera.yaml\n",
             );
         }
-        repo.append(
-            "sample-modules/heartbeat/rehearsal.yaml",
-            "  from a site example:\n    manifest_file: ../../site/examples/motd.pp\n",
-        );
     })
 }
 
@@ -329,14 +325,19 @@ fn changed_shared_hiera_data_selects_the_modules_whose_specs_use_it() {
 }
 
 #[test]
-fn a_changed_site_manifest_file_selects_the_module_whose_case_applies_it() {
+fn a_site_manifest_file_outside_the_module_is_refused_when_the_spec_is_read() {
+    // A case applies a file of its own module only (the runner mounts the module, not the
+    // repository), so a site example can never be what selects a module.
     let repo = repo_with_shared_hiera();
-    repo.append("site/examples/motd.pp", "# tweak\n");
-    let selection = repo.select();
-    assert_selected(&selection, &["heartbeat"]);
-    assert_eq!(
-        reasons(&selection, "heartbeat"),
-        ["uses manifest file site/examples/motd.pp, which changed"]
+    repo.append(
+        "sample-modules/heartbeat/rehearsal.yaml",
+        "  from a site example:\n    manifest_file: ../../site/examples/motd.pp\n",
+    );
+    let err = spec::load(&repo.path("sample-modules/heartbeat/rehearsal.yaml")).unwrap_err();
+    assert!(
+        err.message
+            .contains("`../../site/examples/motd.pp` is outside the module"),
+        "{err}"
     );
 }
 

@@ -565,11 +565,11 @@ fn a_module_is_read_from_its_spec() {
     );
     write("site/hiera.yaml", "version: 5\n");
     write("site/data/common.yaml", "{}\n");
-    write("site/examples/web.pp", "include web\n");
+    write("modules/web/examples/web.pp", "include web\n");
     write(
         "modules/web/rehearsal.yaml",
         "platforms: [debian12]\nfixtures: [../lib]\nhiera:\n  config: ../../site/hiera.yaml\n\
-         cases:\n  a:\n    manifest_file: ../../site/examples/web.pp\n  b:\n    manifest: include web\n",
+         cases:\n  a:\n    manifest_file: examples/web.pp\n  b:\n    manifest: include web\n",
     );
     let spec = crate::spec::load(&root.join("modules/web/rehearsal.yaml")).unwrap();
     let module = Module::from_spec(&spec);
@@ -592,7 +592,7 @@ fn a_module_is_read_from_its_spec() {
                 },
                 Use {
                     what: UseKind::ManifestFile,
-                    path: root.join("site/examples/web.pp")
+                    path: root.join("modules/web/examples/web.pp")
                 },
             ],
         }

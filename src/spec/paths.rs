@@ -7,21 +7,20 @@
 //!   directory);
 //! - fixtures and the hiera config stay inside the repository: the outermost directory
 //!   above the module that holds a `.git` (the outermost, so that modules kept as
-//!   submodules may use their siblings), or, outside git, the directory holding the module.
+//!   submodules may use their siblings). A gate runs in a git checkout; a tree outside git
+//!   is someone's own, and its fixtures and hiera config may be anywhere.
 //!
 //! Paths are compared once resolved, symbolic links followed.
 
 use std::path::{Path, PathBuf};
 
-/// The repository a module at `module_dir` belongs to.
-pub fn repository_of(module_dir: &Path) -> PathBuf {
+/// The repository a module at `module_dir` belongs to; `None` outside git.
+pub fn repository_of(module_dir: &Path) -> Option<PathBuf> {
     module_dir
         .ancestors()
         .filter(|dir| dir.join(".git").exists())
         .last()
-        .or_else(|| module_dir.parent())
-        .unwrap_or(module_dir)
-        .to_path_buf()
+        .map(Path::to_path_buf)
 }
 
 /// `resolved` (canonical) must be inside the module at `module_dir`.
@@ -45,7 +44,9 @@ pub fn inside_repository(written: &str, resolved: &Path, module_dir: &Path) -> R
     let module_dir = module_dir
         .canonicalize()
         .unwrap_or_else(|_| module_dir.to_path_buf());
-    let root = repository_of(&module_dir);
+    let Some(root) = repository_of(&module_dir) else {
+        return Ok(());
+    };
     if resolved.starts_with(&root) {
         return Ok(());
     }
@@ -63,17 +64,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_repository_is_the_outermost_git_tree_or_the_module_parent() {
+    fn the_repository_is_the_outermost_git_tree() {
         let root = tempfile::tempdir().unwrap();
         let root = root.path().canonicalize().unwrap();
         let module = root.join("repo/modules/web");
         std::fs::create_dir_all(&module).unwrap();
-        assert_eq!(repository_of(&module), root.join("repo/modules"));
+        assert_eq!(repository_of(&module), None);
         std::fs::create_dir_all(root.join("repo/.git")).unwrap();
-        assert_eq!(repository_of(&module), root.join("repo"));
+        assert_eq!(repository_of(&module), Some(root.join("repo")));
         // A submodule's `.git` is a file; the superproject still holds its siblings.
         std::fs::write(module.join(".git"), "gitdir: ../../.git/modules/web\n").unwrap();
-        assert_eq!(repository_of(&module), root.join("repo"));
+        assert_eq!(repository_of(&module), Some(root.join("repo")));
+    }
+
+    #[test]
+    fn fixtures_stay_inside_a_git_repository_and_anywhere_outside_git() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().canonicalize().unwrap();
+        let module = root.join("repo/modules/web");
+        std::fs::create_dir_all(&module).unwrap();
+        let outside = root.join("elsewhere/lib");
+        assert!(inside_repository("../../../elsewhere/lib", &outside, &module).is_ok());
+        std::fs::create_dir_all(root.join("repo/.git")).unwrap();
+        let inside = root.join("repo/vendor/lib");
+        assert!(inside_repository("../../vendor/lib", &inside, &module).is_ok());
+        let err = inside_repository("../../../elsewhere/lib", &outside, &module).unwrap_err();
+        assert!(
+            err.starts_with("`../../../elsewhere/lib` is outside the repository ("),
+            "{err}"
+        );
     }
 
     #[test]
