@@ -105,7 +105,10 @@ fn every_case_of_the_corpus_is_refused_with_its_expected_line() {
         assert!(!pieces.is_empty(), "{name}: expected.txt is empty");
         // "The repository" is the git work tree; a copy of the sources outside git has none.
         if expected.contains("outside the repository") && !repo().join(".git").exists() {
-            eprintln!("{name}: skipped, {} is not a git work tree", repo().display());
+            eprintln!(
+                "{name}: skipped, {} is not a git work tree",
+                repo().display()
+            );
             continue;
         }
         let rel = case.strip_prefix(repo()).unwrap();
