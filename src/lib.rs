@@ -18,4 +18,5 @@ pub mod probe;
 pub mod report;
 pub mod runner;
 pub mod select;
+pub mod snapshot;
 pub mod spec;

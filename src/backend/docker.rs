@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount as DockerMount, MountType};
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CommitContainerOptions, ListImagesOptions, RemoveImageOptions, CreateContainerOptionsBuilder, CreateImageOptionsBuilder,
-    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    BuildImageOptionsBuilder, CommitContainerOptions, CreateContainerOptionsBuilder,
+    CreateImageOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptions,
+    RemoveContainerOptionsBuilder, RemoveImageOptions,
 };
 use bollard::Docker;
 use futures_util::{StreamExt, TryStreamExt};
@@ -424,7 +425,13 @@ impl Backend for DockerBackend {
     ) -> Result<Vec<ImageSummary>> {
         let mut filters: HashMap<String, Vec<String>> = HashMap::from([(
             "label".to_string(),
-            labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            labels
+                .iter()
+                .map(|(k, v)| match v.is_empty() {
+                    true => k.to_string(),
+                    false => format!("{k}={v}"),
+                })
+                .collect(),
         )]);
         if dangling {
             filters.insert("dangling".into(), vec!["true".into()]);

@@ -188,7 +188,8 @@ pub trait Backend: Send + Sync + 'static {
         name: &str,
         labels: HashMap<String, String>,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Images carrying all these labels; `dangling` only those without a name.
+    /// Images carrying all these labels (an empty value: the label with any value);
+    /// `dangling`: only those without a name.
     fn images_labelled(
         &self,
         labels: &[(&str, &str)],

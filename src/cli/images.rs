@@ -9,6 +9,7 @@ use super::connect;
 use crate::backend::{Backend, ContainerSummary, LABEL_MANAGED_BY, MANAGED_BY};
 use crate::error::{exit, Error};
 use crate::platform::{self, Platform, Source};
+use crate::snapshot;
 
 #[derive(Debug, Subcommand)]
 pub enum ImagesCommand {
@@ -122,7 +123,64 @@ pub(super) async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
             p.definition.description.as_deref().unwrap_or("")
         );
     }
+    let mut snapshots = backend
+        .images_labelled(
+            &[
+                (LABEL_MANAGED_BY, MANAGED_BY),
+                (snapshot::LABEL_SNAPSHOT, ""),
+            ],
+            false,
+        )
+        .await
+        .map_err(|e| Error::Engine(e.to_string()))?;
+    if snapshots.is_empty() {
+        println!("\nno snapshots (a site baseline or a spec's `prepare` makes them)");
+        return Ok(exit::SUCCESS);
+    }
+    snapshots.sort_by_key(|i| std::cmp::Reverse(i.created));
+    let now = chrono::Utc::now().timestamp();
+    println!(
+        "\n{:<44} {:<9} {:>8} {:>9}  OF",
+        "SNAPSHOT", "LAYER", "AGE", "SIZE"
+    );
+    for image in &snapshots {
+        let name = image
+            .tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "<untagged>".into());
+        let age = std::time::Duration::from_secs(now.saturating_sub(image.created).max(0) as u64);
+        println!(
+            "{:<44} {:<9} {:>8} {:>9}  {}",
+            name,
+            image
+                .labels
+                .get(snapshot::LABEL_SNAPSHOT)
+                .map(String::as_str)
+                .unwrap_or("?"),
+            short_age(age),
+            format!("{} MB", image.size / 1_000_000),
+            super::relative(
+                image
+                    .labels
+                    .get(snapshot::LABEL_OF)
+                    .map(String::as_str)
+                    .unwrap_or("")
+            ),
+        );
+    }
     Ok(exit::SUCCESS)
+}
+
+/// `3d`, `5h`, `12m`, `40s`: an age at a glance.
+fn short_age(age: std::time::Duration) -> String {
+    let s = age.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -131,6 +189,10 @@ pub struct CleanArgs {
     /// hosts where other runs may be live.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub older_than: Option<std::time::Duration>,
+    /// Also remove snapshot images (site baselines, `prepare` code); the next run builds
+    /// the ones it needs again.
+    #[arg(long)]
+    pub snapshots: bool,
 }
 
 pub(super) async fn clean(args: CleanArgs) -> Result<u8, Error> {
@@ -156,11 +218,78 @@ pub(super) async fn clean(args: CleanArgs) -> Result<u8, Error> {
         ),
         None => println!(),
     }
+    failed += clean_images(&backend, &args).await?;
     Ok(if failed == 0 {
         exit::SUCCESS
     } else {
         exit::ENGINE
     })
+}
+
+/// Removes the harness's dangling images (a snapshot replaced under its tag) and, with
+/// `--snapshots`, every snapshot; `--older-than` applies to them too. Returns how many
+/// could not be removed (one still used by a container, say).
+async fn clean_images<B: Backend>(backend: &B, args: &CleanArgs) -> Result<usize, Error> {
+    let engine = |e: crate::backend::BackendError| Error::Engine(e.to_string());
+    let cutoff = args.older_than.map(|age| {
+        chrono::Utc::now()
+            .timestamp()
+            .saturating_sub(i64::try_from(age.as_secs()).unwrap_or(i64::MAX))
+    });
+    let old_enough = |created: i64| cutoff.is_none_or(|cutoff| created < cutoff);
+    let mut names: Vec<String> = Vec::new();
+    if args.snapshots {
+        let mut snapshots = backend
+            .images_labelled(
+                &[
+                    (LABEL_MANAGED_BY, MANAGED_BY),
+                    (snapshot::LABEL_SNAPSHOT, ""),
+                ],
+                false,
+            )
+            .await
+            .map_err(engine)?;
+        // A `prepare` snapshot stands on a baseline one: the upper layer goes first.
+        snapshots.sort_by_key(|i| {
+            i.labels.get(snapshot::LABEL_SNAPSHOT).map(String::as_str) == Some("baseline")
+        });
+        for image in snapshots.iter().filter(|i| old_enough(i.created)) {
+            names.extend(image.tags.iter().cloned());
+        }
+    }
+    let mut failed = 0;
+    let mut removed = 0;
+    for name in &names {
+        match backend.remove_image(name).await {
+            Ok(()) => removed += 1,
+            Err(err) => {
+                eprintln!("warning: {err} (image {name})");
+                failed += 1;
+            }
+        }
+    }
+    // Untagged leftovers, those just untagged included.
+    let dangling = backend
+        .images_labelled(&[(LABEL_MANAGED_BY, MANAGED_BY)], true)
+        .await
+        .map_err(engine)?;
+    let mut dangling_removed = 0;
+    for image in dangling.iter().filter(|i| old_enough(i.created)) {
+        // A layer a kept snapshot still stands on is not dangling in truth: skip it.
+        if backend.remove_image(&image.id).await.is_ok() {
+            dangling_removed += 1;
+        }
+    }
+    if args.snapshots {
+        println!("removed {removed} snapshot{}", plural(removed));
+    }
+    if dangling_removed > 0 {
+        println!(
+            "removed {dangling_removed} dangling image{}",
+            plural(dangling_removed)
+        );
+    }
+    Ok(failed)
 }
 
 fn plural(n: usize) -> &'static str {

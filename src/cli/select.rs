@@ -1,6 +1,7 @@
 //! Choosing what to test: paths, platforms, case globs, the modules a change touches,
 //! and one shard's part; everything decided before the engine is touched.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -60,12 +61,20 @@ pub(super) fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
     }
     let mut specs = Vec::new();
     let mut errors = Vec::new();
+    let mut sites: HashMap<PathBuf, Arc<spec::site::Site>> = HashMap::new();
     for file in &files {
         match spec::load(file) {
-            Ok(spec) => specs.push(Arc::new(spec)),
+            Ok(mut spec) => match site_of(&spec, &mut sites) {
+                Ok(site) => {
+                    spec.site = site;
+                    specs.push(Arc::new(spec));
+                }
+                Err(err) => errors.push(relative(&err.to_string())),
+            },
             Err(err) => errors.push(relative(&err.to_string())),
         }
     }
+    errors.dedup();
     if !errors.is_empty() {
         return Err(Error::Usage(errors));
     }
@@ -86,6 +95,23 @@ pub(super) fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
         Some(part) => shard_of(plan, part, &select.timings),
         None => Ok(plan),
     }
+}
+
+/// The site configuration that applies to a spec (the nearest `rehearsal-site.yaml` above
+/// it), each file read once.
+fn site_of(
+    spec: &spec::ModuleSpec,
+    sites: &mut HashMap<PathBuf, Arc<spec::site::Site>>,
+) -> Result<Option<Arc<spec::site::Site>>, spec::SpecError> {
+    let Some(file) = spec::site::find(&spec.module_dir) else {
+        return Ok(None);
+    };
+    if let Some(site) = sites.get(&file) {
+        return Ok(Some(site.clone()));
+    }
+    let site = Arc::new(spec::site::load(&file)?);
+    sites.insert(file, site.clone());
+    Ok(Some(site))
 }
 
 /// The specs of the modules a change touches, and of their dependants.

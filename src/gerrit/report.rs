@@ -175,6 +175,7 @@ mod tests {
                 line: Some(7),
             }],
             kept_container: None,
+            removal: std::time::Duration::ZERO,
         }
     }
 

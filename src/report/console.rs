@@ -95,6 +95,53 @@ impl ConsoleReporter {
         self.platform_width = self.platform_width.max(platform.chars().count());
     }
 
+    /// A snapshot layer: one line (none when quiet and it worked), and a failure's
+    /// message and the end of Puppet's output.
+    fn snapshot_lines(&self, report: &crate::snapshot::SnapshotReport) -> String {
+        use crate::snapshot::Outcome;
+        let of = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| {
+                std::path::Path::new(&report.of)
+                    .strip_prefix(cwd)
+                    .ok()
+                    .map(|p| p.display().to_string())
+            })
+            .unwrap_or_else(|| report.of.clone());
+        let what = format!("{} of {of}", report.kind.name());
+        let took = report.duration.as_secs_f64();
+        match &report.outcome {
+            Outcome::Built { .. } | Outcome::Reused { .. }
+                if self.verbosity == Verbosity::Quiet =>
+            {
+                String::new()
+            }
+            Outcome::Built { image } => {
+                format!(
+                    "SNAP   {}  {what}: built {image} ({took:.1}s)\n",
+                    report.platform
+                )
+            }
+            Outcome::Reused { image, waited } => format!(
+                "SNAP   {}  {what}: reused {image}{}\n",
+                report.platform,
+                if *waited {
+                    " (built by another run)"
+                } else {
+                    ""
+                }
+            ),
+            Outcome::Failed { message, output } => {
+                let excerpt: Vec<&str> = output.lines().rev().take(20).collect();
+                let mut text = format!("ERROR  {}  {what}: {message}\n", report.platform);
+                for line in excerpt.into_iter().rev() {
+                    text.push_str(&format!("       | {line}\n"));
+                }
+                text
+            }
+        }
+    }
+
     /// The first line of a case: `PASS   debian12  motd › default`.
     fn case_line(&self, label: &str, id: &CaseId) -> String {
         format!(
@@ -238,6 +285,12 @@ impl ConsoleReporter {
                     self.emit(&text);
                 }
             }
+            Event::Snapshot(report) => {
+                let text = clean(&self.snapshot_lines(report));
+                if !text.is_empty() {
+                    self.emit(&text);
+                }
+            }
             Event::CaseFinished(report) => {
                 let status = report.status();
                 self.totals.add(status);
@@ -357,7 +410,7 @@ mod tests {
 
     #[test]
     fn a_run() {
-        insta::assert_snapshot!(render(&fixtures::run(), Verbosity::Normal));
+        insta::assert_snapshot!(render(&fixtures::run_with_snapshot(), Verbosity::Normal));
     }
 
     #[test]

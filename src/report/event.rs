@@ -122,6 +122,9 @@ pub struct CaseReport {
     pub checks: Vec<CheckReport>,
     /// The container, when it was kept for the user.
     pub kept_container: Option<String>,
+    /// The time it took to remove the container (zero when kept or never created).
+    #[serde(with = "seconds")]
+    pub removal: Duration,
 }
 
 impl CaseReport {
@@ -151,6 +154,9 @@ pub enum Event {
         total: usize,
         started_at: DateTime<Utc>,
     },
+    /// A snapshot layer (site baseline, a spec's `prepare`) was made, reused or failed,
+    /// before any case starts from it.
+    Snapshot(Box<crate::snapshot::SnapshotReport>),
     /// A case's container is being created.
     CaseStarted { id: CaseId },
     /// A case is over (whatever happened to it).

@@ -67,6 +67,7 @@ fn case(id: CaseId, started: i64, steps: Vec<StepReport>, checks: Vec<CheckRepor
         steps,
         checks,
         kept_container: None,
+        removal: ms(300),
     }
 }
 
@@ -159,6 +160,7 @@ pub fn errored_start() -> CaseReport {
         ],
     );
     report.kept_container = Some("3f2a9c1b7d4e".into());
+    report.removal = std::time::Duration::ZERO;
     report
 }
 
@@ -218,5 +220,24 @@ pub fn run() -> Vec<Event> {
     events.push(Event::RunFinished {
         duration: ms(192_400),
     });
+    events
+}
+
+/// [`run`] with a site baseline snapshot built before the cases, as a run with a
+/// `rehearsal-site.yaml` has it.
+pub fn run_with_snapshot() -> Vec<Event> {
+    let mut events = run();
+    events.insert(
+        1,
+        Event::Snapshot(Box::new(crate::snapshot::SnapshotReport {
+            platform: "debian12".into(),
+            kind: crate::snapshot::Kind::Baseline,
+            of: "/srv/puppet/rehearsal-site.yaml".into(),
+            duration: ms(41_000),
+            outcome: crate::snapshot::Outcome::Built {
+                image: "rehearsal/snapshot:debian12-0123456789abcdef".into(),
+            },
+        })),
+    );
     events
 }

@@ -3,7 +3,10 @@
 //! ```json
 //! { "version": 1, "run_id": "…", "started_at": "2024-05-01T10:00:00Z", "duration": 192.4,
 //!   "totals": { "passed": 1, "failed": 2, "errors": 1, "skipped": 0 },
-//!   "phases": { "start": 7.5, "prepare": 1.2, "apply": 12.7, "idempotent": 7.4, "verify": 2.1 },
+//!   "phases": { "snapshot": 41.0, "start": 7.5, "prepare": 0.0, "apply": 12.7, "idempotent": 7.4,
+//!               "verify": 2.1, "remove": 1.9 },
+//!   "snapshots": [ { "platform": "debian12", "kind": "baseline", "of": "…", "duration": 41.0,
+//!                    "status": "built", "image": "rehearsal/snapshot:debian12-…" } ],
 //!   "cases": [ { "status": "passed", "id": { … }, "steps": [ … ], "checks": [ … ], … } ] }
 //! ```
 //!
@@ -32,6 +35,7 @@ pub struct JsonReporter {
     started_at: Option<DateTime<Utc>>,
     duration: Option<Duration>,
     cases: Vec<CaseReport>,
+    snapshots: Vec<crate::snapshot::SnapshotReport>,
 }
 
 #[derive(Serialize)]
@@ -43,17 +47,23 @@ struct Document<'a> {
     duration: Option<f64>,
     totals: Totals,
     phases: Phases,
+    /// The snapshot layers the run made or reused before the cases.
+    snapshots: &'a [crate::snapshot::SnapshotReport],
     cases: Vec<CaseEntry<'a>>,
 }
 
 /// Seconds spent in each step, summed over all cases.
 #[derive(Serialize, Default)]
 struct Phases {
+    /// Making snapshots (summed over layers; they are made before any case starts).
+    snapshot: f64,
     start: f64,
     prepare: f64,
     apply: f64,
     idempotent: f64,
     verify: f64,
+    /// Removing the cases' containers.
+    remove: f64,
 }
 
 #[derive(Serialize)]
@@ -72,6 +82,7 @@ impl JsonReporter {
             started_at: None,
             duration: None,
             cases: Vec::new(),
+            snapshots: Vec::new(),
         }
     }
 
@@ -87,6 +98,8 @@ impl JsonReporter {
             }
         }
         let [start, prepare, apply, idempotent, verify] = phases.map(seconds);
+        let remove = seconds(cases.iter().map(|c| c.removal).sum());
+        let snapshot = seconds(self.snapshots.iter().map(|s| s.duration).sum());
 
         let document = Document {
             version: FORMAT_VERSION,
@@ -97,12 +110,15 @@ impl JsonReporter {
             duration: self.duration.map(seconds),
             totals,
             phases: Phases {
+                snapshot,
                 start,
                 prepare,
                 apply,
                 idempotent,
                 verify,
+                remove,
             },
+            snapshots: &self.snapshots,
             cases: cases
                 .into_iter()
                 .map(|report| CaseEntry {
@@ -127,6 +143,7 @@ impl Reporter for JsonReporter {
                 self.started_at = Some(*started_at);
             }
             Event::CaseStarted { .. } => {}
+            Event::Snapshot(report) => self.snapshots.push((**report).clone()),
             Event::CaseFinished(report) => self.cases.push(cleaned(report)),
             Event::RunFinished { duration } => self.duration = Some(*duration),
         }
@@ -187,7 +204,7 @@ mod tests {
 
     #[test]
     fn a_small_run() {
-        insta::assert_snapshot!(write(&fixtures::run()));
+        insta::assert_snapshot!(write(&fixtures::run_with_snapshot()));
     }
 
     #[test]

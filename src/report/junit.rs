@@ -63,7 +63,7 @@ impl Reporter for JunitReporter {
     fn event(&mut self, event: &Event) {
         match event {
             Event::RunStarted { started_at, .. } => self.run_started = Some(*started_at),
-            Event::CaseStarted { .. } => {}
+            Event::CaseStarted { .. } | Event::Snapshot(_) => {}
             Event::CaseFinished(report) => self.cases.push((**report).clone()),
             Event::RunFinished { duration } => self.run_duration = Some(*duration),
         }

@@ -22,7 +22,7 @@ use crate::report::{CaseReport, Status, Step, StepReport};
 const MAX_OUTPUT: usize = 64 * 1024;
 
 /// Waits for systemd to answer, then installs the case's facts where Facter reads them.
-const READY: &str = r#"i=0
+pub(crate) const READY: &str = r#"i=0
 while [ $i -lt 600 ]; do
   s=$(systemctl is-system-running 2>/dev/null)
   case "$s" in running|degraded) break ;; esac
@@ -32,14 +32,20 @@ case "$s" in running|degraded) ;; *) echo "systemd did not come up (state: ${s:-
 mkdir -p /etc/facter/facts.d && cp /etc/rehearsal/case/facts.json /etc/facter/facts.d/rehearsal.json
 "#;
 
-/// Runs one case; never fails: whatever happens is in the report.
-pub async fn run<B: Backend>(ctx: &Context<B>, row: &PlannedCase, index: usize) -> CaseReport {
+/// Runs one case from `image` (the platform's, or a snapshot); never fails: whatever
+/// happens is in the report.
+pub async fn run<B: Backend>(
+    ctx: &Context<B>,
+    row: &PlannedCase,
+    index: usize,
+    image: &str,
+) -> CaseReport {
     let started_at = Utc::now();
     let clock = Instant::now();
     let mut steps = Vec::new();
     let mut checks = Vec::new();
     let mut kept = None;
-    let done = |steps, checks, kept| CaseReport {
+    let done = |steps, checks, kept, removal| CaseReport {
         id: row.id(),
         spec_file: row.spec.file.clone(),
         started_at,
@@ -47,6 +53,7 @@ pub async fn run<B: Backend>(ctx: &Context<B>, row: &PlannedCase, index: usize) 
         steps,
         checks,
         kept_container: kept,
+        removal,
     };
 
     let workspace = match Workspace::create(row) {
@@ -58,14 +65,14 @@ pub async fn run<B: Backend>(ctx: &Context<B>, row: &PlannedCase, index: usize) 
                 message,
                 String::new(),
             ));
-            return done(steps, checks, kept);
+            return done(steps, checks, kept, Duration::ZERO);
         }
     };
 
     let case = row.case();
     let id = row.id();
     let config = ContainerConfig {
-        image: row.platform.image(),
+        image: image.to_string(),
         name: format!("rehearsal-{}-{index}", &ctx.run_id[..8]),
         hostname: hostname(&id.module, &id.platform),
         labels: HashMap::from([
@@ -86,7 +93,7 @@ pub async fn run<B: Backend>(ctx: &Context<B>, row: &PlannedCase, index: usize) 
         Ok(container) => container,
         Err(message) => {
             steps.push(step_error(Step::Start, t.elapsed(), message, String::new()));
-            return done(steps, checks, kept);
+            return done(steps, checks, kept, Duration::ZERO);
         }
     };
     let ready = exec(ctx, &container, &["sh", "-c", READY], case.timeouts.start).await;
@@ -130,15 +137,17 @@ pub async fn run<B: Backend>(ctx: &Context<B>, row: &PlannedCase, index: usize) 
 
     let failed = steps.iter().any(|s| s.status >= Status::Failed)
         || checks.iter().any(|c| c.status >= Status::Failed);
+    let removing = Instant::now();
     if ctx.keep.keeps(failed) {
         kept = Some(container);
     } else if let Err(err) = ctx.backend.remove(&container).await {
         // The end-of-run sweep tries again; say it here too.
         eprintln!("warning: {err} (container {container})");
     }
+    let removal = removing.elapsed();
     // The workspace must outlive the container that mounts it.
     drop(workspace);
-    done(steps, checks, kept)
+    done(steps, checks, kept, removal)
 }
 
 /// How long a run waits for an engine that stopped answering before it gives up.
@@ -299,15 +308,6 @@ async fn run_steps<B: Backend>(
     let case = row.case();
     let limit = case.timeouts.apply;
     let paths = PathMap::new(row);
-
-    if let Some(prepare) = &workspace.prepare {
-        let report = apply_step(ctx, container, Step::Prepare, prepare, limit, &paths).await;
-        let ok = report.status == Status::Passed;
-        steps.push(report);
-        if !ok {
-            return skip(steps, case, &[Step::Apply, Step::Idempotent, Step::Verify]);
-        }
-    }
 
     // The apply: a normal case must succeed; a `fails_with` case must fail as expected.
     let t = Instant::now();
@@ -471,40 +471,6 @@ async fn run_steps<B: Backend>(
                 message,
                 String::new(),
             ));
-        }
-    }
-}
-
-/// One apply whose success is all that matters (the prepare code).
-async fn apply_step<B: Backend>(
-    ctx: &Context<B>,
-    container: &str,
-    kind: Step,
-    manifest: &str,
-    limit: Duration,
-    paths: &PathMap,
-) -> StepReport {
-    let t = Instant::now();
-    match apply_exec(
-        ctx,
-        container,
-        &as_strs(&puppet::apply_command(manifest, limit)),
-        limit,
-        kind,
-    )
-    .await
-    {
-        Err(message) => step_error(kind, t.elapsed(), message, String::new()),
-        Ok(out) => {
-            let output = paths.to_host(&clean_output(&out.combined()));
-            judge_apply(
-                kind,
-                puppet::outcome(out.exit_code),
-                out.exit_code,
-                t.elapsed(),
-                limit,
-                output,
-            )
         }
     }
 }

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use crate::backend::{Backend, LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY};
 use crate::plan::PlannedCase;
 use crate::report::{CaseReport, Event, Reporter, Status, Step, StepReport, Totals};
+use crate::snapshot;
 
 /// When to keep a case's container instead of removing it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -59,6 +60,8 @@ pub struct Context<B: Backend> {
 enum Stop {
     Interrupted,
     FailFast,
+    /// The site baseline failed on a platform: no case may start from it.
+    BaselineFailed,
     EngineLost,
 }
 
@@ -90,41 +93,88 @@ pub async fn run<B: Backend>(
 
     let mut totals = Totals::default();
     let mut finished: HashSet<usize> = HashSet::new();
+    // Containers kept on purpose; the sweep leaves them.
+    let mut kept: HashSet<String> = HashSet::new();
+
+    // One listener for the whole run, so no signal falls between two iterations.
+    let signal = interrupt();
+    tokio::pin!(signal);
+
+    // Snapshots first: no case starts before the layers it stands on exist.
+    let progress = |line: &str| eprintln!("{line}");
+    let snapshots = tokio::select! {
+        made = snapshot::build::resolve(&*ctx.backend, &plan, &ctx.run_id, jobs, &progress) => Some(made),
+        _ = &mut signal => None,
+    };
+    let (starts, baseline_failed) = match &snapshots {
+        Some(made) => {
+            for report in &made.reports {
+                let _ = tx.send(Event::Snapshot(Box::new(report.clone())));
+            }
+            let starts: Vec<_> = plan.iter().map(|row| made.start_of(row)).collect();
+            (starts, made.failed_baseline())
+        }
+        None => (Vec::new(), None),
+    };
+
     let (case_ctx, case_tx) = (ctx.clone(), tx.clone());
     let mut cases = Box::pin(
-        futures_util::stream::iter(plan.iter().enumerate())
-            .map(move |(index, row)| {
+        futures_util::stream::iter(plan.iter().zip(starts).enumerate())
+            .map(move |(index, (row, start))| {
                 let ctx = case_ctx.clone();
                 let tx = case_tx.clone();
                 async move {
                     let _ = tx.send(Event::CaseStarted { id: row.id() });
-                    (index, case::run(&ctx, row, index).await)
+                    let report = match start {
+                        Ok(image) => case::run(&ctx, row, index, &image).await,
+                        Err(failure) => cannot_start(row, &failure),
+                    };
+                    (index, report)
                 }
             })
             .buffer_unordered(jobs.max(1)),
     );
 
-    // One listener for the whole run, so no signal falls between two iterations.
-    let signal = interrupt();
-    tokio::pin!(signal);
-    let stop = loop {
-        tokio::select! {
-            next = cases.next() => match next {
-                Some((index, report)) => {
-                    finished.insert(index);
-                    let status = report.status();
-                    totals.add(status);
-                    let _ = tx.send(Event::CaseFinished(Box::new(report)));
-                    if ctx.engine_lost.load(std::sync::atomic::Ordering::Relaxed) {
-                        break Some(Stop::EngineLost);
+    let stop = if snapshots.is_none() {
+        Some(Stop::Interrupted)
+    } else if let Some(failure) = &baseline_failed {
+        // Every case of the failing platform errors with the baseline's failure; the run
+        // stops there.
+        for (index, row) in plan.iter().enumerate() {
+            if row.platform.name == failure.platform {
+                finished.insert(index);
+                let report = cannot_start(row, failure);
+                totals.add(report.status());
+                let _ = tx.send(Event::CaseFinished(Box::new(report)));
+            }
+        }
+        Some(Stop::BaselineFailed)
+    } else {
+        None
+    };
+    let stop = if stop.is_some() {
+        stop
+    } else {
+        loop {
+            tokio::select! {
+                next = cases.next() => match next {
+                    Some((index, report)) => {
+                        finished.insert(index);
+                        kept.extend(report.kept_container.clone());
+                        let status = report.status();
+                        totals.add(status);
+                        let _ = tx.send(Event::CaseFinished(Box::new(report)));
+                        if ctx.engine_lost.load(std::sync::atomic::Ordering::Relaxed) {
+                            break Some(Stop::EngineLost);
+                        }
+                        if ctx.fail_fast && matches!(status, Status::Failed | Status::Error) {
+                            break Some(Stop::FailFast);
+                        }
                     }
-                    if ctx.fail_fast && matches!(status, Status::Failed | Status::Error) {
-                        break Some(Stop::FailFast);
-                    }
-                }
-                None => break None,
-            },
-            _ = &mut signal => break Some(Stop::Interrupted),
+                    None => break None,
+                },
+                _ = &mut signal => break Some(Stop::Interrupted),
+            }
         }
     };
     // Dropping the stream cancels the cases still running; the sweep removes their containers.
@@ -138,6 +188,7 @@ pub async fn run<B: Backend>(
                 "not run: the run was interrupted"
             }
             Stop::FailFast => "not run: --fail-fast stopped the run at the first failure",
+            Stop::BaselineFailed => "not run: the site baseline failed, so the run stopped",
             Stop::EngineLost => {
                 eprintln!("error: the container engine stopped answering and did not come back: stopping the run");
                 "not run: the container engine stopped answering"
@@ -154,7 +205,7 @@ pub async fn run<B: Backend>(
         }
     }
     let interrupted = stop == Some(Stop::Interrupted);
-    sweep(&ctx).await;
+    sweep(&ctx, &kept).await;
     let _ = tx.send(Event::RunFinished {
         duration: clock.elapsed(),
     });
@@ -183,18 +234,16 @@ async fn report(
     Ok(())
 }
 
-/// Removes every container of this run that was not kept on purpose.
-async fn sweep<B: Backend>(ctx: &Context<B>) {
-    if ctx.keep != Keep::Never {
-        return;
-    }
+/// Removes every container of this run that was not kept on purpose: those of cases cut
+/// short, and snapshot build containers, whatever `--keep` says.
+async fn sweep<B: Backend>(ctx: &Context<B>, kept: &HashSet<String>) {
     let labels = [
         (LABEL_MANAGED_BY, MANAGED_BY),
         (LABEL_RUN_ID, ctx.run_id.as_str()),
     ];
     match ctx.backend.containers_labelled(&labels).await {
         Ok(ids) => {
-            for id in ids {
+            for id in ids.into_iter().filter(|id| !kept.contains(id)) {
                 if let Err(err) = ctx.backend.remove(&id).await {
                     eprintln!(
                         "warning: {err} (container {id}); `rehearsal clean` removes it later"
@@ -222,6 +271,23 @@ async fn interrupt() {
     }
 }
 
+/// The report of a case whose snapshot could not be made: its `prepare` step errs with
+/// the layer's failure.
+fn cannot_start(row: &PlannedCase, failure: &snapshot::StartFailure) -> CaseReport {
+    let mut report = not_run(row, "");
+    report.steps = vec![StepReport {
+        step: Step::Prepare,
+        status: Status::Error,
+        duration: std::time::Duration::ZERO,
+        message: Some(format!(
+            "{} failed on {}, so the case did not start: {}",
+            failure.layer, failure.platform, failure.failure.message
+        )),
+        output: failure.failure.output.clone(),
+    }];
+    report
+}
+
 /// The report of a case that never ran.
 pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
     CaseReport {
@@ -238,6 +304,7 @@ pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
         }],
         checks: vec![],
         kept_container: None,
+        removal: std::time::Duration::ZERO,
     }
 }
 

@@ -10,6 +10,11 @@ use super::workspace::{CASE_DIR, MODULEPATH};
 
 /// The command that applies `manifest` (a path in the container), bounded by `limit`.
 pub fn apply_command(manifest: &str, limit: Duration) -> Vec<String> {
+    apply_command_in(manifest, MODULEPATH, limit)
+}
+
+/// The apply command with another `--modulepath` (a site baseline's directories).
+pub fn apply_command_in(manifest: &str, modulepath: &str, limit: Duration) -> Vec<String> {
     let mut cmd = timeout_prefix(limit);
     cmd.extend(
         [
@@ -17,7 +22,7 @@ pub fn apply_command(manifest: &str, limit: Duration) -> Vec<String> {
             "apply",
             "--detailed-exitcodes",
             "--color=false",
-            &format!("--modulepath={MODULEPATH}"),
+            &format!("--modulepath={modulepath}"),
             &format!("--hiera_config={CASE_DIR}/hiera.yaml"),
             manifest,
         ]

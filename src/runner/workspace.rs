@@ -21,8 +21,6 @@ pub struct Workspace {
     pub mounts: Vec<Mount>,
     /// The manifest to apply, as a path inside the container.
     pub manifest: String,
-    /// The `prepare` code, as a path inside the container, when the spec has one.
-    pub prepare: Option<String>,
 }
 
 impl Workspace {
@@ -49,13 +47,6 @@ impl Workspace {
                 format!("{CASE_DIR}/site.pp")
             }
             Manifest::File(rel) => format!("{MODULEPATH}/{}/{}", spec.module_name, rel.display()),
-        };
-        let prepare = match &spec.prepare {
-            Some(code) => {
-                write("prepare.pp", code.as_bytes())?;
-                Some(format!("{CASE_DIR}/prepare.pp"))
-            }
-            None => None,
         };
 
         let user_hiera = match &spec.hiera_config {
@@ -118,12 +109,11 @@ impl Workspace {
             dir,
             mounts,
             manifest,
-            prepare,
         })
     }
 }
 
-fn read_hiera_config(file: &Path) -> Result<Map<String, Value>, String> {
+pub(crate) fn read_hiera_config(file: &Path) -> Result<Map<String, Value>, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|err| format!("cannot read the hiera config {}: {err}", file.display()))?;
     let value: Value = serde_yaml::from_str(&text)

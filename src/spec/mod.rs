@@ -12,6 +12,7 @@ pub mod model;
 pub mod paths;
 pub mod raw;
 pub mod scan;
+pub mod site;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -25,8 +25,16 @@ pub struct ModuleSpec {
     pub fixtures: Vec<Fixture>,
     /// The Hiera 5 config file, absolute; its datadir is relative to it.
     pub hiera_config: Option<PathBuf>,
-    /// Puppet code applied before each case's manifest.
+    /// Puppet code applied once per platform; every case starts from its snapshot.
     pub prepare: Option<String>,
+    /// Spec-level hiera data (before any case's), as the `prepare` code sees it.
+    pub hiera_data: Map<String, Value>,
+    /// Spec-level facts (before any case's), as the `prepare` code sees them.
+    pub facts: Map<String, Value>,
+    /// Whether the cases start from the site baseline's snapshot, when there is one.
+    pub use_baseline: bool,
+    /// The site configuration above the module (`rehearsal-site.yaml`), if any.
+    pub site: Option<std::sync::Arc<super::site::Site>>,
     pub cases: Vec<Case>,
 }
 
@@ -158,6 +166,10 @@ impl ModuleSpec {
             fixtures,
             hiera_config: hiera.config.map(|p| p.resolved),
             prepare: raw.prepare.filter(|code| !code.trim().is_empty()),
+            hiera_data: spec_data,
+            facts: spec_facts,
+            use_baseline: raw.baseline.unwrap_or(true),
+            site: None,
             cases,
         })
     }

@@ -26,6 +26,8 @@ pub struct RawSpec {
     pub hiera: Option<RawHiera>,
     pub facts: Option<YamlMap>,
     pub prepare: Option<String>,
+    /// `false`: start from the platform image, not the site baseline's snapshot.
+    pub baseline: Option<bool>,
     pub timeouts: Option<RawTimeouts>,
     /// Memory, CPU and process limits of every case's container.
     pub limits: Option<LimitsOverride>,

@@ -125,7 +125,7 @@ fn unknown_top_level_key_suggests_the_right_one() {
     assert!(
         err.starts_with(
             "rehearsal.yaml:1:1: unknown field `platfroms`, expected one of `platforms`, \
-             `fixtures`, `hiera`, `facts`, `prepare`, `timeouts`, "
+             `fixtures`, `hiera`, `facts`, `prepare`, "
         ),
         "{err}"
     );

@@ -1,0 +1,477 @@
+//! Making the snapshots a plan needs, on the engine.
+//!
+//! One layer: if the image named by its key exists, it is reused. Otherwise a build
+//! container named after the key is created from the parent image; the engine refuses a
+//! second container of that name, so the name is a lock that holds across processes and
+//! hosts: a second run that wants the same snapshot waits for the first (or takes over
+//! when the first died: same host, process gone). The code is applied, applied again to
+//! prove it settled (a snapshot that changes on every apply would make every case's
+//! idempotency check fail), committed, and the container removed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+
+use super::{
+    chain_of, Failure, Kind, Layer, Outcome, Ready, SnapshotReport, StartFailure, Starts,
+    LABEL_KEY, LABEL_OF, LABEL_PARENT, LABEL_SNAPSHOT, REPOSITORY,
+};
+use crate::backend::{
+    Backend, BackendError, ContainerConfig, ExecOutput, LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY,
+};
+use crate::plan::PlannedCase;
+use crate::report::sanitize::clean as clean_output;
+use crate::runner::puppet::{self, Outcome as ApplyOutcome};
+
+/// The label on a build container naming the host of the process that holds it.
+const LABEL_LOCK_HOST: &str = "rehearsal.lock.host";
+/// The label on a build container naming the process that holds it.
+const LABEL_LOCK_PID: &str = "rehearsal.lock.pid";
+/// The label marking a container that builds a snapshot (the end-of-run sweep always
+/// removes those of its run, whatever `--keep` says).
+pub const LABEL_ROLE: &str = "rehearsal.role";
+/// The value of [`LABEL_ROLE`] on a build container.
+pub const ROLE_BUILD: &str = "snapshot-build";
+/// How long systemd may take to come up in a build container.
+const START_LIMIT: Duration = Duration::from_secs(60);
+/// How often a waiting run looks again.
+const POLL: Duration = Duration::from_secs(2);
+/// How much of an apply's output a failure keeps (the end, where the errors are).
+const MAX_OUTPUT: usize = 32 * 1024;
+
+/// The snapshots a plan starts from, and what became of each layer.
+pub struct Snapshots {
+    pub starts: Starts,
+    pub reports: Vec<SnapshotReport>,
+}
+
+impl Snapshots {
+    /// The image the cases of a row start from (`Ok`), or why they cannot start.
+    pub fn start_of(&self, row: &PlannedCase) -> Result<String, Arc<StartFailure>> {
+        self.starts
+            .get(&(row.spec.file.clone(), row.platform.name.clone()))
+            .cloned()
+            .unwrap_or_else(|| Ok(row.platform.image()))
+    }
+
+    /// The first baseline that failed: the run must not go on.
+    pub fn failed_baseline(&self) -> Option<Arc<StartFailure>> {
+        self.starts
+            .values()
+            .filter_map(|s| s.as_ref().err())
+            .find(|f| f.kind == Kind::Baseline)
+            .cloned()
+    }
+}
+
+/// A layer to ensure on top of `parent` (an image name), for one platform.
+#[derive(Clone)]
+struct Task {
+    platform: String,
+    parent: String,
+    layer: Arc<Layer>,
+}
+
+impl Task {
+    /// Layers that are the same code on the same parent are made once per run.
+    fn identity(&self) -> (String, Kind, std::path::PathBuf) {
+        (
+            self.parent.clone(),
+            self.layer.kind,
+            self.layer.defined_in.clone(),
+        )
+    }
+}
+
+/// A (spec, platform) with the layers it still needs, and the image they stand on.
+type Chain = ((std::path::PathBuf, String), Vec<Arc<Layer>>, String);
+
+/// Makes (or finds) every snapshot the plan needs, `jobs` at a time, lowest layers
+/// first. `progress` gets a line per layer.
+pub async fn resolve<B: Backend>(
+    backend: &B,
+    plan: &[PlannedCase],
+    run_id: &str,
+    jobs: usize,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Snapshots {
+    let mut starts: Starts = HashMap::new();
+    let mut reports = Vec::new();
+    let mut chains: Vec<Chain> = Vec::new();
+    for row in plan {
+        let key = (row.spec.file.clone(), row.platform.name.clone());
+        if starts.contains_key(&key) || chains.iter().any(|(k, _, _)| k == &key) {
+            continue;
+        }
+        match chain_of(row) {
+            Ok(layers) if layers.is_empty() => {
+                starts.insert(key, Ok(row.platform.image()));
+            }
+            Ok(layers) => {
+                chains.push((
+                    key,
+                    layers.into_iter().map(Arc::new).collect(),
+                    row.platform.image(),
+                ));
+            }
+            Err(message) => {
+                starts.insert(
+                    key,
+                    Err(Arc::new(StartFailure {
+                        kind: Kind::Baseline,
+                        layer: "baseline".into(),
+                        platform: row.platform.name.clone(),
+                        failure: Failure {
+                            message,
+                            output: String::new(),
+                        },
+                    })),
+                );
+            }
+        }
+    }
+
+    let mut level = 0;
+    while !chains.is_empty() {
+        // This level's distinct layers.
+        let mut tasks: Vec<Task> = Vec::new();
+        for ((_, platform), layers, parent) in &chains {
+            let task = Task {
+                platform: platform.clone(),
+                parent: parent.clone(),
+                layer: layers[level].clone(),
+            };
+            if !tasks.iter().any(|t| t.identity() == task.identity()) {
+                tasks.push(task);
+            }
+        }
+        let done: Vec<(Task, Duration, Result<Ready, Failure>)> =
+            futures_util::stream::iter(tasks.into_iter().map(|task| async move {
+                let clock = Instant::now();
+                let result = ensure(
+                    backend,
+                    &task.platform,
+                    &task.parent,
+                    &task.layer,
+                    run_id,
+                    progress,
+                )
+                .await;
+                (task, clock.elapsed(), result)
+            }))
+            .buffer_unordered(jobs.max(1))
+            .collect()
+            .await;
+        for (task, duration, result) in &done {
+            reports.push(SnapshotReport {
+                platform: task.platform.clone(),
+                kind: task.layer.kind,
+                of: task.layer.owner.clone(),
+                duration: *duration,
+                outcome: match result {
+                    Ok(ready) if ready.built => Outcome::Built {
+                        image: ready.image.clone(),
+                    },
+                    Ok(ready) => Outcome::Reused {
+                        image: ready.image.clone(),
+                        waited: ready.waited,
+                    },
+                    Err(failure) => Outcome::Failed {
+                        message: failure.message.clone(),
+                        output: failure.output.clone(),
+                    },
+                },
+            });
+        }
+        // Move each chain up a level, or settle it.
+        let mut next = Vec::new();
+        for (key, layers, parent) in chains {
+            let layer = &layers[level];
+            let (task, _, result) = done
+                .iter()
+                .find(|(t, _, _)| {
+                    t.parent == parent
+                        && t.layer.kind == layer.kind
+                        && t.layer.defined_in == layer.defined_in
+                })
+                .expect("every chain's layer was a task");
+            match result {
+                Ok(ready) if level + 1 == layers.len() => {
+                    starts.insert(key, Ok(ready.image.clone()));
+                }
+                Ok(ready) => next.push((key, layers, ready.image.clone())),
+                Err(failure) => {
+                    starts.insert(
+                        key,
+                        Err(Arc::new(StartFailure {
+                            kind: task.layer.kind,
+                            layer: task.layer.describe(),
+                            platform: task.platform.clone(),
+                            failure: failure.clone(),
+                        })),
+                    );
+                }
+            }
+        }
+        chains = next;
+        level += 1;
+    }
+    Snapshots { starts, reports }
+}
+
+/// The snapshot of `layer` on `parent`: found, waited for, or built now.
+pub async fn ensure<B: Backend>(
+    backend: &B,
+    platform: &str,
+    parent: &str,
+    layer: &Layer,
+    run_id: &str,
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<Ready, Failure> {
+    let what = layer.describe();
+    let engine = |err: BackendError| Failure {
+        message: err.to_string(),
+        output: String::new(),
+    };
+    let parent_id = backend
+        .image(parent)
+        .await
+        .map_err(engine)?
+        .ok_or_else(|| Failure {
+            message: format!("the image {parent} is missing"),
+            output: String::new(),
+        })?
+        .id;
+    let key = layer.key(&parent_id).map_err(|message| Failure {
+        message,
+        output: String::new(),
+    })?;
+    let short = &key[..16];
+    let image = format!("{REPOSITORY}:{platform}-{short}");
+    let lock = format!("rehearsal-snapshot-{platform}-{short}");
+    let (_workspace, mounts) = layer.workspace().map_err(|message| Failure {
+        message,
+        output: String::new(),
+    })?;
+    let config = ContainerConfig {
+        image: parent.to_string(),
+        name: lock.clone(),
+        hostname: format!("{}-{platform}", layer.kind.name()),
+        labels: HashMap::from([
+            (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
+            (LABEL_RUN_ID.to_string(), run_id.to_string()),
+            (LABEL_KEY.to_string(), key.clone()),
+            (LABEL_LOCK_HOST.to_string(), this_host()),
+            (LABEL_LOCK_PID.to_string(), std::process::id().to_string()),
+            (LABEL_ROLE.to_string(), ROLE_BUILD.to_string()),
+        ]),
+        mounts,
+        // Baselines install packages: the default network, and the default limits.
+        limits: crate::spec::limits::Limits::DEFAULT,
+        network: crate::spec::limits::Network::Default,
+    };
+    // Waiting is bounded by what the other run may take: two applies and a start.
+    let patience = layer.timeout * 2 + START_LIMIT + Duration::from_secs(120);
+    let clock = Instant::now();
+    let mut waited = false;
+    loop {
+        if backend.image(&image).await.map_err(engine)?.is_some() {
+            return Ok(Ready {
+                image,
+                built: false,
+                waited,
+            });
+        }
+        match backend.start(&config).await {
+            Ok(id) => {
+                // Another run may have finished it between the look and the lock.
+                if backend.image(&image).await.map_err(engine)?.is_some() {
+                    let _ = backend.remove(&id).await;
+                    continue;
+                }
+                progress(&format!("[{platform}] {what}: building {image}"));
+                let built = build(backend, &id, layer, parent, &image, &key, platform).await;
+                if let Err(err) = backend.remove(&id).await {
+                    eprintln!("warning: {err} (snapshot build container {lock}); `rehearsal clean` removes it");
+                }
+                let built = built?;
+                progress(&format!(
+                    "[{platform}] {what}: built {image} in {:.1} s",
+                    clock.elapsed().as_secs_f64()
+                ));
+                return Ok(Ready {
+                    image: built,
+                    built: true,
+                    waited,
+                });
+            }
+            Err(BackendError::NameInUse(_)) => {
+                let holder = backend.container(&lock).await.map_err(engine)?;
+                if let Some(holder) = holder.filter(|h| abandoned(&h.labels)) {
+                    progress(&format!(
+                        "[{platform}] {what}: removing a build left by a process that is gone"
+                    ));
+                    backend.remove(&holder.id).await.map_err(engine)?;
+                    continue;
+                }
+                if !waited {
+                    progress(&format!(
+                        "[{platform}] {what}: another run is building {image}; waiting for it"
+                    ));
+                    waited = true;
+                }
+                if clock.elapsed() > patience {
+                    return Err(Failure {
+                        message: format!(
+                            "waited {} for the build container {lock} of another run; if no run is building it, `rehearsal clean` removes it",
+                            humantime::format_duration(Duration::from_secs(clock.elapsed().as_secs()))
+                        ),
+                        output: String::new(),
+                    });
+                }
+                tokio::time::sleep(POLL).await;
+            }
+            Err(err) => return Err(engine(err)),
+        }
+    }
+}
+
+/// Applies the layer in the build container twice (the second must change nothing) and
+/// commits it as `image`.
+async fn build<B: Backend>(
+    backend: &B,
+    id: &str,
+    layer: &Layer,
+    parent: &str,
+    image: &str,
+    key: &str,
+    platform: &str,
+) -> Result<String, Failure> {
+    let fail = |message: String, output: String| Failure {
+        message,
+        output: tail(&output),
+    };
+    let ready = exec(
+        backend,
+        id,
+        &["sh", "-c", crate::runner::case::READY],
+        START_LIMIT,
+    )
+    .await;
+    match ready {
+        Ok(out) if out.exit_code == 0 => {}
+        Ok(out) => return Err(fail("the container did not start".into(), out.combined())),
+        Err(message) => return Err(fail(message, String::new())),
+    }
+    let manifest = format!("{}/site.pp", crate::runner::workspace::CASE_DIR);
+    let command = puppet::apply_command_in(&manifest, &layer.modulepath, layer.timeout);
+    let command: Vec<&str> = command.iter().map(String::as_str).collect();
+    for attempt in ["apply", "second apply"] {
+        let out = exec(backend, id, &command, layer.timeout)
+            .await
+            .map_err(|m| fail(format!("the {attempt} {m}"), String::new()))?;
+        let output = clean_output(&out.combined());
+        match (attempt, puppet::outcome(out.exit_code)) {
+            ("apply", ApplyOutcome::Unchanged | ApplyOutcome::Changed)
+            | (_, ApplyOutcome::Unchanged) => {}
+            (_, ApplyOutcome::TimedOut) => {
+                return Err(fail(
+                    format!(
+                        "the {attempt} timed out after {}",
+                        humantime::format_duration(layer.timeout)
+                    ),
+                    output,
+                ))
+            }
+            (_, ApplyOutcome::Changed) => {
+                let changed = puppet::changed_resources(&output);
+                return Err(fail(
+                    format!(
+                        "the code is not idempotent: the second apply changed {}; no case starts from a snapshot that changes on every apply",
+                        if changed.is_empty() { "something".to_string() } else { changed.join(", ") }
+                    ),
+                    output,
+                ));
+            }
+            (_, ApplyOutcome::Failed) => {
+                let errors = puppet::error_lines(&output);
+                let mut message = format!(
+                    "puppet apply failed (exit {}), so no case starts from it",
+                    out.exit_code
+                );
+                if !errors.is_empty() {
+                    message = format!("{message}:\n{}", errors.join("\n"));
+                }
+                return Err(fail(message, output));
+            }
+        }
+    }
+    let labels = HashMap::from([
+        (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
+        (LABEL_SNAPSHOT.to_string(), layer.kind.name().to_string()),
+        (LABEL_KEY.to_string(), key.to_string()),
+        (LABEL_OF.to_string(), layer.defined_in.display().to_string()),
+        (LABEL_PARENT.to_string(), parent.to_string()),
+        ("rehearsal.platform".to_string(), platform.to_string()),
+        // The build container's run and lock labels must not pass to the cases.
+        (LABEL_RUN_ID.to_string(), String::new()),
+        (LABEL_LOCK_HOST.to_string(), String::new()),
+        (LABEL_LOCK_PID.to_string(), String::new()),
+        (LABEL_ROLE.to_string(), String::new()),
+    ]);
+    backend
+        .commit(id, image, labels)
+        .await
+        .map_err(|err| fail(err.to_string(), String::new()))?;
+    Ok(image.to_string())
+}
+
+/// A command in the build container, bounded here too (a hung engine).
+async fn exec<B: Backend>(
+    backend: &B,
+    id: &str,
+    cmd: &[&str],
+    limit: Duration,
+) -> Result<ExecOutput, String> {
+    match tokio::time::timeout(limit + Duration::from_secs(30), backend.exec(id, cmd)).await {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err(format!(
+            "timed out after {}",
+            humantime::format_duration(limit)
+        )),
+    }
+}
+
+/// Whether a build container's holder is a process of this host that no longer runs.
+fn abandoned(labels: &HashMap<String, String>) -> bool {
+    let same_host = labels.get(LABEL_LOCK_HOST).map(String::as_str) == Some(&this_host());
+    let pid = labels
+        .get(LABEL_LOCK_PID)
+        .and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        Some(pid) if same_host => {
+            pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        }
+        _ => false,
+    }
+}
+
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn tail(text: &str) -> String {
+    if text.len() <= MAX_OUTPUT {
+        return text.to_string();
+    }
+    let mut start = text.len() - MAX_OUTPUT;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("[…]\n{}", &text[start..])
+}

@@ -1,0 +1,285 @@
+//! Baseline snapshots: Puppet code that many cases share (the site's base role, a spec's
+//! `prepare`) is applied once per platform in a container that is then committed as an
+//! image; the cases start from that image instead of applying the code again.
+//!
+//! A snapshot is named by a content hash of everything that could change it (the parent
+//! image's id, the code, every file of the modules and hiera data it can read, its facts),
+//! so an unchanged input reuses it across runs and a changed one builds a new one. Layers
+//! stack: platform image → site baseline → the spec's `prepare` → the case.
+
+pub mod build;
+mod key;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::plan::PlannedCase;
+use crate::runner::workspace::{CASE_DIR, HIERA_DIR, MODULEPATH};
+use crate::spec::site::BaselineManifest;
+use crate::spec::ModuleSpec;
+
+/// The label on a snapshot image saying what it is (`baseline` or `prepare`).
+pub const LABEL_SNAPSHOT: &str = "rehearsal.snapshot";
+/// The label holding a snapshot's whole content hash.
+pub const LABEL_KEY: &str = "rehearsal.snapshot.key";
+/// The label naming the file that defines a snapshot's code (site file or spec).
+pub const LABEL_OF: &str = "rehearsal.snapshot.of";
+/// The label naming the image a snapshot was made from.
+pub const LABEL_PARENT: &str = "rehearsal.snapshot.parent";
+/// The repository every snapshot image is tagged in.
+pub const REPOSITORY: &str = "rehearsal/snapshot";
+
+/// Which code a layer applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// The site's baseline (`rehearsal-site.yaml`).
+    Baseline,
+    /// A spec's `prepare` code.
+    Prepare,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Baseline => "baseline",
+            Kind::Prepare => "prepare",
+        }
+    }
+}
+
+/// One layer of code to apply and snapshot, with everything it reads.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub kind: Kind,
+    /// What it belongs to: the site file or the module, for people and labels.
+    pub owner: String,
+    /// The file that defines it (for messages).
+    pub defined_in: PathBuf,
+    /// The Puppet code.
+    pub code: String,
+    /// Host directories mounted read-only in the container, and where.
+    pub mounts: Vec<(PathBuf, String)>,
+    /// Puppet's `--modulepath` inside the container.
+    pub modulepath: String,
+    pub hiera_config: Option<PathBuf>,
+    pub hiera_data: Map<String, Value>,
+    pub facts: Map<String, Value>,
+    /// Each apply of the layer is bounded by this.
+    pub timeout: Duration,
+}
+
+impl Layer {
+    /// The site baseline that applies to a spec, unless the spec opts out.
+    pub fn baseline_of(spec: &ModuleSpec) -> Result<Option<Layer>, String> {
+        let Some(site) = spec.site.as_deref().filter(|_| spec.use_baseline) else {
+            return Ok(None);
+        };
+        let Some(baseline) = &site.baseline else {
+            return Ok(None);
+        };
+        let code = match &baseline.manifest {
+            BaselineManifest::Inline(code) => code.clone(),
+            BaselineManifest::File(file) => std::fs::read_to_string(file).map_err(|err| {
+                format!(
+                    "cannot read the baseline's manifest {}: {err}",
+                    file.display()
+                )
+            })?,
+        };
+        let mounts: Vec<(PathBuf, String)> = baseline
+            .modulepath
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| (dir.clone(), format!("/etc/rehearsal/site/{i}")))
+            .collect();
+        let modulepath = if mounts.is_empty() {
+            MODULEPATH.to_string()
+        } else {
+            mounts
+                .iter()
+                .map(|(_, at)| at.as_str())
+                .collect::<Vec<_>>()
+                .join(":")
+        };
+        Ok(Some(Layer {
+            kind: Kind::Baseline,
+            owner: site.file.display().to_string(),
+            defined_in: site.file.clone(),
+            code,
+            mounts,
+            modulepath,
+            hiera_config: baseline.hiera_config.clone(),
+            hiera_data: baseline.hiera_data.clone(),
+            facts: baseline.facts.clone(),
+            timeout: baseline.timeout,
+        }))
+    }
+
+    /// A spec's `prepare` code. It sees the spec's fixtures, hiera and facts, but not the
+    /// module under test, so editing the module never rebuilds its snapshot.
+    pub fn prepare_of(spec: &ModuleSpec) -> Option<Layer> {
+        let code = spec.prepare.clone()?;
+        let mounts = spec
+            .fixtures
+            .iter()
+            .filter(|f| f.name != spec.module_name)
+            .map(|f| (f.path.clone(), format!("{MODULEPATH}/{}", f.name)))
+            .collect();
+        let timeout = spec
+            .cases
+            .iter()
+            .map(|c| c.timeouts.apply)
+            .max()
+            .unwrap_or(crate::spec::Timeouts::default().apply);
+        Some(Layer {
+            kind: Kind::Prepare,
+            owner: spec.module_name.clone(),
+            defined_in: spec.file.clone(),
+            code,
+            mounts,
+            modulepath: MODULEPATH.to_string(),
+            hiera_config: spec.hiera_config.clone(),
+            hiera_data: spec.hiera_data.clone(),
+            facts: spec.facts.clone(),
+            timeout,
+        })
+    }
+
+    /// The content hash of this layer on top of the image whose id is `parent_id`.
+    pub fn key(&self, parent_id: &str) -> Result<String, String> {
+        key::layer_key(self, parent_id)
+    }
+
+    /// `baseline (rehearsal-site.yaml)`, `prepare (motd)`: for people.
+    pub fn describe(&self) -> String {
+        let owner = match self.kind {
+            Kind::Baseline => Path::new(&self.owner)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| self.owner.clone()),
+            Kind::Prepare => self.owner.clone(),
+        };
+        format!("{} ({owner})", self.kind.name())
+    }
+
+    /// The files the layer's container needs: the code, the hiera config (the layer's data
+    /// first), the data and the facts, in a temporary directory mounted at [`CASE_DIR`].
+    fn workspace(&self) -> Result<(tempfile::TempDir, Vec<crate::backend::Mount>), String> {
+        let dir = tempfile::Builder::new()
+            .prefix("rehearsal-snapshot-")
+            .tempdir()
+            .map_err(|err| format!("cannot create a snapshot directory: {err}"))?;
+        let user_hiera = match &self.hiera_config {
+            Some(file) => Some(crate::runner::workspace::read_hiera_config(file)?),
+            None => None,
+        };
+        let hiera = crate::runner::workspace::hiera_config(user_hiera.as_ref());
+        let files: [(&str, Vec<u8>); 4] = [
+            ("site.pp", self.code.clone().into_bytes()),
+            (
+                "hiera.yaml",
+                serde_yaml::to_string(&hiera)
+                    .map_err(|e| e.to_string())?
+                    .into_bytes(),
+            ),
+            (
+                "data.json",
+                serde_json::to_vec_pretty(&self.hiera_data).map_err(|e| e.to_string())?,
+            ),
+            (
+                "facts.json",
+                serde_json::to_vec_pretty(&self.facts).map_err(|e| e.to_string())?,
+            ),
+        ];
+        for (name, content) in files {
+            std::fs::write(dir.path().join(name), content)
+                .map_err(|err| format!("cannot write {name} for the snapshot: {err}"))?;
+        }
+        let mount = |host: &Path, container: &str| crate::backend::Mount {
+            host: host.to_path_buf(),
+            container: container.to_string(),
+            read_only: true,
+        };
+        let mut mounts = vec![mount(dir.path(), CASE_DIR)];
+        for (host, at) in &self.mounts {
+            mounts.push(mount(host, at));
+        }
+        if let Some(dir) = self.hiera_config.as_deref().and_then(Path::parent) {
+            mounts.push(mount(dir, HIERA_DIR));
+        }
+        Ok((dir, mounts))
+    }
+}
+
+/// The layers a planned case starts from, bottom first.
+pub fn chain_of(row: &PlannedCase) -> Result<Vec<Layer>, String> {
+    let mut layers = Vec::new();
+    layers.extend(Layer::baseline_of(&row.spec)?);
+    layers.extend(Layer::prepare_of(&row.spec));
+    Ok(layers)
+}
+
+/// A snapshot that is there to start from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ready {
+    /// `rehearsal/snapshot:<platform>-<key>`.
+    pub image: String,
+    /// Built by this run (else reused).
+    pub built: bool,
+    /// This run waited for another run building the same snapshot.
+    pub waited: bool,
+}
+
+/// A layer whose code did not apply cleanly: no case may start from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// One or a few lines: what went wrong, and what to do.
+    pub message: String,
+    /// Puppet's output (the end of it).
+    pub output: String,
+}
+
+/// What became of one layer on one platform during a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotReport {
+    pub platform: String,
+    pub kind: Kind,
+    /// The site file or module it belongs to.
+    pub of: String,
+    #[serde(with = "crate::report::event::seconds")]
+    pub duration: Duration,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// A layer's outcome, as reports show it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    Built { image: String },
+    Reused { image: String, waited: bool },
+    Failed { message: String, output: String },
+}
+
+/// The image each (spec, platform) of a plan starts from: the platform image when no
+/// layer applies, else the top snapshot of its chain, or the failure that prevents it.
+pub type Starts = HashMap<(PathBuf, String), Result<String, Arc<StartFailure>>>;
+
+/// Why the cases of a (spec, platform) cannot start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartFailure {
+    pub kind: Kind,
+    /// The layer, for people: `baseline (rehearsal-site.yaml)`.
+    pub layer: String,
+    pub platform: String,
+    pub failure: Failure,
+}
+
+#[cfg(test)]
+mod tests;
