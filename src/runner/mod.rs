@@ -9,6 +9,7 @@ pub mod workspace;
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -96,9 +97,8 @@ pub async fn run<B: Backend>(
     // Containers kept on purpose; the sweep leaves them.
     let mut kept: HashSet<String> = HashSet::new();
 
-    // One listener for the whole run, so no signal falls between two iterations.
-    let signal = interrupt();
-    tokio::pin!(signal);
+    // One listener at a time for the whole run, so no signal falls between two iterations.
+    let mut signal = Box::pin(interrupt());
 
     // Snapshots first: no case starts before the layers it stands on exist.
     let progress = |line: &str| eprintln!("{line}");
@@ -117,13 +117,19 @@ pub async fn run<B: Backend>(
         None => (Vec::new(), None),
     };
 
-    let (case_ctx, case_tx) = (ctx.clone(), tx.clone());
+    // Set by the first interrupt: cases not started yet are not started at all.
+    let stopping = Arc::new(AtomicBool::new(false));
+    let (case_ctx, case_tx, case_stopping) = (ctx.clone(), tx.clone(), stopping.clone());
     let mut cases = Box::pin(
         futures_util::stream::iter(plan.iter().zip(starts).enumerate())
             .map(move |(index, (row, start))| {
                 let ctx = case_ctx.clone();
                 let tx = case_tx.clone();
+                let stopping = case_stopping.clone();
                 async move {
+                    if stopping.load(Ordering::SeqCst) {
+                        return (index, not_run(row, INTERRUPTED));
+                    }
                     let _ = tx.send(Event::CaseStarted { id: row.id() });
                     let report = match start {
                         Ok(image) => case::run(&ctx, row, index, &image).await,
@@ -155,6 +161,12 @@ pub async fn run<B: Backend>(
     let stop = if stop.is_some() {
         stop
     } else {
+        // After a first interrupt: until when running steps may go on.
+        let mut grace: Option<tokio::time::Instant> = None;
+        let deadline = async move |at: Option<tokio::time::Instant>| match at {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        };
         loop {
             tokio::select! {
                 next = cases.next() => match next {
@@ -171,9 +183,25 @@ pub async fn run<B: Backend>(
                             break Some(Stop::FailFast);
                         }
                     }
-                    None => break None,
+                    None => break grace.map(|_| Stop::Interrupted),
                 },
-                _ = &mut signal => break Some(Stop::Interrupted),
+                _ = &mut signal => {
+                    if grace.is_some() {
+                        eprintln!("interrupted again: stopping now, removing this run's containers");
+                        break Some(Stop::Interrupted);
+                    }
+                    stopping.store(true, Ordering::SeqCst);
+                    grace = Some(tokio::time::Instant::now() + GRACE);
+                    signal = Box::pin(interrupt());
+                    eprintln!(
+                        "interrupted: no new case starts; running steps may finish within {}s (interrupt again to stop now)",
+                        GRACE.as_secs()
+                    );
+                }
+                _ = deadline(grace) => {
+                    eprintln!("the grace period is over: stopping the cases still running");
+                    break Some(Stop::Interrupted);
+                }
             }
         }
     };
@@ -185,7 +213,7 @@ pub async fn run<B: Backend>(
                 eprintln!(
                     "interrupted: removing this run's containers, writing reports with what finished"
                 );
-                "not run: the run was interrupted"
+                INTERRUPTED
             }
             Stop::FailFast => "not run: --fail-fast stopped the run at the first failure",
             Stop::BaselineFailed => "not run: the site baseline failed, so the run stopped",
@@ -254,6 +282,11 @@ async fn sweep<B: Backend>(ctx: &Context<B>, kept: &HashSet<String>) {
         Err(err) => eprintln!("warning: {err}; this run's containers may remain"),
     }
 }
+
+/// How long running steps may go on after a first interrupt.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+/// Why a case did not run when the run was interrupted.
+const INTERRUPTED: &str = "not run: the run was interrupted";
 
 /// Resolves on Ctrl-C or SIGTERM (Jenkins' abort).
 async fn interrupt() {
