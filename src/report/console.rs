@@ -248,12 +248,18 @@ impl ConsoleReporter {
         );
         if !self.kept.is_empty() {
             text.push_str(&format!(
-                "kept {} {} (remove with `docker rm -f <id>`):\n",
+                "kept {} {} (enter with the command shown; `rehearsal clean` removes them):\n",
                 self.kept.len(),
                 plural(self.kept.len(), "container", "containers"),
             ));
             for (id, container) in &self.kept {
-                text.push_str(&format!("  {id}: docker exec -it {container} bash\n"));
+                let short = &container[..container.len().min(12)];
+                text.push_str(&format!(
+                    "  {id}: rehearsal login {} {} -p {}   (container {short})\n",
+                    shell_word(&id.module),
+                    shell_word(&id.case),
+                    shell_word(&id.platform),
+                ));
             }
         }
         clean(&text)
@@ -354,6 +360,16 @@ pub fn human_duration(d: Duration) -> String {
         format!("{m}m{s:02}s")
     } else {
         format!("{h}h{m:02}m{s:02}s")
+    }
+}
+
+/// A word as a POSIX shell reads it: quoted when it holds anything but safe characters.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
