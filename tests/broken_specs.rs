@@ -8,6 +8,8 @@
 //! line, the first with its `file:line:column`. Cases too big or too odd to keep as files (20 MB, non-UTF-8
 //! bytes, alias bombs) are written by the tests below.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -15,9 +17,7 @@ use std::time::{Duration, Instant};
 /// A Docker socket that does not exist: any engine call fails.
 const NO_ENGINE: &str = "unix:///nonexistent/rehearsal-test/docker.sock";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::repo;
 
 fn rehearsal(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rehearsal"))

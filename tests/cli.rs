@@ -2,14 +2,14 @@
 //! Each test points DOCKER_HOST at a socket that does not exist, so any attempt to use
 //! the engine would fail the test.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
+use common::repo;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
 fn rehearsal(args: &[&str]) -> Output {
     Command::new(BIN)

@@ -5,9 +5,13 @@
 //! that starts containers or cleans holds `ENGINE` (one at a time), and tests assert on
 //! their own containers, found by a module name no other test uses.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
+
+use common::repo;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
@@ -17,10 +21,6 @@ fn engine() -> MutexGuard<'static, ()> {
     ENGINE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn rehearsal(cwd: &Path, args: &[&str]) -> Output {

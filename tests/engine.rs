@@ -3,17 +3,17 @@
 //! facts, a fixture dependency, every platform), shared by the tests below, each of which
 //! reads its part of the JSON and JUnit reports. Docker is never mocked here.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
+use common::{repo, step};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
 struct Run {
     output: Output,
@@ -81,15 +81,6 @@ fn case(module: &str, case: &str, platform: &str) -> &'static Value {
 
 fn stdout(run: &Run) -> String {
     String::from_utf8_lossy(&run.output.stdout).into_owned()
-}
-
-fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
-    case["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == name)
-        .unwrap_or_else(|| panic!("no step {name} in {case:#}"))
 }
 
 fn status(value: &Value) -> &str {

@@ -8,29 +8,18 @@
 //! to the pid in /var/run/docker.pid, then `harness/engine` again; a guard restarts the
 //! engine however the test ends.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::{docker, repo, text};
+
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run the docker CLI")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn engine_answers() -> bool {
     docker(&["info"]).status.success()

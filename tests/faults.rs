@@ -6,7 +6,8 @@
 //! run must go on, the JUnit must stay valid with every case in it, and no container of
 //! the run may remain.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -15,11 +16,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
+use common::{docker, repo, step, text};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
 /// The module directory of every fault fixture, and the cases each holds.
 const MODULES: &[(&str, usize)] = &[
@@ -37,17 +36,6 @@ struct Run {
     junit: String,
     /// What the killer thread did: the container it killed, or why it did not.
     killed: Result<String, String>,
-}
-
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run the docker CLI")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Waits for the `killed` case's container to be inside its sleeping apply, then kills
@@ -131,15 +119,6 @@ fn case(module: &str, name: &str) -> &'static Value {
                 text(&run.output.stdout)
             )
         })
-}
-
-fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
-    case["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == name)
-        .unwrap_or_else(|| panic!("no step {name} in {case:#}"))
 }
 
 fn status(value: &Value) -> &str {

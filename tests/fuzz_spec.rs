@@ -7,6 +7,8 @@
 //! What it found is kept as regression cases in `tests/broken/fuzz-<n>/`, and proptest's
 //! own seeds in `proptest-regressions/`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -15,11 +17,9 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 
 use rehearsal::spec;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The valid specs of the repository, with the file each was read from.
+use common::repo;
+
 fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
     let mut seeds = Vec::new();
     for dir in ["sample-modules", "tests/fixtures/modules"] {

@@ -6,19 +6,19 @@
 //!
 //! The screenshot is written to `target/html-report/screenshot.png`, beside the page.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use common::repo;
+
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long Chromium may take to render one page before the test gives up on it.
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Where the page and the screenshot are kept for people to look at.
 fn out_dir() -> PathBuf {

@@ -3,18 +3,18 @@
 //! within a grace period; a second stops at once. Either way the run exits 130, its JUnit
 //! is valid and accounts for every case, and nothing of the run remains on the engine.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
+use common::repo;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
 /// `rehearsal run` of the `slow` fixture's `first` case then the quick ones, one at a time.
 fn start(reports: &Path, first: &str) -> Child {

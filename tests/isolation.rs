@@ -3,31 +3,20 @@
 //! and passes; each run's containers carry its own run id. And a run killed outright
 //! (SIGKILL) leaves the previous report whole, never a truncated one.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::{docker, repo, text};
+
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run the docker CLI")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// `rehearsal run MODULE --jobs N` with its reports in `reports`, output captured.
 fn start_run(module: &str, jobs: &str, reports: &Path) -> Child {

@@ -50,6 +50,18 @@ fn engine_message(err: bollard::errors::Error) -> String {
     }
 }
 
+/// The engine's `label` filter: `key=value`, or `key` alone (any value) for an empty value.
+fn label_filters(labels: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
+    let wanted = labels
+        .iter()
+        .map(|(k, v)| match v.is_empty() {
+            true => k.to_string(),
+            false => format!("{k}={v}"),
+        })
+        .collect();
+    HashMap::from([("label".to_string(), wanted)])
+}
+
 fn is_not_found(err: &bollard::errors::Error) -> bool {
     matches!(
         err,
@@ -334,27 +346,16 @@ impl Backend for DockerBackend {
     }
 
     async fn containers_labelled(&self, labels: &[(&str, &str)]) -> Result<Vec<String>> {
-        let filters: HashMap<String, Vec<String>> = HashMap::from([(
-            "label".to_string(),
-            labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-        )]);
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&filters)
-            .build();
-        let found = self
-            .docker
-            .list_containers(Some(options))
-            .await
-            .map_err(op("list containers"))?;
-        Ok(found.into_iter().filter_map(|c| c.id).collect())
+        Ok(self
+            .containers(labels)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect())
     }
 
     async fn containers(&self, labels: &[(&str, &str)]) -> Result<Vec<ContainerSummary>> {
-        let filters: HashMap<String, Vec<String>> = HashMap::from([(
-            "label".to_string(),
-            labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-        )]);
+        let filters = label_filters(labels);
         let options = ListContainersOptionsBuilder::default()
             .all(true)
             .filters(&filters)
@@ -423,16 +424,7 @@ impl Backend for DockerBackend {
         labels: &[(&str, &str)],
         dangling: bool,
     ) -> Result<Vec<ImageSummary>> {
-        let mut filters: HashMap<String, Vec<String>> = HashMap::from([(
-            "label".to_string(),
-            labels
-                .iter()
-                .map(|(k, v)| match v.is_empty() {
-                    true => k.to_string(),
-                    false => format!("{k}={v}"),
-                })
-                .collect(),
-        )]);
+        let mut filters = label_filters(labels);
         if dangling {
             filters.insert("dangling".into(), vec!["true".into()]);
         }

@@ -123,16 +123,7 @@ pub(super) async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
             p.definition.description.as_deref().unwrap_or("")
         );
     }
-    let mut snapshots = backend
-        .images_labelled(
-            &[
-                (LABEL_MANAGED_BY, MANAGED_BY),
-                (snapshot::LABEL_SNAPSHOT, ""),
-            ],
-            false,
-        )
-        .await
-        .map_err(|e| Error::Engine(e.to_string()))?;
+    let mut snapshots = snapshot_images(&backend).await?;
     if snapshots.is_empty() {
         println!("\nno snapshots (a site baseline or a spec's `prepare` makes them)");
         return Ok(exit::SUCCESS);
@@ -170,6 +161,22 @@ pub(super) async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
         );
     }
     Ok(exit::SUCCESS)
+}
+
+/// Every snapshot image on the engine.
+async fn snapshot_images<B: Backend>(
+    backend: &B,
+) -> Result<Vec<crate::backend::ImageSummary>, Error> {
+    backend
+        .images_labelled(
+            &[
+                (LABEL_MANAGED_BY, MANAGED_BY),
+                (snapshot::LABEL_SNAPSHOT, ""),
+            ],
+            false,
+        )
+        .await
+        .map_err(|e| Error::Engine(e.to_string()))
 }
 
 /// `3d`, `5h`, `12m`, `40s`: an age at a glance.
@@ -239,16 +246,7 @@ async fn clean_images<B: Backend>(backend: &B, args: &CleanArgs) -> Result<usize
     let old_enough = |created: i64| cutoff.is_none_or(|cutoff| created < cutoff);
     let mut names: Vec<String> = Vec::new();
     if args.snapshots {
-        let mut snapshots = backend
-            .images_labelled(
-                &[
-                    (LABEL_MANAGED_BY, MANAGED_BY),
-                    (snapshot::LABEL_SNAPSHOT, ""),
-                ],
-                false,
-            )
-            .await
-            .map_err(engine)?;
+        let mut snapshots = snapshot_images(backend).await?;
         // A `prepare` snapshot stands on a baseline one: the upper layer goes first.
         snapshots.sort_by_key(|i| {
             i.labels.get(snapshot::LABEL_SNAPSHOT).map(String::as_str) == Some("baseline")
