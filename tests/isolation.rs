@@ -142,6 +142,11 @@ fn two_runs_at_once_never_touch_each_others_containers() {
         .map(|(id, _)| id)
         .collect();
 
+    // Twice: the first interrupt would give running steps a grace period, in which the
+    // calm run's short cases could end on their own; the second stops at once, so what
+    // vanishes now could only be the sweep's doing.
+    signal(&sleepy, "TERM");
+    thread::sleep(Duration::from_millis(300));
     signal(&sleepy, "TERM");
     let sleepy = sleepy.wait_with_output().unwrap();
     assert_eq!(
