@@ -268,8 +268,8 @@ pub async fn ensure<B: Backend>(
             (LABEL_ROLE.to_string(), ROLE_BUILD.to_string()),
         ]),
         mounts,
-        // Baselines install packages: the default network, and the default limits.
-        limits: crate::spec::limits::Limits::DEFAULT,
+        // Baselines install packages: the default network, and the platform's limits.
+        limits: layer.limits,
         network: crate::spec::limits::Network::Default,
     };
     // Waiting is bounded by what the other run may take: two applies and a start.

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::plan::PlannedCase;
 use crate::runner::workspace::{CASE_DIR, HIERA_DIR, MODULEPATH};
+use crate::spec::limits::Limits;
 use crate::spec::site::BaselineManifest;
 use crate::spec::ModuleSpec;
 
@@ -72,6 +73,8 @@ pub struct Layer {
     pub facts: Map<String, Value>,
     /// Each apply of the layer is bounded by this.
     pub timeout: Duration,
+    /// The build container's limits: the platform's (its cases' own limits do not apply).
+    pub limits: Limits,
 }
 
 impl Layer {
@@ -118,6 +121,7 @@ impl Layer {
             hiera_data: baseline.hiera_data.clone(),
             facts: baseline.facts.clone(),
             timeout: baseline.timeout,
+            limits: Limits::DEFAULT,
         }))
     }
 
@@ -148,6 +152,7 @@ impl Layer {
             hiera_data: spec.hiera_data.clone(),
             facts: spec.facts.clone(),
             timeout,
+            limits: Limits::DEFAULT,
         })
     }
 
@@ -222,6 +227,10 @@ pub fn chain_of(row: &PlannedCase) -> Result<Vec<Layer>, String> {
     let mut layers = Vec::new();
     layers.extend(Layer::baseline_of(&row.spec)?);
     layers.extend(Layer::prepare_of(&row.spec));
+    let limits = row.platform.definition.limits.resolve();
+    for layer in &mut layers {
+        layer.limits = limits;
+    }
     Ok(layers)
 }
 

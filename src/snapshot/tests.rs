@@ -128,3 +128,26 @@ fn a_missing_baseline_file_is_a_clear_error() {
     assert!(err.contains("cannot read the baseline's manifest"), "{err}");
     assert!(err.contains(&missing.display().to_string()), "{err}");
 }
+
+#[test]
+fn a_build_container_gets_its_platforms_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Arc::new(tree(dir.path()));
+    let mut platform = crate::platform::load(None)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "debian12")
+        .unwrap();
+    platform.definition.limits.memory = Some(crate::spec::limits::Bytes(3 << 30));
+    let row = PlannedCase {
+        spec,
+        case: 0,
+        platform: Arc::new(platform),
+    };
+    let layers = chain_of(&row).unwrap();
+    assert_eq!(layers.len(), 2);
+    for layer in &layers {
+        assert_eq!(layer.limits.memory, 3 << 30);
+        assert_eq!(layer.limits.pids, crate::spec::limits::Limits::DEFAULT.pids);
+    }
+}
