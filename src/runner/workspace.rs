@@ -49,28 +49,12 @@ impl Workspace {
             Manifest::File(rel) => format!("{MODULEPATH}/{}/{}", spec.module_name, rel.display()),
         };
 
-        let user_hiera = match &spec.hiera_config {
-            Some(file) => Some(read_hiera_config(file)?),
-            None => None,
-        };
-        let hiera = hiera_config(user_hiera.as_ref());
-        write(
-            "hiera.yaml",
-            serde_yaml::to_string(&hiera)
-                .expect("YAML of JSON values")
-                .as_bytes(),
-        )?;
-        write(
-            "data.json",
-            serde_json::to_vec_pretty(&case.hiera_data)
-                .expect("JSON")
-                .as_slice(),
-        )?;
-        write(
-            "facts.json",
-            serde_json::to_vec_pretty(&case.facts)
-                .expect("JSON")
-                .as_slice(),
+        write_apply_inputs(
+            dir.path(),
+            spec.hiera_config.as_deref(),
+            &case.hiera_data,
+            &case.facts,
+            "the case",
         )?;
 
         let mut mounts = vec![
@@ -95,16 +79,7 @@ impl Workspace {
                 read_only: true,
             });
         }
-        if let Some(file) = &spec.hiera_config {
-            mounts.push(Mount {
-                host: file
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| PathBuf::from("/")),
-                container: HIERA_DIR.into(),
-                read_only: true,
-            });
-        }
+        mounts.extend(spec.hiera_config.as_deref().map(hiera_mount));
         Ok(Workspace {
             dir,
             mounts,
@@ -113,7 +88,53 @@ impl Workspace {
     }
 }
 
-pub(crate) fn read_hiera_config(file: &Path) -> Result<Map<String, Value>, String> {
+/// Writes what every `puppet apply` of the harness reads from [`CASE_DIR`] besides its
+/// manifest: the Hiera config (the given data first, then the user's levels), the data
+/// and the facts. `what` names the owner in errors ("the case").
+pub(crate) fn write_apply_inputs(
+    dir: &Path,
+    user_config: Option<&Path>,
+    data: &Map<String, Value>,
+    facts: &Map<String, Value>,
+    what: &str,
+) -> Result<(), String> {
+    let user_hiera = match user_config {
+        Some(file) => Some(read_hiera_config(file)?),
+        None => None,
+    };
+    let files = [
+        (
+            "hiera.yaml",
+            serde_yaml::to_string(&hiera_config(user_hiera.as_ref()))
+                .expect("YAML of JSON values")
+                .into_bytes(),
+        ),
+        ("data.json", serde_json::to_vec_pretty(data).expect("JSON")),
+        (
+            "facts.json",
+            serde_json::to_vec_pretty(facts).expect("JSON"),
+        ),
+    ];
+    for (name, content) in files {
+        std::fs::write(dir.join(name), content)
+            .map_err(|err| format!("cannot write {name} for {what}: {err}"))?;
+    }
+    Ok(())
+}
+
+/// The read-only mount of a Hiera config's directory (its datadirs live there).
+pub(crate) fn hiera_mount(config: &Path) -> Mount {
+    Mount {
+        host: config
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/")),
+        container: HIERA_DIR.into(),
+        read_only: true,
+    }
+}
+
+fn read_hiera_config(file: &Path) -> Result<Map<String, Value>, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|err| format!("cannot read the hiera config {}: {err}", file.display()))?;
     let value: Value = serde_yaml::from_str(&text)

@@ -76,12 +76,10 @@ struct Task {
 
 impl Task {
     /// Layers that are the same code on the same parent are made once per run.
-    fn identity(&self) -> (String, Kind, std::path::PathBuf) {
-        (
-            self.parent.clone(),
-            self.layer.kind,
-            self.layer.defined_in.clone(),
-        )
+    fn is(&self, parent: &str, layer: &Layer) -> bool {
+        self.parent == parent
+            && self.layer.kind == layer.kind
+            && self.layer.defined_in == layer.defined_in
     }
 }
 
@@ -143,7 +141,7 @@ pub async fn resolve<B: Backend>(
                 parent: parent.clone(),
                 layer: layers[level].clone(),
             };
-            if !tasks.iter().any(|t| t.identity() == task.identity()) {
+            if !tasks.iter().any(|t| t.is(&task.parent, &task.layer)) {
                 tasks.push(task);
             }
         }
@@ -191,11 +189,7 @@ pub async fn resolve<B: Backend>(
             let layer = &layers[level];
             let (task, _, result) = done
                 .iter()
-                .find(|(t, _, _)| {
-                    t.parent == parent
-                        && t.layer.kind == layer.kind
-                        && t.layer.defined_in == layer.defined_in
-                })
+                .find(|(t, _, _)| t.is(&parent, layer))
                 .expect("every chain's layer was a task");
             match result {
                 Ok(ready) if level + 1 == layers.len() => {

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::plan::PlannedCase;
-use crate::runner::workspace::{CASE_DIR, HIERA_DIR, MODULEPATH};
+use crate::runner::workspace::{CASE_DIR, MODULEPATH};
 use crate::spec::limits::Limits;
 use crate::spec::site::BaselineManifest;
 use crate::spec::ModuleSpec;
@@ -180,32 +180,15 @@ impl Layer {
             .prefix("rehearsal-snapshot-")
             .tempdir()
             .map_err(|err| format!("cannot create a snapshot directory: {err}"))?;
-        let user_hiera = match &self.hiera_config {
-            Some(file) => Some(crate::runner::workspace::read_hiera_config(file)?),
-            None => None,
-        };
-        let hiera = crate::runner::workspace::hiera_config(user_hiera.as_ref());
-        let files: [(&str, Vec<u8>); 4] = [
-            ("site.pp", self.code.clone().into_bytes()),
-            (
-                "hiera.yaml",
-                serde_yaml::to_string(&hiera)
-                    .map_err(|e| e.to_string())?
-                    .into_bytes(),
-            ),
-            (
-                "data.json",
-                serde_json::to_vec_pretty(&self.hiera_data).map_err(|e| e.to_string())?,
-            ),
-            (
-                "facts.json",
-                serde_json::to_vec_pretty(&self.facts).map_err(|e| e.to_string())?,
-            ),
-        ];
-        for (name, content) in files {
-            std::fs::write(dir.path().join(name), content)
-                .map_err(|err| format!("cannot write {name} for the snapshot: {err}"))?;
-        }
+        std::fs::write(dir.path().join("site.pp"), &self.code)
+            .map_err(|err| format!("cannot write site.pp for the snapshot: {err}"))?;
+        crate::runner::workspace::write_apply_inputs(
+            dir.path(),
+            self.hiera_config.as_deref(),
+            &self.hiera_data,
+            &self.facts,
+            "the snapshot",
+        )?;
         let mount = |host: &Path, container: &str| crate::backend::Mount {
             host: host.to_path_buf(),
             container: container.to_string(),
@@ -215,9 +198,11 @@ impl Layer {
         for (host, at) in &self.mounts {
             mounts.push(mount(host, at));
         }
-        if let Some(dir) = self.hiera_config.as_deref().and_then(Path::parent) {
-            mounts.push(mount(dir, HIERA_DIR));
-        }
+        mounts.extend(
+            self.hiera_config
+                .as_deref()
+                .map(crate::runner::workspace::hiera_mount),
+        );
         Ok((dir, mounts))
     }
 }
