@@ -108,6 +108,18 @@ impl Module {
         ])
     }
 
+    /// Runs the case `writes` with `--keep always`; returns its one kept container.
+    fn run_and_keep_writes(&self) -> Vec<String> {
+        let run = rehearsal(
+            &self.parent,
+            &["run", self.dir(), "--case", "writes", "--keep", "always"],
+        );
+        assert!(run.status.success(), "{}", text(&run));
+        let kept = self.containers("writes");
+        assert_eq!(kept.len(), 1, "{}", text(&run));
+        kept
+    }
+
     /// Removes this module's containers, and only them.
     fn remove_containers(&self) {
         let ids = containers(&[&format!("rehearsal.module={}", self.name)]);
@@ -182,13 +194,7 @@ fn init_writes_a_spec_that_passes_on_its_first_run() {
 fn a_kept_container_is_entered_by_login_and_without_one_login_runs_the_case() {
     let module = Module::new();
     let _engine = engine();
-    let run = rehearsal(
-        &module.parent,
-        &["run", module.dir(), "--case", "writes", "--keep", "always"],
-    );
-    assert!(run.status.success(), "{}", text(&run));
-    let kept = module.containers("writes");
-    assert_eq!(kept.len(), 1, "{}", text(&run));
+    let kept = module.run_and_keep_writes();
 
     // By path: the command's output and status are login's.
     let login = rehearsal(
@@ -264,13 +270,7 @@ fn a_kept_container_is_entered_by_login_and_without_one_login_runs_the_case() {
 fn clean_older_than_spares_a_young_kept_container_and_clean_removes_it() {
     let module = Module::new();
     let _engine = engine();
-    let run = rehearsal(
-        &module.parent,
-        &["run", module.dir(), "--case", "writes", "--keep", "always"],
-    );
-    assert!(run.status.success(), "{}", text(&run));
-    let kept = module.containers("writes");
-    assert_eq!(kept.len(), 1, "{}", text(&run));
+    let kept = module.run_and_keep_writes();
 
     let young = rehearsal(&module.parent, &["clean", "--older-than", "1h"]);
     assert!(young.status.success(), "{}", text(&young));

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use common::{repo, step};
+use common::{containers_of_run, repo, step};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
@@ -399,21 +399,7 @@ fn the_console_prints_a_line_per_case_and_a_summary() {
 fn no_container_of_the_run_is_left() {
     let run = fixtures_run();
     let run_id = run.json["run_id"].as_str().unwrap();
-    let left = Command::new("docker")
-        .args([
-            "ps",
-            "-aq",
-            "--filter",
-            &format!("label=rehearsal.run-id={run_id}"),
-        ])
-        .output()
-        .unwrap();
-    assert!(left.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&left.stdout).trim(),
-        "",
-        "containers left behind"
-    );
+    assert_eq!(containers_of_run(run_id), "", "containers left behind");
 }
 
 fn rehearsal(dir: &Path, args: &[&str]) -> Output {

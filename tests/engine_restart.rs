@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{docker, repo, text};
+use common::{containers_of_run, docker, repo, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
@@ -145,13 +145,7 @@ fn junit_cases(xml: &str) -> usize {
 }
 
 fn remove_run(run_id: &str) {
-    let left = docker(&[
-        "ps",
-        "-aq",
-        "--filter",
-        &format!("label=rehearsal.run-id={run_id}"),
-    ]);
-    let left = text(&left.stdout);
+    let left = containers_of_run(run_id);
     let mut rm = vec!["rm", "-f"];
     rm.extend(left.split_whitespace());
     if rm.len() > 2 {
@@ -209,14 +203,8 @@ fn an_engine_restart_fails_the_cases_in_flight_and_the_run_goes_on() {
     }
     let junit = std::fs::read_to_string(reports.path().join("junit.xml")).unwrap();
     assert_eq!(junit_cases(&junit), 4, "{junit}");
-    let left = docker(&[
-        "ps",
-        "-aq",
-        "--filter",
-        &format!("label=rehearsal.run-id={run_id}"),
-    ]);
     assert_eq!(
-        text(&left.stdout).trim(),
+        containers_of_run(&run_id),
         "",
         "containers of the run remain"
     );

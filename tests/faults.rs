@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{docker, repo, step, text};
+use common::{containers_of_run, docker, repo, step, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
@@ -285,15 +285,8 @@ fn the_run_goes_on_and_the_junit_accounts_for_every_case() {
 fn no_container_of_the_run_is_left() {
     let run = faults_run();
     let run_id = run.json["run_id"].as_str().expect("the report's run id");
-    let left = docker(&[
-        "ps",
-        "-aq",
-        "--filter",
-        &format!("label=rehearsal.run-id={run_id}"),
-    ]);
-    assert!(left.status.success());
     assert_eq!(
-        text(&left.stdout).trim(),
+        containers_of_run(run_id),
         "",
         "containers of run {run_id} remain"
     );

@@ -10,6 +10,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -43,8 +44,8 @@ fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
     seeds
 }
 
-/// Words a spec is made of, and YAML that parsers find hard.
-const VOCABULARY: &[&str] = &[
+/// Words a spec is made of before the check kinds.
+const KEYS: &[&str] = &[
     "platforms",
     "fixtures",
     "hiera",
@@ -64,19 +65,17 @@ const VOCABULARY: &[&str] = &[
     "apply",
     "verify",
     "start",
-    "file",
-    "package",
-    "service",
-    "user",
-    "group",
-    "port",
-    "process",
-    "command",
-    "http",
-    "mount",
-    "kernel_param",
-    "interface",
-    "resource",
+];
+
+/// Words a spec is made of (the check kinds as the parser knows them), and YAML that
+/// parsers find hard.
+fn vocabulary() -> &'static [&'static str] {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| [KEYS, rehearsal::spec::check::KINDS, VALUES].concat())
+}
+
+/// Words after the check kinds: attributes, and YAML that parsers find hard.
+const VALUES: &[&str] = &[
     "mode",
     "owner",
     "contains",
@@ -165,7 +164,7 @@ enum Mutation {
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
-    let word = 0..VOCABULARY.len();
+    let word = 0..vocabulary().len();
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Mutation::Byte(p, b)),
         any::<usize>().prop_map(Mutation::DeleteLine),
@@ -193,7 +192,7 @@ fn apply(text: &mut Vec<u8>, m: &Mutation) {
         }
         Mutation::Insert(p, w) => {
             let at = p % (text.len() + 1);
-            text.splice(at..at, VOCABULARY[w].bytes());
+            text.splice(at..at, vocabulary()[w].bytes());
             return;
         }
         Mutation::Truncate(p) => {
@@ -223,8 +222,8 @@ fn apply(text: &mut Vec<u8>, m: &Mutation) {
             let new = format!(
                 "{}{}: {}",
                 " ".repeat(indent as usize * 2),
-                VOCABULARY[k],
-                VOCABULARY[v]
+                vocabulary()[k],
+                vocabulary()[v]
             );
             lines.insert(l, new.into_bytes());
         }
@@ -305,7 +304,7 @@ proptest! {
     #[test]
     fn lines_of_spec_words_never_panic(
         lines in prop::collection::vec(
-            (0u8..6, 0..VOCABULARY.len(), 0..VOCABULARY.len(), any::<bool>()),
+            (0u8..6, 0..vocabulary().len(), 0..vocabulary().len(), any::<bool>()),
             1..25,
         ),
     ) {
@@ -315,7 +314,7 @@ proptest! {
             if item {
                 text.push_str("- ");
             }
-            text.push_str(&format!("{}: {}\n", VOCABULARY[key], VOCABULARY[value]));
+            text.push_str(&format!("{}: {}\n", vocabulary()[key], vocabulary()[value]));
         }
         let file = repo().join("sample-modules/motd").join(spec::SPEC_FILE);
         check(&file, text.as_bytes())?;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::repo;
+use common::{containers_of_run, repo, signal};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
@@ -72,14 +72,6 @@ fn wait_for_the_sleeping_apply(child: &mut Child, seconds: u32) -> String {
     }
 }
 
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// Checks what every interrupted run must leave: exit 130, a valid JUnit with all three
 /// cases, a JSON report, and no container of the run. Returns the JSON and stderr.
 fn check_the_aftermath(child: Child, reports: &Path, run_id: &str, first: &str) -> (Value, String) {
@@ -107,16 +99,8 @@ fn check_the_aftermath(child: Child, reports: &Path, run_id: &str, first: &str) 
     assert_eq!(json["cases"].as_array().unwrap().len(), 3);
     assert_eq!(json["run_id"], run_id);
 
-    let left = Command::new("docker")
-        .args(["ps", "-aq", "--filter"])
-        .arg(format!("label=rehearsal.run-id={run_id}"))
-        .output()
-        .unwrap();
-    assert!(
-        left.stdout.is_empty(),
-        "containers of the run remain: {}",
-        String::from_utf8_lossy(&left.stdout)
-    );
+    let left = containers_of_run(run_id);
+    assert!(left.is_empty(), "containers of the run remain: {left}");
     (json, stderr)
 }
 

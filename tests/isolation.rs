@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{docker, repo, text};
+use common::{containers_of_run, docker, repo, signal, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
@@ -46,24 +46,6 @@ fn containers_of(module: &str) -> Vec<(String, String)> {
         .filter_map(|l| l.split_once(' '))
         .map(|(id, run)| (id.to_string(), run.to_string()))
         .collect()
-}
-
-fn left_of_run(run_id: &str) -> String {
-    let out = docker(&[
-        "ps",
-        "-aq",
-        "--filter",
-        &format!("label=rehearsal.run-id={run_id}"),
-    ]);
-    text(&out.stdout).trim().to_string()
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{name} {}", child.id());
 }
 
 fn report(dir: &Path) -> Value {
@@ -162,7 +144,7 @@ fn two_runs_at_once_never_touch_each_others_containers() {
     let sleepy_report = report(sleepy_dir.path());
     let sleepy_id = sleepy_report["run_id"].as_str().unwrap().to_string();
     assert_eq!(
-        left_of_run(&sleepy_id),
+        containers_of_run(&sleepy_id),
         "",
         "the stopped run left containers"
     );
@@ -190,7 +172,7 @@ fn two_runs_at_once_never_touch_each_others_containers() {
     let calm_report = report(calm_dir.path());
     let calm_id = calm_report["run_id"].as_str().unwrap().to_string();
     assert_ne!(calm_id, sleepy_id);
-    assert_eq!(left_of_run(&calm_id), "");
+    assert_eq!(containers_of_run(&calm_id), "");
     let statuses: Vec<&str> = calm_report["cases"]
         .as_array()
         .unwrap()
@@ -231,7 +213,7 @@ fn a_killed_run_leaves_the_previous_report_whole() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), None, "killed by a signal");
     if let Some((_, run_id)) = &found {
-        let left = left_of_run(run_id);
+        let left = containers_of_run(run_id);
         let mut rm = vec!["rm", "-f"];
         rm.extend(left.split_whitespace());
         docker(&rm);

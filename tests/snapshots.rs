@@ -4,10 +4,14 @@
 //! build a snapshot once. Every tree is written fresh with a unique marker, so no
 //! snapshot of an earlier test run can answer for it; the snapshots are removed after.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+
+use common::containers_of_run;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 
@@ -274,12 +278,8 @@ fn a_broken_baseline_stops_the_run_before_any_module_case() {
         .starts_with("baseline (rehearsal-site.yaml) failed on debian12"));
     // Nothing of the run remains: the build container is gone.
     let run_id = run.json["run_id"].as_str().unwrap();
-    let left = Command::new("docker")
-        .args(["ps", "-aq", "--filter"])
-        .arg(format!("label=rehearsal.run-id={run_id}"))
-        .output()
-        .unwrap();
-    assert!(left.stdout.is_empty(), "containers left: {:?}", left);
+    let left = containers_of_run(run_id);
+    assert!(left.is_empty(), "containers left: {left}");
 }
 
 #[test]

@@ -34,3 +34,25 @@ pub fn step<'a>(case: &'a Value, name: &str) -> &'a Value {
         .find(|s| s["step"] == name)
         .unwrap_or_else(|| panic!("no step {name} in {case:#}"))
 }
+
+/// The ids of the containers of a run (by its run-id label), stopped ones included, one a
+/// line; empty when none is left.
+pub fn containers_of_run(run_id: &str) -> String {
+    let out = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=rehearsal.run-id={run_id}"),
+    ]);
+    assert!(out.status.success(), "docker ps: {out:?}");
+    text(&out.stdout).trim().to_string()
+}
+
+/// Sends a signal (`TERM`, `INT`, `KILL`…) to a child process.
+pub fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} {}", child.id());
+}
