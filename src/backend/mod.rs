@@ -16,15 +16,6 @@ pub use docker::DockerBackend;
 
 use crate::spec::limits::{Limits, Network};
 
-/// The label every container and image of the harness carries.
-pub const LABEL_MANAGED_BY: &str = "rehearsal.managed-by";
-/// The value of [`LABEL_MANAGED_BY`].
-pub const MANAGED_BY: &str = "rehearsal";
-/// The label naming the run a container belongs to, so runs never touch each other's.
-pub const LABEL_RUN_ID: &str = "rehearsal.run-id";
-/// The label on a platform image holding the content hash of its definition.
-pub const LABEL_DEFINITION: &str = "rehearsal.definition";
-
 /// A host directory made visible in the container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {

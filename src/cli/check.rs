@@ -61,7 +61,7 @@ pub(super) async fn check(args: CheckArgs) -> Result<u8, Error> {
         for failure in &report.failures {
             println!("      {failure}");
         }
-        failed += usize::from(report.status != crate::report::Status::Passed);
+        failed += usize::from(report.status != crate::outcome::Status::Passed);
     }
     println!(
         "{} checks: {} passed, {failed} failed",

@@ -1,15 +1,15 @@
 //! `rehearsal images` and `rehearsal clean`: what the harness keeps on the engine.
 
+use crate::labels;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Subcommand;
 
 use super::connect;
-use crate::backend::{Backend, ContainerSummary, LABEL_MANAGED_BY, MANAGED_BY};
+use crate::backend::{Backend, ContainerSummary};
 use crate::error::{exit, Error};
 use crate::platform::{self, Platform, Source};
-use crate::snapshot;
 
 #[derive(Debug, Subcommand)]
 pub enum ImagesCommand {
@@ -146,7 +146,7 @@ pub(super) async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
             name,
             image
                 .labels
-                .get(snapshot::LABEL_SNAPSHOT)
+                .get(labels::SNAPSHOT)
                 .map(String::as_str)
                 .unwrap_or("?"),
             short_age(age),
@@ -154,7 +154,7 @@ pub(super) async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
             super::relative(
                 image
                     .labels
-                    .get(snapshot::LABEL_OF)
+                    .get(labels::SNAPSHOT_OF)
                     .map(String::as_str)
                     .unwrap_or("")
             ),
@@ -170,8 +170,8 @@ async fn snapshot_images<B: Backend>(
     backend
         .images_labelled(
             &[
-                (LABEL_MANAGED_BY, MANAGED_BY),
-                (snapshot::LABEL_SNAPSHOT, ""),
+                (labels::MANAGED_BY, labels::MANAGED_BY_VALUE),
+                (labels::SNAPSHOT, ""),
             ],
             false,
         )
@@ -205,7 +205,7 @@ pub struct CleanArgs {
 pub(super) async fn clean(args: CleanArgs) -> Result<u8, Error> {
     let backend = connect().await?;
     let found = backend
-        .containers(&[(LABEL_MANAGED_BY, MANAGED_BY)])
+        .containers(&[(labels::MANAGED_BY, labels::MANAGED_BY_VALUE)])
         .await
         .map_err(|e| Error::Engine(e.to_string()))?;
     let (chosen, spared) = older_than(found, args.older_than, chrono::Utc::now().timestamp());
@@ -249,7 +249,7 @@ async fn clean_images<B: Backend>(backend: &B, args: &CleanArgs) -> Result<usize
         let mut snapshots = snapshot_images(backend).await?;
         // A `prepare` snapshot stands on a baseline one: the upper layer goes first.
         snapshots.sort_by_key(|i| {
-            i.labels.get(snapshot::LABEL_SNAPSHOT).map(String::as_str) == Some("baseline")
+            i.labels.get(labels::SNAPSHOT).map(String::as_str) == Some("baseline")
         });
         for image in snapshots.iter().filter(|i| old_enough(i.created)) {
             names.extend(image.tags.iter().cloned());
@@ -268,7 +268,7 @@ async fn clean_images<B: Backend>(backend: &B, args: &CleanArgs) -> Result<usize
     }
     // Untagged leftovers, those just untagged included.
     let dangling = backend
-        .images_labelled(&[(LABEL_MANAGED_BY, MANAGED_BY)], true)
+        .images_labelled(&[(labels::MANAGED_BY, labels::MANAGED_BY_VALUE)], true)
         .await
         .map_err(engine)?;
     let mut dangling_removed = 0;

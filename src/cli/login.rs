@@ -1,6 +1,7 @@
 //! `rehearsal login`: a shell (or one command) in a case's kept container. When none is
 //! kept, the case runs first, through the ordinary runner, with its container kept.
 
+use crate::labels;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,17 +11,13 @@ use clap::Parser;
 use super::images::ensure_images;
 use super::select::{prepare, SelectArgs};
 use super::{connect, relative};
-use crate::backend::{Backend, ContainerSummary, DockerBackend, LABEL_MANAGED_BY, MANAGED_BY};
+use crate::backend::{Backend, ContainerSummary, DockerBackend};
 use crate::error::{exit, Error};
+use crate::outcome::Status;
 use crate::plan::PlannedCase;
-use crate::report::{ConsoleReporter, Reporter, Status, Verbosity};
+use crate::report::{ConsoleReporter, Reporter, Verbosity};
 use crate::runner::{self, Context, Keep};
 use crate::spec::{self, ModuleSpec};
-
-/// The labels a case's container carries (see `runner::case`).
-const LABEL_MODULE: &str = "rehearsal.module";
-const LABEL_CASE: &str = "rehearsal.case";
-const LABEL_PLATFORM: &str = "rehearsal.platform";
 
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
@@ -129,9 +126,12 @@ async fn kept_containers(
     case: Option<&str>,
     platform: Option<&str>,
 ) -> Result<Vec<ContainerSummary>, Error> {
-    let mut labels = vec![(LABEL_MANAGED_BY, MANAGED_BY), (LABEL_MODULE, module)];
-    labels.extend(case.map(|c| (LABEL_CASE, c)));
-    labels.extend(platform.map(|p| (LABEL_PLATFORM, p)));
+    let mut labels = vec![
+        (labels::MANAGED_BY, labels::MANAGED_BY_VALUE),
+        (labels::MODULE, module),
+    ];
+    labels.extend(case.map(|c| (labels::CASE, c)));
+    labels.extend(platform.map(|p| (labels::PLATFORM, p)));
     let mut found = backend
         .containers(&labels)
         .await
@@ -162,9 +162,9 @@ fn describe(container: &ContainerSummary) -> String {
     format!(
         "{} ({} › {} on {}{age})",
         container.name,
-        label(LABEL_MODULE),
-        label(LABEL_CASE),
-        label(LABEL_PLATFORM)
+        label(labels::MODULE),
+        label(labels::CASE),
+        label(labels::PLATFORM)
     )
 }
 
@@ -217,7 +217,10 @@ async fn fresh(
         eprintln!("note: the case did not pass; its container is kept as it was left");
     }
     let found = backend
-        .containers(&[(LABEL_MANAGED_BY, MANAGED_BY), (LABEL_MODULE, &id.module)])
+        .containers(&[
+            (labels::MANAGED_BY, labels::MANAGED_BY_VALUE),
+            (labels::MODULE, &id.module),
+        ])
         .await
         .map_err(|err| Error::Engine(err.to_string()))?;
     let summary = found

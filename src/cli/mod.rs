@@ -61,7 +61,7 @@ pub enum Command {
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // Before anything runs: no report may show a secret.
-    for warning in crate::report::redact::init_from_env() {
+    for warning in crate::text::redact::init_from_env() {
         eprintln!("{warning}");
     }
     let runtime = match tokio::runtime::Runtime::new() {

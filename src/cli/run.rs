@@ -9,10 +9,11 @@ use super::gerrit::{gerrit_settings, post_review, GerritArgs};
 use super::images::ensure_images;
 use super::select::{prepare, SelectArgs};
 use crate::error::{exit, Error};
+use crate::outcome::Event;
 use crate::plan::PlannedCase;
 use crate::platform::Platform;
 use crate::report::{
-    ConsoleReporter, Event, GithubAnnotations, HtmlReporter, JsonReporter, JunitReporter, Progress,
+    ConsoleReporter, GithubAnnotations, HtmlReporter, JsonReporter, JunitReporter, Progress,
     Reporter, Verbosity,
 };
 use crate::runner::{self, Context, Keep};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::GerritError;
-pub use crate::report::{CaseId, Status};
+pub use crate::outcome::{CaseId, Status};
 
 /// The newest layout of the JSON report this code reads.
 const FORMAT_VERSION: u32 = 1;
@@ -95,8 +95,8 @@ impl Report {
 
     /// The runner's case reports, as the JSON report would tell them (texts cleaned of
     /// terminal codes).
-    pub fn from_case_reports(cases: &[crate::report::CaseReport]) -> Report {
-        use crate::report::sanitize::clean;
+    pub fn from_case_reports(cases: &[crate::outcome::CaseReport]) -> Report {
+        use crate::text::sanitize::clean;
         Report {
             cases: cases
                 .iter()
@@ -141,8 +141,8 @@ impl Report {
 mod tests {
     use super::*;
 
-    fn case_report(module: &str, case: &str, passed: bool) -> crate::report::CaseReport {
-        use crate::report::{CaseId, CaseReport, CheckReport, Status, Step, StepReport};
+    fn case_report(module: &str, case: &str, passed: bool) -> crate::outcome::CaseReport {
+        use crate::outcome::{CaseId, CaseReport, CheckReport, Status, Step, StepReport};
         let status = if passed {
             Status::Passed
         } else {
@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn reads_what_the_json_reporter_writes_and_memory_tells_the_same() {
-        use crate::report::{Event, JsonReporter, Reporter};
+        use crate::outcome::Event;
+        use crate::report::{JsonReporter, Reporter};
         let cases = vec![
             case_report("zed", "a", true),
             case_report("motd", "b", false),

@@ -618,7 +618,7 @@ impl Paths {
 
     /// Where a located Puppet error goes, and how the message shows its place.
     fn place_of(&self, error: &LocatedError, spec: &SpecFile, case: &str) -> (Place, String) {
-        let case_dir = crate::runner::workspace::CASE_DIR;
+        let case_dir = crate::layout::CASE_DIR;
         // The case's inline manifest and the spec's prepare code run from the case's
         // directory in the container: their lines are in the spec.
         if let Some(name) = error
@@ -627,8 +627,8 @@ impl Paths {
             .and_then(|rest| rest.strip_prefix('/'))
         {
             let line = match name {
-                "site.pp" => spec.code_line(spec.manifest_key(case), error.line),
-                "prepare.pp" => spec.code_line(spec.top_key("prepare"), error.line),
+                crate::layout::SITE_PP => spec.code_line(spec.manifest_key(case), error.line),
+                crate::layout::PREPARE_PP => spec.code_line(spec.top_key("prepare"), error.line),
                 _ => None,
             }
             .or_else(|| spec.case_line(case));

@@ -5,8 +5,8 @@ pub mod shard;
 
 use std::sync::Arc;
 
+use crate::outcome::CaseId;
 use crate::platform::Platform;
-use crate::report::CaseId;
 use crate::spec::ModuleSpec;
 
 /// One row of the plan.

@@ -12,7 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::report::CaseId;
+use crate::outcome::CaseId;
 
 /// `K/N`: part K (1-based) of N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

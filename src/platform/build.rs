@@ -2,6 +2,7 @@
 //! apt inside the new root, and import it through the engine API; or send the definition
 //! directory to the engine as a Dockerfile build context.
 
+use crate::labels;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
@@ -12,7 +13,7 @@ use tokio::process::Command;
 use tokio_util::io::ReaderStream;
 
 use super::{Platform, Source};
-use crate::backend::{Backend, LABEL_DEFINITION, LABEL_MANAGED_BY, MANAGED_BY};
+use crate::backend::Backend;
 
 /// Why an image could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +35,7 @@ pub async fn is_current<B: Backend>(backend: &B, platform: &Platform) -> Result<
             platform: platform.name.clone(),
             message: err.to_string(),
         })?;
-    Ok(found.is_some_and(|image| image.labels.get(LABEL_DEFINITION) == Some(&platform.hash())))
+    Ok(found.is_some_and(|image| image.labels.get(labels::DEFINITION) == Some(&platform.hash())))
 }
 
 /// Makes sure the platform's image exists and is current; builds it when not (or when
@@ -70,9 +71,12 @@ pub async fn ensure<B: Backend>(
 
 fn labels(platform: &Platform) -> Vec<(String, String)> {
     vec![
-        (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
-        (LABEL_DEFINITION.to_string(), platform.hash()),
-        ("rehearsal.platform".to_string(), platform.name.clone()),
+        (
+            labels::MANAGED_BY.to_string(),
+            labels::MANAGED_BY_VALUE.to_string(),
+        ),
+        (labels::DEFINITION.to_string(), platform.hash()),
+        (labels::PLATFORM.to_string(), platform.name.clone()),
     ]
 }
 

@@ -10,7 +10,7 @@ pub mod tables;
 use std::time::{Duration, Instant};
 
 use crate::backend::Backend;
-use crate::report::{CheckReport, Status};
+use crate::outcome::{CheckReport, Status};
 use crate::spec::Check;
 
 pub use records::Records;
@@ -136,7 +136,7 @@ async fn exec<B: Backend>(
             })
         }
     };
-    let stderr = crate::report::sanitize::clean(&String::from_utf8_lossy(&out.stderr));
+    let stderr = crate::text::sanitize::clean(&String::from_utf8_lossy(&out.stderr));
     if out.exit_code == 124 || out.exit_code == 137 {
         return Err(ProbeError::TimedOut { stderr });
     }

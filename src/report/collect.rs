@@ -2,7 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::{CaseReport, Event, Reporter};
+use super::Reporter;
+use crate::outcome::{CaseReport, Event};
 
 /// A reporter that hands the finished cases to whoever holds [`Collected`].
 pub struct Collector(Collected);

@@ -17,8 +17,9 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use super::progress::Progress;
-use super::sanitize::clean;
-use super::{CaseId, CaseReport, Event, Reporter, Status, Totals};
+use super::Reporter;
+use crate::outcome::{CaseId, CaseReport, Event, Status, Totals};
+use crate::text::sanitize::clean;
 
 /// How many lines of a failed step's output the console shows.
 const OUTPUT_TAIL_LINES: usize = 20;
@@ -97,8 +98,8 @@ impl ConsoleReporter {
 
     /// A snapshot layer: one line (none when quiet and it worked), and a failure's
     /// message and the end of Puppet's output.
-    fn snapshot_lines(&self, report: &crate::snapshot::SnapshotReport) -> String {
-        use crate::snapshot::Outcome;
+    fn snapshot_lines(&self, report: &crate::outcome::SnapshotReport) -> String {
+        use crate::outcome::snapshot::Outcome;
         let of = std::env::current_dir()
             .ok()
             .and_then(|cwd| {
@@ -380,7 +381,8 @@ mod tests {
     use std::time::Duration;
 
     use super::{human_duration, ConsoleReporter, Verbosity};
-    use crate::report::{fixtures, Event, Reporter};
+    use crate::outcome::Event;
+    use crate::report::{fixtures, Reporter};
 
     /// A `Write` whose bytes the test can read back.
     #[derive(Clone, Default)]

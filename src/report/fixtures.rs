@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::{CaseId, CaseReport, CheckReport, Event, Status, Step, StepReport};
+use crate::outcome::{CaseId, CaseReport, CheckReport, Event, Status, Step, StepReport};
 
 /// When the run in these fixtures starts.
 pub fn run_start() -> DateTime<Utc> {
@@ -229,12 +229,12 @@ pub fn run_with_snapshot() -> Vec<Event> {
     let mut events = run();
     events.insert(
         1,
-        Event::Snapshot(Box::new(crate::snapshot::SnapshotReport {
+        Event::Snapshot(Box::new(crate::outcome::SnapshotReport {
             platform: "debian12".into(),
-            kind: crate::snapshot::Kind::Baseline,
+            kind: crate::outcome::snapshot::Kind::Baseline,
             of: "/srv/puppet/rehearsal-site.yaml".into(),
             duration: ms(41_000),
-            outcome: crate::snapshot::Outcome::Built {
+            outcome: crate::outcome::snapshot::Outcome::Built {
                 image: "rehearsal/snapshot:debian12-0123456789abcdef".into(),
             },
         })),

@@ -6,8 +6,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{CaseReport, Event, Reporter};
+use super::Reporter;
 use crate::gerrit::{self, Options, Report, PATCHSET_LEVEL};
+use crate::outcome::{CaseReport, Event};
 
 /// Prints the annotations when the run is over.
 pub struct GithubAnnotations {

@@ -20,10 +20,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::console::human_duration;
-use super::sanitize::clean;
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
-use super::{CaseReport, CheckReport, Event, Reporter, Status, StepReport, Totals};
+use super::Reporter;
+use crate::outcome::{CaseReport, CheckReport, Event, Status, StepReport, Totals};
+use crate::text::sanitize::clean;
 
 /// How many lines at the end of a failed step's output the page shows.
 const LOG_TAIL_LINES: usize = 40;
@@ -445,7 +446,7 @@ fn case_item(page: &mut String, case: &CaseReport) {
     }
     // A failed check comes after steps that passed: Puppet's apply output is the context.
     if failed_steps.is_empty() && is_bad(status) {
-        if let Some(apply) = case.step(super::Step::Apply) {
+        if let Some(apply) = case.step(crate::outcome::Step::Apply) {
             log_excerpt(page, apply, false);
         }
     }
@@ -746,7 +747,8 @@ mod tests {
     use std::time::Duration;
 
     use super::{mismatch, render, HtmlReporter};
-    use crate::report::{fixtures, Event, Reporter};
+    use crate::outcome::Event;
+    use crate::report::{fixtures, Reporter};
 
     #[test]
     fn a_small_run() {
@@ -832,7 +834,7 @@ mod tests {
         case.steps[2].message = Some(hostile.into());
         case.steps[2].output = format!("{hostile}\n</pre></details>{hostile}\n");
         case.checks[0].label = hostile.into();
-        case.checks[0].status = crate::report::Status::Failed;
+        case.checks[0].status = crate::outcome::Status::Failed;
         case.checks[0].failures = vec![format!("mode: expected {hostile}, got {hostile}")];
         let run_started = Event::RunStarted {
             run_id: hostile.into(),

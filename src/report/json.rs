@@ -20,10 +20,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::sanitize::clean;
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
-use super::{CaseReport, Event, Reporter, Status, Step, Totals};
+use super::Reporter;
+use crate::outcome::{CaseReport, Event, Status, Step, Totals};
+use crate::text::sanitize::clean;
 
 /// The version of the document's layout; it changes when a field changes meaning or goes.
 const FORMAT_VERSION: u32 = 1;
@@ -35,7 +36,7 @@ pub struct JsonReporter {
     started_at: Option<DateTime<Utc>>,
     duration: Option<Duration>,
     cases: Vec<CaseReport>,
-    snapshots: Vec<crate::snapshot::SnapshotReport>,
+    snapshots: Vec<crate::outcome::SnapshotReport>,
 }
 
 #[derive(Serialize)]
@@ -48,7 +49,7 @@ struct Document<'a> {
     totals: Totals,
     phases: Phases,
     /// The snapshot layers the run made or reused before the cases.
-    snapshots: &'a [crate::snapshot::SnapshotReport],
+    snapshots: &'a [crate::outcome::SnapshotReport],
     cases: Vec<CaseEntry<'a>>,
 }
 
@@ -189,7 +190,8 @@ fn seconds(d: Duration) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::JsonReporter;
-    use crate::report::{fixtures, Event, Reporter};
+    use crate::outcome::Event;
+    use crate::report::{fixtures, Reporter};
 
     fn write(events: &[Event]) -> String {
         let dir = tempfile::tempdir().unwrap();

@@ -14,10 +14,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, XmlString};
 
-use super::sanitize::clean;
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
-use super::{CaseReport, CheckReport, Event, Reporter, Status, Step, StepReport};
+use super::Reporter;
+use crate::outcome::{CaseReport, CheckReport, Event, Status, Step, StepReport};
+use crate::text::sanitize::clean;
 
 /// Collects the finished cases and writes them as JUnit XML when the run is over.
 pub struct JunitReporter {
@@ -205,7 +206,8 @@ mod tests {
     use std::path::Path;
 
     use super::JunitReporter;
-    use crate::report::{fixtures, Event, Reporter, Status, Step};
+    use crate::outcome::{Event, Status, Step};
+    use crate::report::{fixtures, Reporter};
 
     fn write(events: &[Event], path: &Path) -> String {
         let mut reporter = JunitReporter::new(path.to_path_buf());

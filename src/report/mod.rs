@@ -3,22 +3,19 @@
 
 pub mod collect;
 pub mod console;
-pub mod event;
 pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod progress;
-pub mod redact;
-pub mod sanitize;
 mod write;
 
 #[cfg(test)]
 mod fixtures;
 
+use crate::outcome::{CaseReport, Event};
 pub use collect::Collected;
 pub use console::{ConsoleReporter, Verbosity};
-pub use event::{CaseId, CaseReport, CheckReport, Event, Status, Step, StepReport, Totals};
 pub use github::GithubAnnotations;
 pub use html::HtmlReporter;
 pub use json::JsonReporter;

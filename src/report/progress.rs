@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{CaseId, Event, Status};
+use crate::outcome::{CaseId, Event, Status};
 
 /// How often the bar is redrawn when nothing happens (the spinner and elapsed time move).
 const TICK: Duration = Duration::from_millis(120);
@@ -125,7 +125,8 @@ mod tests {
     use indicatif::{ProgressDrawTarget, TermLike};
 
     use super::Progress;
-    use crate::report::{fixtures, ConsoleReporter, Event, Reporter, Verbosity};
+    use crate::outcome::Event;
+    use crate::report::{fixtures, ConsoleReporter, Reporter, Verbosity};
 
     fn hidden() -> Progress {
         Progress::with_target(ProgressDrawTarget::hidden())

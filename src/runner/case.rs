@@ -2,35 +2,23 @@
 //! the manifest, the idempotency apply), run the probe, and always remove the container.
 //! Each step is bounded by its timeout; a step that fails skips the ones after it.
 
+use crate::labels;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use super::puppet::{self, Outcome};
 use super::workspace::Workspace;
 use super::Context;
-use crate::backend::{
-    Backend, ContainerConfig, ExecOutput, LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY,
-};
+use crate::backend::{Backend, ContainerConfig, ExecOutput};
+use crate::outcome::{CaseReport, Status, Step, StepReport};
 use crate::plan::PlannedCase;
-use crate::report::sanitize::clean as clean_output;
-use crate::report::{CaseReport, Status, Step, StepReport};
+use crate::puppet::{self, Outcome};
+use crate::text::sanitize::clean as clean_output;
 
 /// How much of a step's output a report keeps (the end, where the errors are).
 const MAX_OUTPUT: usize = 64 * 1024;
-
-/// Waits for systemd to answer, then installs the case's facts where Facter reads them.
-pub(crate) const READY: &str = r#"i=0
-while [ $i -lt 600 ]; do
-  s=$(systemctl is-system-running 2>/dev/null)
-  case "$s" in running|degraded) break ;; esac
-  i=$((i+1)); sleep 0.1
-done
-case "$s" in running|degraded) ;; *) echo "systemd did not come up (state: ${s:-no answer})"; exit 1 ;; esac
-mkdir -p /etc/facter/facts.d && cp /etc/rehearsal/case/facts.json /etc/facter/facts.d/rehearsal.json
-"#;
 
 /// Runs one case from `image` (the platform's, or a snapshot); never fails: whatever
 /// happens is in the report.
@@ -76,11 +64,14 @@ pub async fn run<B: Backend>(
         name: format!("rehearsal-{}-{index}", &ctx.run_id[..8]),
         hostname: hostname(&id.module, &id.platform),
         labels: HashMap::from([
-            (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
-            (LABEL_RUN_ID.to_string(), ctx.run_id.clone()),
-            ("rehearsal.module".to_string(), id.module.clone()),
-            ("rehearsal.case".to_string(), id.case.clone()),
-            ("rehearsal.platform".to_string(), id.platform.clone()),
+            (
+                labels::MANAGED_BY.to_string(),
+                labels::MANAGED_BY_VALUE.to_string(),
+            ),
+            (labels::RUN_ID.to_string(), ctx.run_id.clone()),
+            (labels::MODULE.to_string(), id.module.clone()),
+            (labels::CASE.to_string(), id.case.clone()),
+            (labels::PLATFORM.to_string(), id.platform.clone()),
         ]),
         mounts: workspace.mounts.clone(),
         limits: case.limits.over(row.platform.definition.limits).resolve(),
@@ -96,7 +87,13 @@ pub async fn run<B: Backend>(
             return done(steps, checks, kept, Duration::ZERO);
         }
     };
-    let ready = exec(ctx, &container, &["sh", "-c", READY], case.timeouts.start).await;
+    let ready = exec(
+        ctx,
+        &container,
+        &["sh", "-c", &puppet::ready_script()],
+        case.timeouts.start,
+    )
+    .await;
     let started = match ready {
         Ok(out) if out.exit_code == 0 => {
             steps.push(step(
@@ -303,7 +300,7 @@ async fn run_steps<B: Backend>(
     workspace: &Workspace,
     container: &str,
     steps: &mut Vec<StepReport>,
-    checks: &mut Vec<crate::report::CheckReport>,
+    checks: &mut Vec<crate::outcome::CheckReport>,
 ) {
     let case = row.case();
     let limit = case.timeouts.apply;

@@ -4,9 +4,9 @@
 //! the run created is removed unless the user asked to keep it.
 
 pub mod case;
-pub mod puppet;
 pub mod workspace;
 
+use crate::labels;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,9 +17,10 @@ use chrono::Utc;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::backend::{Backend, LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY};
+use crate::backend::Backend;
+use crate::outcome::{CaseReport, Event, Status, Step, StepReport, Totals};
 use crate::plan::PlannedCase;
-use crate::report::{CaseReport, Event, Reporter, Status, Step, StepReport, Totals};
+use crate::report::Reporter;
 use crate::snapshot;
 
 /// When to keep a case's container instead of removing it.
@@ -266,8 +267,8 @@ async fn report(
 /// short, and snapshot build containers, whatever `--keep` says.
 async fn sweep<B: Backend>(ctx: &Context<B>, kept: &HashSet<String>) {
     let labels = [
-        (LABEL_MANAGED_BY, MANAGED_BY),
-        (LABEL_RUN_ID, ctx.run_id.as_str()),
+        (labels::MANAGED_BY, labels::MANAGED_BY_VALUE),
+        (labels::RUN_ID, ctx.run_id.as_str()),
     ];
     match ctx.backend.containers_labelled(&labels).await {
         Ok(ids) => {
@@ -351,12 +352,12 @@ pub fn workspace_paths(row: &PlannedCase) -> Vec<(String, String)> {
             .unwrap_or_else(|_| p.display().to_string())
     };
     let mut pairs = vec![(
-        format!("{}/{}", workspace::MODULEPATH, row.spec.module_name),
+        crate::layout::module_dir(&row.spec.module_name),
         show(&row.spec.module_dir),
     )];
     for fixture in &row.spec.fixtures {
         pairs.push((
-            format!("{}/{}", workspace::MODULEPATH, fixture.name),
+            crate::layout::module_dir(&fixture.name),
             show(&fixture.path),
         ));
     }

@@ -8,6 +8,7 @@
 //! prove it settled (a snapshot that changes on every apply would make every case's
 //! idempotency check fail), committed, and the container removed.
 
+use crate::labels;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,24 +17,13 @@ use futures_util::StreamExt;
 
 use super::{
     chain_of, Failure, Kind, Layer, Outcome, Ready, SnapshotReport, StartFailure, Starts,
-    LABEL_KEY, LABEL_OF, LABEL_PARENT, LABEL_SNAPSHOT, REPOSITORY,
+    REPOSITORY,
 };
-use crate::backend::{
-    Backend, BackendError, ContainerConfig, ExecOutput, LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY,
-};
+use crate::backend::{Backend, BackendError, ContainerConfig, ExecOutput};
 use crate::plan::PlannedCase;
-use crate::report::sanitize::clean as clean_output;
-use crate::runner::puppet::{self, Outcome as ApplyOutcome};
+use crate::puppet::{self, Outcome as ApplyOutcome};
+use crate::text::sanitize::clean as clean_output;
 
-/// The label on a build container naming the host of the process that holds it.
-const LABEL_LOCK_HOST: &str = "rehearsal.lock.host";
-/// The label on a build container naming the process that holds it.
-const LABEL_LOCK_PID: &str = "rehearsal.lock.pid";
-/// The label marking a container that builds a snapshot (the end-of-run sweep always
-/// removes those of its run, whatever `--keep` says).
-pub const LABEL_ROLE: &str = "rehearsal.role";
-/// The value of [`LABEL_ROLE`] on a build container.
-pub const ROLE_BUILD: &str = "snapshot-build";
 /// How long systemd may take to come up in a build container.
 const START_LIMIT: Duration = Duration::from_secs(60);
 /// How often a waiting run looks again.
@@ -254,12 +244,15 @@ pub async fn ensure<B: Backend>(
         name: lock.clone(),
         hostname: format!("{}-{platform}", layer.kind.name()),
         labels: HashMap::from([
-            (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
-            (LABEL_RUN_ID.to_string(), run_id.to_string()),
-            (LABEL_KEY.to_string(), key.clone()),
-            (LABEL_LOCK_HOST.to_string(), this_host()),
-            (LABEL_LOCK_PID.to_string(), std::process::id().to_string()),
-            (LABEL_ROLE.to_string(), ROLE_BUILD.to_string()),
+            (
+                labels::MANAGED_BY.to_string(),
+                labels::MANAGED_BY_VALUE.to_string(),
+            ),
+            (labels::RUN_ID.to_string(), run_id.to_string()),
+            (labels::SNAPSHOT_KEY.to_string(), key.clone()),
+            (labels::LOCK_HOST.to_string(), this_host()),
+            (labels::LOCK_PID.to_string(), std::process::id().to_string()),
+            (labels::ROLE.to_string(), labels::ROLE_BUILD.to_string()),
         ]),
         mounts,
         // Baselines install packages: the default network, and the platform's limits.
@@ -350,7 +343,7 @@ async fn build<B: Backend>(
     let ready = exec(
         backend,
         id,
-        &["sh", "-c", crate::runner::case::READY],
+        &["sh", "-c", &puppet::ready_script()],
         START_LIMIT,
     )
     .await;
@@ -359,7 +352,7 @@ async fn build<B: Backend>(
         Ok(out) => return Err(fail("the container did not start".into(), out.combined())),
         Err(message) => return Err(fail(message, String::new())),
     }
-    let manifest = format!("{}/site.pp", crate::runner::workspace::CASE_DIR);
+    let manifest = crate::layout::case_file(crate::layout::SITE_PP);
     let command = puppet::apply_command_in(&manifest, &layer.modulepath, layer.timeout);
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
     for attempt in ["apply", "second apply"] {
@@ -403,17 +396,23 @@ async fn build<B: Backend>(
         }
     }
     let labels = HashMap::from([
-        (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
-        (LABEL_SNAPSHOT.to_string(), layer.kind.name().to_string()),
-        (LABEL_KEY.to_string(), key.to_string()),
-        (LABEL_OF.to_string(), layer.defined_in.display().to_string()),
-        (LABEL_PARENT.to_string(), parent.to_string()),
-        ("rehearsal.platform".to_string(), platform.to_string()),
+        (
+            labels::MANAGED_BY.to_string(),
+            labels::MANAGED_BY_VALUE.to_string(),
+        ),
+        (labels::SNAPSHOT.to_string(), layer.kind.name().to_string()),
+        (labels::SNAPSHOT_KEY.to_string(), key.to_string()),
+        (
+            labels::SNAPSHOT_OF.to_string(),
+            layer.defined_in.display().to_string(),
+        ),
+        (labels::SNAPSHOT_PARENT.to_string(), parent.to_string()),
+        (labels::PLATFORM.to_string(), platform.to_string()),
         // The build container's run and lock labels must not pass to the cases.
-        (LABEL_RUN_ID.to_string(), String::new()),
-        (LABEL_LOCK_HOST.to_string(), String::new()),
-        (LABEL_LOCK_PID.to_string(), String::new()),
-        (LABEL_ROLE.to_string(), String::new()),
+        (labels::RUN_ID.to_string(), String::new()),
+        (labels::LOCK_HOST.to_string(), String::new()),
+        (labels::LOCK_PID.to_string(), String::new()),
+        (labels::ROLE.to_string(), String::new()),
     ]);
     backend
         .commit(id, image, labels)
@@ -441,9 +440,9 @@ async fn exec<B: Backend>(
 
 /// Whether a build container's holder is a process of this host that no longer runs.
 fn abandoned(labels: &HashMap<String, String>) -> bool {
-    let same_host = labels.get(LABEL_LOCK_HOST).map(String::as_str) == Some(&this_host());
+    let same_host = labels.get(labels::LOCK_HOST).map(String::as_str) == Some(&this_host());
     let pid = labels
-        .get(LABEL_LOCK_PID)
+        .get(labels::LOCK_PID)
         .and_then(|p| p.parse::<u32>().ok());
     match pid {
         Some(pid) if same_host => {

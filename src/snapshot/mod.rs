@@ -18,41 +18,15 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::layout::{self, CASE_DIR, MODULEPATH};
+pub use crate::outcome::snapshot::{Kind, Outcome, SnapshotReport};
 use crate::plan::PlannedCase;
-use crate::runner::workspace::{CASE_DIR, MODULEPATH};
 use crate::spec::limits::Limits;
 use crate::spec::site::BaselineManifest;
 use crate::spec::ModuleSpec;
 
-/// The label on a snapshot image saying what it is (`baseline` or `prepare`).
-pub const LABEL_SNAPSHOT: &str = "rehearsal.snapshot";
-/// The label holding a snapshot's whole content hash.
-pub const LABEL_KEY: &str = "rehearsal.snapshot.key";
-/// The label naming the file that defines a snapshot's code (site file or spec).
-pub const LABEL_OF: &str = "rehearsal.snapshot.of";
-/// The label naming the image a snapshot was made from.
-pub const LABEL_PARENT: &str = "rehearsal.snapshot.parent";
 /// The repository every snapshot image is tagged in.
 pub const REPOSITORY: &str = "rehearsal/snapshot";
-
-/// Which code a layer applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// The site's baseline (`rehearsal-site.yaml`).
-    Baseline,
-    /// A spec's `prepare` code.
-    Prepare,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Baseline => "baseline",
-            Kind::Prepare => "prepare",
-        }
-    }
-}
 
 /// One layer of code to apply and snapshot, with everything it reads.
 #[derive(Debug, Clone)]
@@ -99,7 +73,7 @@ impl Layer {
             .modulepath
             .iter()
             .enumerate()
-            .map(|(i, dir)| (dir.clone(), format!("/etc/rehearsal/site/{i}")))
+            .map(|(i, dir)| (dir.clone(), layout::site_dir(i)))
             .collect();
         let modulepath = if mounts.is_empty() {
             MODULEPATH.to_string()
@@ -133,7 +107,7 @@ impl Layer {
             .fixtures
             .iter()
             .filter(|f| f.name != spec.module_name)
-            .map(|f| (f.path.clone(), format!("{MODULEPATH}/{}", f.name)))
+            .map(|f| (f.path.clone(), layout::module_dir(&f.name)))
             .collect();
         let timeout = spec
             .cases
@@ -180,9 +154,9 @@ impl Layer {
             .prefix("rehearsal-snapshot-")
             .tempdir()
             .map_err(|err| format!("cannot create a snapshot directory: {err}"))?;
-        std::fs::write(dir.path().join("site.pp"), &self.code)
+        std::fs::write(dir.path().join(layout::SITE_PP), &self.code)
             .map_err(|err| format!("cannot write site.pp for the snapshot: {err}"))?;
-        crate::runner::workspace::write_apply_inputs(
+        crate::puppet::inputs::write_apply_inputs(
             dir.path(),
             self.hiera_config.as_deref(),
             &self.hiera_data,
@@ -198,11 +172,12 @@ impl Layer {
         for (host, at) in &self.mounts {
             mounts.push(mount(host, at));
         }
-        mounts.extend(
-            self.hiera_config
-                .as_deref()
-                .map(crate::runner::workspace::hiera_mount),
-        );
+        if let Some(config) = self.hiera_config.as_deref() {
+            mounts.push(mount(
+                &crate::puppet::inputs::hiera_dir(config),
+                layout::HIERA_DIR,
+            ));
+        }
         Ok((dir, mounts))
     }
 }
@@ -237,28 +212,6 @@ pub struct Failure {
     pub message: String,
     /// Puppet's output (the end of it).
     pub output: String,
-}
-
-/// What became of one layer on one platform during a run.
-#[derive(Debug, Clone, Serialize)]
-pub struct SnapshotReport {
-    pub platform: String,
-    pub kind: Kind,
-    /// The site file or module it belongs to.
-    pub of: String,
-    #[serde(with = "crate::report::event::seconds")]
-    pub duration: Duration,
-    #[serde(flatten)]
-    pub outcome: Outcome,
-}
-
-/// A layer's outcome, as reports show it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-pub enum Outcome {
-    Built { image: String },
-    Reused { image: String, waited: bool },
-    Failed { message: String, output: String },
 }
 
 /// The image each (spec, platform) of a plan starts from: the platform image when no

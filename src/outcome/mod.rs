@@ -1,5 +1,13 @@
-//! The one stream of events a run produces. The runner sends them; every reporter
-//! (console, JUnit, JSON) is fed from the same stream, so they can never disagree.
+//! What a run found, as data: case ids, statuses, steps, the reports of cases, checks and
+//! snapshot layers, totals, and the events that carry them. A leaf: the runner and the
+//! snapshot layers write these, the reporters and the Gerrit review read them, and it
+//! imports no stage, so every stage can depend on it.
+
+pub mod event;
+pub mod snapshot;
+
+pub use event::Event;
+pub use snapshot::SnapshotReport;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -143,26 +151,6 @@ impl CaseReport {
     pub fn step(&self, step: Step) -> Option<&StepReport> {
         self.steps.iter().find(|s| s.step == step)
     }
-}
-
-/// One thing that happened during a run.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// The plan is made: `total` cases will run.
-    RunStarted {
-        run_id: String,
-        total: usize,
-        started_at: DateTime<Utc>,
-    },
-    /// A snapshot layer (site baseline, a spec's `prepare`) was made, reused or failed,
-    /// before any case starts from it.
-    Snapshot(Box<crate::snapshot::SnapshotReport>),
-    /// A case's container is being created.
-    CaseStarted { id: CaseId },
-    /// A case is over (whatever happened to it).
-    CaseFinished(Box<CaseReport>),
-    /// Every case is over.
-    RunFinished { duration: Duration },
 }
 
 /// Totals over finished cases.

@@ -1,12 +1,16 @@
-//! Puppet, as the runner drives it: the apply command line, what its detailed exit codes
-//! mean, and reading its output (errors, and the resources a run changed).
+//! Puppet as the harness drives it: the apply command line, what its detailed exit codes
+//! mean, reading its output (errors, and the resources a run changed), writing an
+//! apply's inputs ([`inputs`]) and the readiness wait before the first apply. The runner
+//! (for cases) and the snapshot layers (for baselines) both drive Puppet through this leaf.
+
+pub mod inputs;
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use regex::Regex;
 
-use super::workspace::{CASE_DIR, MODULEPATH};
+use crate::layout::{case_file, FACTS_FILE, FACTS_JSON, HIERA_YAML, MODULEPATH};
 
 /// The command that applies `manifest` (a path in the container), bounded by `limit`.
 pub fn apply_command(manifest: &str, limit: Duration) -> Vec<String> {
@@ -23,7 +27,7 @@ pub fn apply_command_in(manifest: &str, modulepath: &str, limit: Duration) -> Ve
             "--detailed-exitcodes",
             "--color=false",
             &format!("--modulepath={modulepath}"),
-            &format!("--hiera_config={CASE_DIR}/hiera.yaml"),
+            &format!("--hiera_config={}", case_file(HIERA_YAML)),
             manifest,
         ]
         .map(String::from),
@@ -40,6 +44,26 @@ pub fn timeout_prefix(limit: Duration) -> Vec<String> {
         format!("{}", limit.as_secs().max(1)),
     ]
 }
+
+/// Waits for systemd to answer, then installs the case's facts where Facter reads them.
+pub fn ready_script() -> String {
+    format!(
+        r#"i=0
+while [ $i -lt 600 ]; do
+  s=$(systemctl is-system-running 2>/dev/null)
+  case "$s" in running|degraded) break ;; esac
+  i=$((i+1)); sleep 0.1
+done
+case "$s" in running|degraded) ;; *) echo "systemd did not come up (state: ${{s:-no answer}})"; exit 1 ;; esac
+mkdir -p {facts_dir} && cp {facts} {FACTS_FILE}
+"#,
+        facts_dir = FACTS_DIR,
+        facts = case_file(FACTS_JSON),
+    )
+}
+
+/// The directory of [`FACTS_FILE`].
+const FACTS_DIR: &str = "/etc/facter/facts.d";
 
 /// What an apply's exit status says (`--detailed-exitcodes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +170,23 @@ Notice: Applied catalog in 0.05 seconds
             "Notice: Compiled catalog\nNotice: Applied catalog in 0.01 seconds\n"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn the_ready_script_is_the_one_cases_always_ran() {
+        assert_eq!(
+            ready_script(),
+            r#"i=0
+while [ $i -lt 600 ]; do
+  s=$(systemctl is-system-running 2>/dev/null)
+  case "$s" in running|degraded) break ;; esac
+  i=$((i+1)); sleep 0.1
+done
+case "$s" in running|degraded) ;; *) echo "systemd did not come up (state: ${s:-no answer})"; exit 1 ;; esac
+mkdir -p /etc/facter/facts.d && cp /etc/rehearsal/case/facts.json /etc/facter/facts.d/rehearsal.json
+"#
+        );
+        assert!(FACTS_FILE.starts_with(FACTS_DIR));
     }
 
     #[test]

@@ -1,0 +1,40 @@
+//! Where things are inside a container: the paths the harness mounts, writes and reads.
+//! One place, because the runner, the snapshot layers, Puppet's command line and the
+//! review (which maps these paths back to the repository) must agree on them.
+
+/// Puppet's modulepath: the module under test and each fixture, one directory each.
+pub const MODULEPATH: &str = "/etc/rehearsal/modules";
+/// The case's (or snapshot layer's) generated files: manifest, Hiera config, data, facts.
+pub const CASE_DIR: &str = "/etc/rehearsal/case";
+/// The directory of the user's Hiera config (its datadirs are relative to it).
+pub const HIERA_DIR: &str = "/etc/rehearsal/hiera";
+/// Where a site baseline's modulepath directories are mounted, one numbered each.
+pub const SITE_DIR: &str = "/etc/rehearsal/site";
+
+/// The inline manifest's file name in [`CASE_DIR`].
+pub const SITE_PP: &str = "site.pp";
+/// The `prepare` code's file name in [`CASE_DIR`], as Puppet's messages name it.
+pub const PREPARE_PP: &str = "prepare.pp";
+/// The Hiera config the harness writes, in [`CASE_DIR`].
+pub const HIERA_YAML: &str = "hiera.yaml";
+/// The spec's Hiera data (the top level of the hierarchy), in [`CASE_DIR`].
+pub const DATA_JSON: &str = "data.json";
+/// The case's facts, in [`CASE_DIR`]; copied to [`FACTS_FILE`] once systemd is up.
+pub const FACTS_JSON: &str = "facts.json";
+/// Where Facter reads the case's facts as external facts.
+pub const FACTS_FILE: &str = "/etc/facter/facts.d/rehearsal.json";
+
+/// A module's directory on the modulepath: `/etc/rehearsal/modules/<name>`.
+pub fn module_dir(name: &str) -> String {
+    format!("{MODULEPATH}/{name}")
+}
+
+/// A file in [`CASE_DIR`]: `/etc/rehearsal/case/<name>`.
+pub fn case_file(name: &str) -> String {
+    format!("{CASE_DIR}/{name}")
+}
+
+/// The `index`th directory of a site baseline's modulepath.
+pub fn site_dir(index: usize) -> String {
+    format!("{SITE_DIR}/{index}")
+}
