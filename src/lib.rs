@@ -10,6 +10,7 @@
 pub mod backend;
 pub mod cli;
 pub mod error;
+pub mod exit;
 pub mod gerrit;
 pub mod init;
 pub mod labels;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::{connect, relative};
+use crate::backend::BackendError;
 use crate::error::{exit, Error};
 use crate::spec;
 
@@ -27,7 +28,7 @@ pub(super) async fn check(args: CheckArgs) -> Result<u8, Error> {
     } else {
         args.spec.clone()
     };
-    let spec = spec::load(&file).map_err(|err| Error::usage(relative(&err.to_string())))?;
+    let spec = spec::load(&file)?;
     let case = match &args.case {
         Some(name) => spec.cases.iter().find(|c| &c.name == name).ok_or_else(|| {
             let names: Vec<&str> = spec.cases.iter().map(|c| c.name.as_str()).collect();
@@ -49,11 +50,17 @@ pub(super) async fn check(args: CheckArgs) -> Result<u8, Error> {
     let probed = crate::probe::run(&backend, &args.container, &case.expect, args.timeout)
         .await
         .map_err(|err| match err {
-            crate::probe::ProbeError::TimedOut { .. } => Error::Engine(format!(
-                "the probe timed out after {}",
-                humantime::format_duration(args.timeout)
-            )),
-            crate::probe::ProbeError::Engine(message) => Error::Engine(message),
+            crate::probe::ProbeError::TimedOut { .. } => Error::Engine(BackendError::Operation {
+                operation: "run the probe",
+                message: format!(
+                    "it timed out after {}",
+                    humantime::format_duration(args.timeout)
+                ),
+            }),
+            crate::probe::ProbeError::Engine(message) => Error::Engine(BackendError::Operation {
+                operation: "run the probe",
+                message,
+            }),
         })?;
     let mut failed = 0;
     for report in &probed.reports {

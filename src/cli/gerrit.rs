@@ -93,7 +93,8 @@ fn review_of(
     report: &crate::gerrit::Report,
     options: &crate::gerrit::Options,
 ) -> Result<crate::gerrit::ReviewInput, Error> {
-    let cwd = std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::usage(format!("cannot read the working directory: {e}")))?;
     Ok(crate::gerrit::review_from_report(
         report, &cwd, None, options,
     ))
@@ -118,7 +119,8 @@ pub(super) async fn gerrit_review(args: GerritReviewArgs) -> Result<u8, Error> {
     }
     if args.dry_run {
         let review = review_of(&report, &review_options(&args.gerrit)?)?;
-        let json = serde_json::to_string_pretty(&review).map_err(|e| Error::Io(e.to_string()))?;
+        // Strings, numbers and string-keyed maps only: always JSON.
+        let json = serde_json::to_string_pretty(&review).expect("a review is JSON");
         println!("{json}");
         return Ok(exit::SUCCESS);
     }

@@ -11,6 +11,23 @@ use crate::backend::{Backend, ContainerSummary};
 use crate::error::{exit, Error};
 use crate::platform::{self, Platform, Source};
 
+/// `--from`: how `images build` makes an image (the command line's spelling of
+/// [`Source`]; the platform stage knows nothing of clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    Debootstrap,
+    Dockerfile,
+}
+
+impl From<SourceArg> for Source {
+    fn from(arg: SourceArg) -> Source {
+        match arg {
+            SourceArg::Debootstrap => Source::Debootstrap,
+            SourceArg::Dockerfile => Source::Dockerfile,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ImagesCommand {
     /// Build platform images that are missing or whose definition changed.
@@ -19,7 +36,7 @@ pub enum ImagesCommand {
         names: Vec<String>,
         /// How to build (default: debootstrap when the definition has it, else Dockerfile).
         #[arg(long, value_enum)]
-        from: Option<Source>,
+        from: Option<SourceArg>,
         /// Rebuild even when the image is current.
         #[arg(long)]
         force: bool,
@@ -61,15 +78,11 @@ pub(super) async fn ensure_images<B: Backend>(
         platform::build::ensure(backend, p, from, force, &progress).await
     });
     let results = futures_util::future::join_all(builds).await;
-    let errors: Vec<String> = results
-        .into_iter()
-        .filter_map(Result::err)
-        .map(|e| e.to_string())
-        .collect();
+    let errors: Vec<_> = results.into_iter().filter_map(Result::err).collect();
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Error::Engine(errors.join("\nerror: ")))
+        Err(Error::Image(errors))
     }
 }
 
@@ -106,10 +119,7 @@ pub(super) async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
         "PLATFORM", "IMAGE", "STATE", "SIZE"
     );
     for p in &all {
-        let found = backend
-            .image(&p.image())
-            .await
-            .map_err(|e| Error::Engine(e.to_string()))?;
+        let found = backend.image(&p.image()).await.map_err(Error::from)?;
         let (state, size) = match found {
             Some(info) => ("built", format!("{} MB", info.size / 1_000_000)),
             None => ("missing", "-".to_string()),
@@ -176,7 +186,7 @@ async fn snapshot_images<B: Backend>(
             false,
         )
         .await
-        .map_err(|e| Error::Engine(e.to_string()))
+        .map_err(Error::from)
 }
 
 /// `3d`, `5h`, `12m`, `40s`: an age at a glance.
@@ -207,7 +217,7 @@ pub(super) async fn clean(args: CleanArgs) -> Result<u8, Error> {
     let found = backend
         .containers(&[(labels::MANAGED_BY, labels::MANAGED_BY_VALUE)])
         .await
-        .map_err(|e| Error::Engine(e.to_string()))?;
+        .map_err(Error::from)?;
     let (chosen, spared) = older_than(found, args.older_than, chrono::Utc::now().timestamp());
     let mut failed = 0;
     for container in &chosen {
@@ -237,7 +247,7 @@ pub(super) async fn clean(args: CleanArgs) -> Result<u8, Error> {
 /// `--snapshots`, every snapshot; `--older-than` applies to them too. Returns how many
 /// could not be removed (one still used by a container, say).
 async fn clean_images<B: Backend>(backend: &B, args: &CleanArgs) -> Result<usize, Error> {
-    let engine = |e: crate::backend::BackendError| Error::Engine(e.to_string());
+    let engine = Error::from;
     let cutoff = args.older_than.map(|age| {
         chrono::Utc::now()
             .timestamp()

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::error::{exit, Error};
-use crate::init::{self, InitError};
+use crate::init;
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
@@ -16,10 +16,7 @@ pub struct InitArgs {
 }
 
 pub(super) fn init(args: InitArgs) -> Result<u8, Error> {
-    let written = init::write(&args.module_dir, args.force).map_err(|err| match err {
-        InitError::Write { .. } => Error::Io(err.to_string()),
-        other => Error::usage(super::relative(&other.to_string())),
-    })?;
+    let written = init::write(&args.module_dir, args.force)?;
     let scaffold = &written.scaffold;
     let checks: usize = scaffold.cases.iter().map(|(_, n)| n).sum();
     println!(

@@ -6,12 +6,10 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clap::Parser;
-
 use super::images::ensure_images;
-use super::select::{prepare, SelectArgs};
+use super::select::{prepare, Selection};
 use super::{connect, relative};
-use crate::backend::{Backend, ContainerSummary, DockerBackend};
+use crate::backend::{Backend, BackendError, ContainerSummary, DockerBackend};
 use crate::error::{exit, Error};
 use crate::outcome::Status;
 use crate::plan::PlannedCase;
@@ -94,7 +92,7 @@ fn find_spec(module: &str) -> Result<Option<Arc<ModuleSpec>>, Error> {
     let load = |file: &Path| {
         spec::load(file)
             .map(|s| Some(Arc::new(s)))
-            .map_err(|err| Error::usage(relative(&err.to_string())))
+            .map_err(Error::from)
     };
     if path.is_file() {
         return load(path);
@@ -132,10 +130,7 @@ async fn kept_containers(
     ];
     labels.extend(case.map(|c| (labels::CASE, c)));
     labels.extend(platform.map(|p| (labels::PLATFORM, p)));
-    let mut found = backend
-        .containers(&labels)
-        .await
-        .map_err(|err| Error::Engine(err.to_string()))?;
+    let mut found = backend.containers(&labels).await.map_err(Error::from)?;
     for stopped in found.iter().filter(|c| !c.running) {
         eprintln!(
             "note: kept container {} has stopped; `rehearsal clean` removes it",
@@ -191,6 +186,7 @@ async fn fresh(
         fail_fast: false,
         verbose: false,
         engine_lost: Default::default(),
+        engine_wait: super::run::engine_wait_from_env(),
     });
     let collected = crate::report::Collected::default();
     let reporters: Vec<Box<dyn Reporter>> = vec![
@@ -203,7 +199,7 @@ async fn fresh(
     ];
     let summary = runner::run(ctx.clone(), vec![row], 1, reporters)
         .await
-        .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
+        .map_err(Error::Report)?;
     let report = collected.cases().into_iter().next();
     let Some(container) = report.as_ref().and_then(|r| r.kept_container.clone()) else {
         eprintln!("error: the case left no container to enter (see above)");
@@ -222,32 +218,29 @@ async fn fresh(
             (labels::MODULE, &id.module),
         ])
         .await
-        .map_err(|err| Error::Engine(err.to_string()))?;
+        .map_err(Error::from)?;
     let summary = found
         .into_iter()
         .find(|c| c.id == container)
-        .ok_or_else(|| Error::Engine(format!("the kept container {container} is gone")))?;
+        .ok_or_else(|| {
+            Error::Engine(BackendError::Operation {
+                operation: "find the kept container",
+                message: format!("{container} is gone"),
+            })
+        })?;
     Ok(Ok(summary))
 }
 
 /// The one plan row of the case, on the platform asked for (else its first).
 fn plan_row(spec: &ModuleSpec, case: &str, args: &LoginArgs) -> Result<PlannedCase, Error> {
-    /// The selection `run` would make, parsed as `run` parses it.
-    #[derive(Parser)]
-    struct Selection {
-        #[command(flatten)]
-        select: SelectArgs,
-    }
-    let mut argv = vec!["rehearsal".to_string(), spec.file.display().to_string()];
-    if let Some(platform) = &args.platform {
-        argv.extend(["--platform".to_string(), platform.clone()]);
-    }
-    if let Some(images) = &args.images {
-        argv.extend(["--images".to_string(), images.display().to_string()]);
-    }
-    let selection = Selection::try_parse_from(&argv)
-        .map_err(|err| Error::usage(format!("cannot select the case: {err}")))?;
-    let plan = prepare(&selection.select)?;
+    // The selection `run` would make for the spec, on the platform asked for.
+    let selection = Selection {
+        paths: vec![spec.file.clone()],
+        platforms: args.platform.iter().cloned().collect(),
+        images: args.images.clone(),
+        ..Selection::default()
+    };
+    let plan = prepare(&selection)?;
     plan.into_iter()
         .find(|row| row.case().name == case)
         .ok_or_else(|| {
@@ -278,9 +271,12 @@ fn enter(container: &ContainerSummary, command: &[String]) -> Result<u8, Error> 
         docker.args(command);
     }
     let status = docker.status().map_err(|err| {
-        Error::Engine(format!(
-            "cannot run the docker CLI: {err} (hint: `rehearsal login` needs `docker` on PATH; harness/engine installs it)"
-        ))
+        Error::Engine(BackendError::Operation {
+            operation: "run the docker CLI",
+            message: format!(
+                "{err} (hint: `rehearsal login` needs `docker` on PATH; harness/engine installs it)"
+            ),
+        })
     })?;
     eprintln!(
         "the container {} stays: `rehearsal clean` removes every kept container (or `docker rm -f {}` this one)",

@@ -90,7 +90,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             from,
             force,
             images,
-        }) => images::build_images(names, from, force, images).await,
+        }) => images::build_images(names, from.map(Into::into), force, images).await,
         Command::Images(ImagesCommand::List { images }) => images::list_images(images).await,
         Command::Clean(args) => images::clean(args).await,
         Command::Login(args) => login::login(args).await,
@@ -109,9 +109,7 @@ pub(crate) fn relative(text: &str) -> String {
 }
 
 pub(crate) async fn connect() -> Result<DockerBackend, Error> {
-    DockerBackend::connect()
-        .await
-        .map_err(|err| Error::Engine(err.to_string()))
+    DockerBackend::connect().await.map_err(Error::from)
 }
 
 /// Whether output goes to a person (for later progress bars); CI is never one.

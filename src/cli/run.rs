@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::connect;
-use super::gerrit::{gerrit_settings, post_review, GerritArgs};
+use super::gerrit::{gerrit_settings, post_review, GerritArgs, GerritSettings};
 use super::images::ensure_images;
 use super::select::{prepare, SelectArgs};
 use crate::error::{exit, Error};
@@ -17,6 +17,7 @@ use crate::report::{
     Reporter, Verbosity,
 };
 use crate::runner::{self, Context, Keep};
+use std::time::Duration;
 
 /// Annotation formats for code hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,27 +67,14 @@ pub struct RunArgs {
 }
 
 pub(super) async fn run(args: RunArgs) -> Result<u8, Error> {
-    let plan = prepare(&args.select)?;
-    if args.verbose && plan.len() > 1 {
-        return Err(Error::usage(format!(
-            "--verbose streams one case; narrow with --case/--platform (the selection has {} cases)",
-            plan.len()
-        )));
-    }
-    for report in [&args.junit, &args.json, &args.html].into_iter().flatten() {
-        check_writable(report)?;
-    }
-    // A missing Gerrit setting fails now, before any container starts.
-    let gerrit = match args.gerrit {
-        true => Some(gerrit_settings(&args.gerrit_args)?),
-        false => None,
-    };
+    let mut config = RunConfig::resolve(&args)?;
     let collected = crate::report::Collected::default();
-    let mut reporters = reporters(&args);
-    if gerrit.is_some() {
+    let mut reporters = reporters(&config);
+    if config.gerrit.is_some() {
         reporters.push(Box::new(collected.reporter()));
     }
-    let code = run_plan(&args, plan, reporters).await?;
+    let gerrit = config.gerrit.take();
+    let code = run_plan(config, reporters).await?;
     match gerrit {
         Some(settings) => {
             let report = crate::gerrit::Report::from_case_reports(&collected.cases());
@@ -104,12 +92,82 @@ pub(super) async fn run(args: RunArgs) -> Result<u8, Error> {
     }
 }
 
-async fn run_plan(
-    args: &RunArgs,
-    plan: Vec<PlannedCase>,
-    mut reporters: Vec<Box<dyn Reporter>>,
-) -> Result<u8, Error> {
-    if plan.is_empty() {
+/// A run's arguments resolved once, before the engine is touched: the plan (specs, site
+/// files, platforms, the selection), how many cases at once, what to keep, the reports
+/// (checked writable), the Gerrit settings (all present), how long to wait for an engine
+/// that went away.
+pub(super) struct RunConfig {
+    pub plan: Vec<PlannedCase>,
+    pub jobs: usize,
+    pub keep: Keep,
+    pub fail_fast: bool,
+    pub verbose: bool,
+    pub quiet: bool,
+    pub junit: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+    pub annotations: Option<Annotations>,
+    pub gerrit: Option<GerritSettings>,
+    /// How long a case waits for an engine that stopped answering (`REHEARSAL_ENGINE_WAIT`).
+    pub engine_wait: Duration,
+}
+
+/// How long a run waits for an engine that stopped answering before it gives up.
+const ENGINE_WAIT: Duration = Duration::from_secs(60);
+
+impl RunConfig {
+    pub(super) fn resolve(args: &RunArgs) -> Result<RunConfig, Error> {
+        let plan = prepare(&args.select.selection())?;
+        if args.verbose && plan.len() > 1 {
+            return Err(Error::usage(format!(
+                "--verbose streams one case; narrow with --case/--platform (the selection has {} cases)",
+                plan.len()
+            )));
+        }
+        for report in [&args.junit, &args.json, &args.html].into_iter().flatten() {
+            check_writable(report)?;
+        }
+        // A missing Gerrit setting fails now, before any container starts.
+        let gerrit = match args.gerrit {
+            true => Some(gerrit_settings(&args.gerrit_args)?),
+            false => None,
+        };
+        let jobs = args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        });
+        Ok(RunConfig {
+            plan,
+            jobs,
+            keep: args.keep,
+            fail_fast: args.fail_fast,
+            verbose: args.verbose,
+            quiet: args.quiet,
+            junit: args.junit.clone(),
+            json: args.json.clone(),
+            html: args.html.clone(),
+            annotations: args.annotations,
+            gerrit,
+            engine_wait: engine_wait_from_env(),
+        })
+    }
+}
+
+/// The engine wait `REHEARSAL_ENGINE_WAIT` sets (else the default).
+pub(super) fn engine_wait_from_env() -> Duration {
+    engine_wait(std::env::var("REHEARSAL_ENGINE_WAIT").ok().as_deref())
+}
+
+/// [`ENGINE_WAIT`], or `REHEARSAL_ENGINE_WAIT` (a duration like `5s`) when set and valid.
+fn engine_wait(setting: Option<&str>) -> Duration {
+    setting
+        .and_then(|v| humantime::parse_duration(v).ok())
+        .unwrap_or(ENGINE_WAIT)
+}
+
+async fn run_plan(config: RunConfig, mut reporters: Vec<Box<dyn Reporter>>) -> Result<u8, Error> {
+    if config.plan.is_empty() {
         // Still a valid (empty) JUnit and JSON report, and no engine needed.
         println!("nothing to test: no case matches the selection");
         let events = [
@@ -124,15 +182,13 @@ async fn run_plan(
         ];
         for reporter in &mut reporters {
             events.iter().for_each(|e| reporter.event(e));
-            reporter
-                .finish()
-                .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
+            reporter.finish().map_err(Error::Report)?;
         }
         return Ok(exit::SUCCESS);
     }
     let backend = Arc::new(connect().await?);
     let mut platforms: Vec<Arc<Platform>> = Vec::new();
-    for row in &plan {
+    for row in &config.plan {
         if !platforms.iter().any(|p| p.name == row.platform.name) {
             platforms.push(row.platform.clone());
         }
@@ -142,19 +198,15 @@ async fn run_plan(
     let ctx = Arc::new(Context {
         backend,
         run_id: uuid::Uuid::new_v4().simple().to_string(),
-        keep: args.keep,
-        fail_fast: args.fail_fast,
-        verbose: args.verbose,
+        keep: config.keep,
+        fail_fast: config.fail_fast,
+        verbose: config.verbose,
         engine_lost: Default::default(),
+        engine_wait: config.engine_wait,
     });
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    });
-    let summary = runner::run(ctx, plan, jobs, reporters)
+    let summary = runner::run(ctx, config.plan, config.jobs, reporters)
         .await
-        .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
+        .map_err(Error::Report)?;
     Ok(if summary.interrupted {
         exit::INTERRUPTED
     } else if summary.engine_lost {
@@ -166,8 +218,8 @@ async fn run_plan(
     })
 }
 
-fn reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
-    let verbosity = if args.quiet {
+fn reporters(config: &RunConfig) -> Vec<Box<dyn Reporter>> {
+    let verbosity = if config.quiet {
         Verbosity::Quiet
     } else {
         Verbosity::default()
@@ -178,16 +230,16 @@ fn reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
         console = console.with_progress(Progress::on_terminal());
     }
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(console)];
-    if let Some(path) = &args.junit {
+    if let Some(path) = &config.junit {
         reporters.push(Box::new(JunitReporter::new(path.clone())));
     }
-    if let Some(path) = &args.json {
+    if let Some(path) = &config.json {
         reporters.push(Box::new(JsonReporter::new(path.clone())));
     }
-    if let Some(path) = &args.html {
+    if let Some(path) = &config.html {
         reporters.push(Box::new(HtmlReporter::new(path.clone())));
     }
-    if args.annotations == Some(Annotations::Github) {
+    if config.annotations == Some(Annotations::Github) {
         reporters.push(Box::new(GithubAnnotations::new(
             Box::new(std::io::stdout()),
             std::env::current_dir().unwrap_or_default(),
@@ -205,4 +257,18 @@ fn check_writable(path: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(&dir)
         .and_then(|_| tempfile::NamedTempFile::new_in(&dir).map(drop))
         .map_err(|err| Error::usage(format!("cannot write reports to {}: {err}", dir.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_wait_is_a_minute_unless_set() {
+        assert_eq!(engine_wait(None), Duration::from_secs(60));
+        assert_eq!(engine_wait(Some("5s")), Duration::from_secs(5));
+        assert_eq!(engine_wait(Some("2m")), Duration::from_secs(120));
+        // A value that is not a duration leaves the default, as before.
+        assert_eq!(engine_wait(Some("soon")), Duration::from_secs(60));
+    }
 }

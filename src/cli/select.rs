@@ -43,13 +43,44 @@ pub struct SelectArgs {
     pub timings: Vec<PathBuf>,
 }
 
+/// What to test, resolved from the arguments: the paths (the current directory when none
+/// is given) and the filters. `login` builds one directly for its one case.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub paths: Vec<PathBuf>,
+    pub platforms: Vec<String>,
+    pub cases: Vec<String>,
+    pub images: Option<PathBuf>,
+    /// `Some("")`: since the Gerrit trigger's target branch.
+    pub changed_since: Option<String>,
+    pub explain: bool,
+    pub shard: Option<Shard>,
+    pub timings: Vec<PathBuf>,
+}
+
+impl SelectArgs {
+    /// The selection these arguments ask for.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            paths: if self.paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                self.paths.clone()
+            },
+            platforms: self.platforms.clone(),
+            cases: self.cases.clone(),
+            images: self.images.clone(),
+            changed_since: self.changed_since.clone(),
+            explain: self.explain,
+            shard: self.shard,
+            timings: self.timings.clone(),
+        }
+    }
+}
+
 /// Specs, platforms and the plan: everything decided before the engine is touched.
-pub(super) fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
-    let paths = if select.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        select.paths.clone()
-    };
+pub(super) fn prepare(select: &Selection) -> Result<Vec<PlannedCase>, Error> {
+    let paths = select.paths.clone();
     let files = spec::discover(&paths).map_err(Error::usage)?;
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -69,14 +100,14 @@ pub(super) fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
                     spec.site = site;
                     specs.push(Arc::new(spec));
                 }
-                Err(err) => errors.push(relative(&err.to_string())),
+                Err(err) => errors.push(err),
             },
-            Err(err) => errors.push(relative(&err.to_string())),
+            Err(err) => errors.push(err),
         }
     }
     errors.dedup();
     if !errors.is_empty() {
-        return Err(Error::Usage(errors));
+        return Err(Error::Spec(errors));
     }
     if let Some(rev) = &select.changed_since {
         specs = changed_only(specs, rev, &paths[0], select)?;
@@ -90,7 +121,7 @@ pub(super) fn prepare(select: &SelectArgs) -> Result<Vec<PlannedCase>, Error> {
         platforms: select.platforms.clone(),
         cases: select.cases.clone(),
     };
-    let plan = plan::plan(&specs, &platforms, &filter).map_err(|e| Error::usage(relative(&e)))?;
+    let plan = plan::plan(&specs, &platforms, &filter)?;
     match select.shard {
         Some(part) => shard_of(plan, part, &select.timings),
         None => Ok(plan),
@@ -119,7 +150,7 @@ fn changed_only(
     specs: Vec<Arc<spec::ModuleSpec>>,
     rev: &str,
     repo: &Path,
-    select: &SelectArgs,
+    select: &Selection,
 ) -> Result<Vec<Arc<spec::ModuleSpec>>, Error> {
     let rev = if rev.is_empty() {
         crate::select::gerrit_base(|name| std::env::var(name).ok()).ok_or_else(|| {
@@ -194,7 +225,7 @@ fn shard_of(
 }
 
 pub(super) fn list(args: SelectArgs) -> Result<u8, Error> {
-    let plan = prepare(&args)?;
+    let plan = prepare(&args.selection())?;
     for row in &plan {
         let id = row.id();
         println!("{}\t{}\t{}", id.module, id.case, id.platform);

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::exit;
+use crate::exit;
 
 /// An error of the Gerrit step. Its `Display` is one or a few lines a person can act on;
 /// it never contains the HTTP password.
@@ -150,16 +150,6 @@ fn said(detail: &str) -> String {
 
 impl std::error::Error for GerritError {}
 
-impl From<GerritError> for crate::error::Error {
-    /// Bad settings become usage errors (exit 2), the rest engine-like errors (exit 3).
-    fn from(err: GerritError) -> Self {
-        match err.exit_code() {
-            exit::USAGE => crate::error::Error::Usage(vec![err.to_string()]),
-            _ => crate::error::Error::Engine(err.to_string()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,10 +163,5 @@ mod tests {
             url: "https://g/a/changes/p~1/revisions/r/review".into(),
         };
         assert_eq!(unauthorized.exit_code(), 3);
-        let top: crate::error::Error = unauthorized.into();
-        assert_eq!(top.exit_code(), 3);
-        assert!(top
-            .to_string()
-            .starts_with("error: Gerrit refused the credentials"));
     }
 }

@@ -7,7 +7,24 @@ use std::sync::Arc;
 
 use crate::outcome::CaseId;
 use crate::platform::Platform;
-use crate::spec::ModuleSpec;
+use crate::spec::{ModuleSpec, SpecError};
+
+/// Why a plan cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// `--platform` names a platform that has no definition.
+    #[error("unknown platform `{name}` (known: {known})")]
+    UnknownPlatform { name: String, known: String },
+    /// A spec's `platforms:` names one, at its line and column.
+    #[error("{0}")]
+    Spec(SpecError),
+    /// A `--case` glob that does not parse.
+    #[error("invalid --case `{glob}`: {source}")]
+    CaseGlob {
+        glob: String,
+        source: globset::Error,
+    },
+}
 
 /// One row of the plan.
 #[derive(Debug, Clone)]
@@ -43,30 +60,38 @@ pub struct Filter {
 }
 
 /// The `--case` globs as one matcher; a bad glob is an error that names it.
-fn case_matcher(globs: &[String]) -> Result<Option<globset::GlobSet>, String> {
+fn case_matcher(globs: &[String]) -> Result<Option<globset::GlobSet>, PlanError> {
     if globs.is_empty() {
         return Ok(None);
     }
     let mut set = globset::GlobSetBuilder::new();
     for glob in globs {
-        set.add(globset::Glob::new(glob).map_err(|err| format!("invalid --case `{glob}`: {err}"))?);
+        set.add(
+            globset::Glob::new(glob).map_err(|source| PlanError::CaseGlob {
+                glob: glob.clone(),
+                source,
+            })?,
+        );
     }
-    set.build().map(Some).map_err(|err| err.to_string())
+    set.build().map(Some).map_err(|source| PlanError::CaseGlob {
+        glob: globs.join(" "),
+        source,
+    })
 }
 
-/// Builds the plan. A spec naming an unknown platform is an error naming the spec.
+/// Builds the plan. A spec naming an unknown platform is an error at its line in the spec.
 pub fn plan(
     specs: &[Arc<ModuleSpec>],
     platforms: &[Arc<Platform>],
     filter: &Filter,
-) -> Result<Vec<PlannedCase>, String> {
+) -> Result<Vec<PlannedCase>, PlanError> {
     let known: Vec<&str> = platforms.iter().map(|p| p.name.as_str()).collect();
     for wanted in &filter.platforms {
         if !known.contains(&wanted.as_str()) {
-            return Err(format!(
-                "unknown platform `{wanted}` (known: {})",
-                known.join(", ")
-            ));
+            return Err(PlanError::UnknownPlatform {
+                name: wanted.clone(),
+                known: known.join(", "),
+            });
         }
     }
     let cases = case_matcher(&filter.cases)?;
@@ -74,13 +99,16 @@ pub fn plan(
     for spec in specs {
         let names: Vec<&str> = match &spec.platforms {
             Some(names) => {
-                for name in names {
+                for (index, name) in names.iter().enumerate() {
                     if !known.contains(&name.as_str()) {
-                        return Err(format!(
-                            "{}: unknown platform `{name}` (known: {})",
-                            spec.file.display(),
-                            known.join(", ")
-                        ));
+                        return Err(PlanError::Spec(SpecError {
+                            file: spec.file.clone(),
+                            position: spec.platform_positions.get(index).copied(),
+                            message: format!(
+                                "unknown platform `{name}` (known: {})",
+                                known.join(", ")
+                            ),
+                        }));
                     }
                 }
                 names.iter().map(String::as_str).collect()
@@ -172,10 +200,13 @@ mod tests {
             "motd",
             "platforms: [debian99]\ncases:\n  a:\n    manifest: x\n",
         );
-        let err = plan(std::slice::from_ref(&s), &platforms(), &Filter::default()).unwrap_err();
+        let err = plan(std::slice::from_ref(&s), &platforms(), &Filter::default())
+            .unwrap_err()
+            .to_string();
+        // At its line and column, like every other spec error.
         assert!(
             err.ends_with(
-                "rehearsal.yaml: unknown platform `debian99` (known: debian11, debian12, debian13)"
+                "rehearsal.yaml:1:13: unknown platform `debian99` (known: debian11, debian12, debian13)"
             ),
             "{err}"
         );
@@ -185,6 +216,7 @@ mod tests {
         };
         assert!(plan(&[s], &platforms(), &filter)
             .unwrap_err()
+            .to_string()
             .starts_with("unknown platform `centos`"));
     }
 
@@ -215,7 +247,9 @@ mod tests {
             ["default", "rejects a bad port"]
         );
         assert!(names(filter(&["nothing*"])).is_empty());
-        let err = plan(std::slice::from_ref(&s), &platforms, &filter(&["[oops"])).unwrap_err();
+        let err = plan(std::slice::from_ref(&s), &platforms, &filter(&["[oops"]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("invalid --case `[oops`"), "{err}");
     }
 }

@@ -94,7 +94,7 @@ fn default_variant() -> String {
 }
 
 /// How an image is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Debootstrap,
     Dockerfile,

@@ -147,11 +147,8 @@ pub async fn run<B: Backend>(
     done(steps, checks, kept, removal)
 }
 
-/// How long a run waits for an engine that stopped answering before it gives up.
-const ENGINE_WAIT: Duration = Duration::from_secs(60);
-
 /// Starts the case's container. When the engine does not answer (restarted, say), waits
-/// for it up to [`ENGINE_WAIT`] and tries once more; a run whose engine stays away is
+/// for it up to the run's engine wait and tries once more; a run whose engine stays away is
 /// marked so, and the runner stops it.
 async fn start<B: Backend>(ctx: &Context<B>, config: &ContainerConfig) -> Result<String, String> {
     if ctx.engine_lost.load(Ordering::Relaxed) {
@@ -164,7 +161,7 @@ async fn start<B: Backend>(ctx: &Context<B>, config: &ContainerConfig) -> Result
     if ctx.backend.ping().await.is_ok() {
         return Err(err.to_string());
     }
-    let wait = engine_wait();
+    let wait = ctx.engine_wait;
     let clock = Instant::now();
     while clock.elapsed() < wait {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -184,14 +181,6 @@ async fn start<B: Backend>(ctx: &Context<B>, config: &ContainerConfig) -> Result
         "the container engine stopped answering and did not come back within {}: {err}",
         humantime::format_duration(wait)
     ))
-}
-
-/// [`ENGINE_WAIT`], or `REHEARSAL_ENGINE_WAIT` (a duration like `5s`) when set.
-fn engine_wait() -> Duration {
-    std::env::var("REHEARSAL_ENGINE_WAIT")
-        .ok()
-        .and_then(|v| humantime::parse_duration(&v).ok())
-        .unwrap_or(ENGINE_WAIT)
 }
 
 /// Why a case's container stopped doing its work, when the cause lies outside the

@@ -55,6 +55,8 @@ pub struct Context<B: Backend> {
     /// Set once the engine stopped answering for longer than a case waits for it: the
     /// run stops (exit 3).
     pub engine_lost: std::sync::atomic::AtomicBool,
+    /// How long a case waits for an engine that stopped answering before the run gives up.
+    pub engine_wait: std::time::Duration,
 }
 
 /// Why the loop over the cases ended early.

@@ -1,7 +1,10 @@
-//! Where each check is written: its line in the spec, so a failed check can be reported
-//! at that line (Gerrit inline comments, GitHub annotations). serde gives deserializers
-//! no positions, so the spec's text is read a second time as a stream of YAML events,
-//! which carry marks; only the shape `cases: <name>: expect: [...]` is followed.
+//! Where things are written in a spec that are judged after it parses: each check's line,
+//! so a failed check can be reported at that line (Gerrit inline comments, GitHub
+//! annotations), and each entry of `platforms:`, so an unknown platform (known only once
+//! the platform definitions are read) is refused at its line and column. serde gives
+//! deserializers no positions, so the spec's text is read a second time as a stream of
+//! YAML events, which carry marks; only the shapes `cases: <name>: expect: [...]` and
+//! `platforms: [...]` are followed.
 
 use std::collections::HashMap;
 
@@ -10,11 +13,28 @@ use yaml_rust2::scanner::Marker;
 
 /// For each case name, the 1-based line of each of its `expect` entries, in order.
 pub fn check_lines(source: &str) -> HashMap<String, Vec<usize>> {
+    positions(source).checks
+}
+
+/// The positions [`positions`] finds.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Positions {
+    /// For each case name, the 1-based line of each of its `expect` entries, in order.
+    pub checks: HashMap<String, Vec<usize>>,
+    /// The 1-based line and column of each entry of the top-level `platforms:`, in order.
+    pub platforms: Vec<(usize, usize)>,
+}
+
+/// Reads the positions of the checks and of the `platforms:` entries.
+pub fn positions(source: &str) -> Positions {
     let mut collector = Collector::default();
     let mut parser = Parser::new_from_str(source);
-    // A spec that does not parse was refused before this runs; lines are a nicety.
+    // A spec that does not parse was refused before this runs; positions are a nicety.
     let _ = parser.load(&mut collector, false);
-    collector.lines
+    Positions {
+        checks: collector.lines,
+        platforms: collector.platforms,
+    }
 }
 
 enum Frame {
@@ -26,11 +46,21 @@ enum Frame {
 struct Collector {
     frames: Vec<Frame>,
     lines: HashMap<String, Vec<usize>>,
+    platforms: Vec<(usize, usize)>,
 }
 
 impl Collector {
     /// A value node starts at `mark`: note it when it is an entry of a case's `expect`.
     fn value_at(&mut self, mark: Marker) {
+        if let [Frame::Map {
+            key: Some(platforms),
+        }, Frame::Seq { .. }] = self.frames.as_slice()
+        {
+            if platforms == "platforms" {
+                // yaml-rust2's columns count from 0.
+                self.platforms.push((mark.line(), mark.col() + 1));
+            }
+        }
         if let [Frame::Map { key: Some(cases) }, Frame::Map { key: Some(case) }, Frame::Map { key: Some(expect) }, Frame::Seq { .. }] =
             self.frames.as_slice()
         {
@@ -119,6 +149,17 @@ other:
         assert_eq!(lines["second case"], [11, 11]);
         assert!(!lines.contains_key("none"));
         assert_eq!(lines.len(), 2);
+    }
+
+    #[test]
+    fn positions_of_platform_entries_in_flow_and_block_lists() {
+        let flow = positions("platforms: [debian12, 'debian13']\ncases: {}\n");
+        assert_eq!(flow.platforms, [(1, 13), (1, 23)]);
+        let block = positions("cases: {}\nplatforms:\n  - debian11\n  -   debian12\n");
+        assert_eq!(block.platforms, [(3, 5), (4, 7)]);
+        // Only the top level's: a case's or a nested key's `platforms` is not the spec's.
+        let nested = positions("cases:\n  a:\n    platforms: [x]\n");
+        assert!(nested.platforms.is_empty());
     }
 
     #[test]

@@ -105,13 +105,13 @@ pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
     })?;
     let mut raw: raw::RawSpec = raw::with_base(&module_dir, || serde_yaml::from_str(source))
         .map_err(|err| SpecError::from_yaml_in(file, source, &err))?;
+    let positions = lines::positions(source);
     if let Some(cases) = raw.cases.as_mut() {
-        let lines = lines::check_lines(source);
         for (name, case) in cases.0.iter_mut() {
             for (check, line) in case
                 .expect
                 .iter_mut()
-                .zip(lines.get(name).into_iter().flatten())
+                .zip(positions.checks.get(name).into_iter().flatten())
             {
                 check.line = Some(*line);
             }
@@ -128,7 +128,7 @@ pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
         .as_ref()
         .map(|c| c.0.keys().cloned().collect())
         .unwrap_or_default();
-    ModuleSpec::from_raw(raw, origin).map_err(|message| {
+    let mut spec = ModuleSpec::from_raw(raw, origin).map_err(|message| {
         // Model errors name a case when they are about one: point at its key.
         let position = case_names
             .iter()
@@ -140,7 +140,9 @@ pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
             position,
             message,
         }
-    })
+    })?;
+    spec.platform_positions = positions.platforms;
+    Ok(spec)
 }
 
 /// Reads the goss files the cases name (each file once) into their `goss_checks`; an

@@ -22,6 +22,9 @@ pub struct ModuleSpec {
     pub module_name: String,
     /// Platforms to run on; `None` means every platform.
     pub platforms: Option<Vec<String>>,
+    /// Where each of [`ModuleSpec::platforms`] is written (line, column), when known:
+    /// platform names are checked once the platform definitions are read.
+    pub platform_positions: Vec<(usize, usize)>,
     pub fixtures: Vec<Fixture>,
     /// The Hiera 5 config file, absolute; its datadir is relative to it.
     pub hiera_config: Option<PathBuf>,
@@ -163,6 +166,7 @@ impl ModuleSpec {
             module_dir: origin.module_dir,
             module_name: origin.module_name,
             platforms: raw.platforms,
+            platform_positions: Vec::new(),
             fixtures,
             hiera_config: hiera.config.map(|p| p.resolved),
             prepare: raw.prepare.filter(|code| !code.trim().is_empty()),

@@ -1,0 +1,1 @@
+class unknown_kind { }
