@@ -13,7 +13,8 @@ use crate::gerrit::GerritError;
 use crate::init::InitError;
 use crate::plan::PlanError;
 use crate::platform::build::BuildError;
-use crate::spec::SpecError;
+use crate::platform::PlatformError;
+use crate::spec::{DiscoverError, SpecError};
 
 /// An error that ends the command.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,12 @@ pub enum Error {
     /// Bad specs (or site files, goss files), each at its file, line and column.
     #[error("{}", lines(.0))]
     Spec(Vec<SpecError>),
+    /// The paths to test cannot be searched.
+    #[error("{}", lines(std::slice::from_ref(.0)))]
+    Discover(#[from] DiscoverError),
+    /// The platform definitions cannot be read, or a platform asked for is unknown.
+    #[error("{}", lines(std::slice::from_ref(.0)))]
+    Platform(#[from] PlatformError),
     /// The selection cannot be planned (an unknown platform, a bad `--case` glob).
     #[error("{}", lines(std::slice::from_ref(.0)))]
     Plan(#[from] PlanError),
@@ -59,7 +66,11 @@ impl Error {
     /// The exit status the README documents for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Spec(_) | Error::Plan(_) => exit::USAGE,
+            Error::Usage(_)
+            | Error::Spec(_)
+            | Error::Discover(_)
+            | Error::Platform(_)
+            | Error::Plan(_) => exit::USAGE,
             Error::Engine(_) | Error::Image(_) | Error::Write { .. } | Error::Report(_) => {
                 exit::ENGINE
             }

@@ -92,12 +92,11 @@ pub(super) async fn build_images(
     force: bool,
     images: Option<PathBuf>,
 ) -> Result<u8, Error> {
-    let all = platform::load(images.as_deref()).map_err(Error::usage)?;
+    let all = platform::load(images.as_deref())?;
     let chosen: Vec<Arc<Platform>> = if names.is_empty() {
         all.iter().cloned().map(Arc::new).collect()
     } else {
-        platform::select(&all, &names)
-            .map_err(Error::usage)?
+        platform::select(&all, &names)?
             .into_iter()
             .cloned()
             .map(Arc::new)
@@ -112,7 +111,7 @@ pub(super) async fn build_images(
 }
 
 pub(super) async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
-    let all = platform::load(images.as_deref()).map_err(Error::usage)?;
+    let all = platform::load(images.as_deref())?;
     let backend = connect().await?;
     println!(
         "{:<12} {:<32} {:<10} {:>9}  DESCRIPTION",

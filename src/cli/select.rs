@@ -81,7 +81,7 @@ impl SelectArgs {
 /// Specs, platforms and the plan: everything decided before the engine is touched.
 pub(super) fn prepare(select: &Selection) -> Result<Vec<PlannedCase>, Error> {
     let paths = select.paths.clone();
-    let files = spec::discover(&paths).map_err(Error::usage)?;
+    let files = spec::discover(&paths)?;
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::usage(format!(
@@ -112,8 +112,7 @@ pub(super) fn prepare(select: &Selection) -> Result<Vec<PlannedCase>, Error> {
     if let Some(rev) = &select.changed_since {
         specs = changed_only(specs, rev, &paths[0], select)?;
     }
-    let platforms: Vec<Arc<Platform>> = platform::load(select.images.as_deref())
-        .map_err(Error::usage)?
+    let platforms: Vec<Arc<Platform>> = platform::load(select.images.as_deref())?
         .into_iter()
         .map(Arc::new)
         .collect();

@@ -145,21 +145,21 @@ impl Platform {
         name: &str,
         files: BTreeMap<String, Vec<u8>>,
         origin: String,
-    ) -> Result<Platform, String> {
+    ) -> Result<Platform, PlatformError> {
         let definition = match files.get("platform.yaml") {
-            Some(bytes) => serde_yaml::from_slice(bytes)
-                .map_err(|err| format!("{origin}/platform.yaml: {err}"))?,
+            Some(bytes) => {
+                serde_yaml::from_slice(bytes).map_err(|source| PlatformError::Definition {
+                    file: format!("{origin}/platform.yaml"),
+                    source,
+                })?
+            }
             None if files.contains_key("Dockerfile") => Definition {
                 description: None,
                 debootstrap: None,
                 packages: vec![],
                 limits: LimitsOverride::default(),
             },
-            None => {
-                return Err(format!(
-                "{origin} has neither platform.yaml nor Dockerfile: add one to define the platform"
-            ))
-            }
+            None => return Err(PlatformError::Undefined { origin }),
         };
         Ok(Platform {
             name: name.to_string(),
@@ -170,8 +170,29 @@ impl Platform {
     }
 }
 
+/// Why the platform definitions cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("cannot read the images directory {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {source}")]
+    Definition {
+        file: String,
+        source: serde_yaml::Error,
+    },
+    #[error("{origin} has neither platform.yaml nor Dockerfile: add one to define the platform")]
+    Undefined { origin: String },
+    #[error("{} holds no platform definitions", .0.display())]
+    Empty(PathBuf),
+    #[error("unknown platform `{name}` (known: {known})")]
+    Unknown { name: String, known: String },
+}
+
 /// The platforms known: those under `dir` when given, else the built-in ones.
-pub fn load(dir: Option<&Path>) -> Result<Vec<Platform>, String> {
+pub fn load(dir: Option<&Path>) -> Result<Vec<Platform>, PlatformError> {
     let Some(dir) = dir else {
         return BUILT_IN
             .iter()
@@ -184,8 +205,10 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Platform>, String> {
             })
             .collect();
     };
-    let entries = std::fs::read_dir(dir)
-        .map_err(|err| format!("cannot read the images directory {}: {err}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|source| PlatformError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut platforms = Vec::new();
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -200,8 +223,10 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Platform>, String> {
             .to_string_lossy()
             .into_owned();
         let mut files = BTreeMap::new();
-        read_tree(&path, &path, &mut files)
-            .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+        read_tree(&path, &path, &mut files).map_err(|source| PlatformError::Read {
+            path: path.clone(),
+            source,
+        })?;
         platforms.push(Platform::from_files(
             &name,
             files,
@@ -209,7 +234,7 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Platform>, String> {
         )?);
     }
     if platforms.is_empty() {
-        return Err(format!("{} holds no platform definitions", dir.display()));
+        return Err(PlatformError::Empty(dir.to_path_buf()));
     }
     Ok(platforms)
 }
@@ -236,14 +261,23 @@ fn read_tree(
 }
 
 /// Picks platforms by name; an unknown name is an error that lists the known ones.
-pub fn select<'a>(all: &'a [Platform], names: &[String]) -> Result<Vec<&'a Platform>, String> {
+pub fn select<'a>(
+    all: &'a [Platform],
+    names: &[String],
+) -> Result<Vec<&'a Platform>, PlatformError> {
     names
         .iter()
         .map(|name| {
-            all.iter().find(|p| &p.name == name).ok_or_else(|| {
-                let known: Vec<_> = all.iter().map(|p| p.name.as_str()).collect();
-                format!("unknown platform `{name}` (known: {})", known.join(", "))
-            })
+            all.iter()
+                .find(|p| &p.name == name)
+                .ok_or_else(|| PlatformError::Unknown {
+                    name: name.clone(),
+                    known: all
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
         })
         .collect()
 }
@@ -287,7 +321,7 @@ mod tests {
         std::fs::write(dir.path().join("alma9/Dockerfile"), "FROM almalinux:9\n").unwrap();
         let all = load(Some(dir.path())).unwrap();
         assert_eq!(all[0].default_source(), Some(Source::Dockerfile));
-        let err = select(&all, &["debian12".into()]).unwrap_err();
+        let err = select(&all, &["debian12".into()]).unwrap_err().to_string();
         assert_eq!(err, "unknown platform `debian12` (known: alma9)");
     }
 
@@ -316,7 +350,7 @@ mod tests {
             "limits: { memory: huge }\n",
         )
         .unwrap();
-        let err = load(Some(dir.path())).unwrap_err();
+        let err = load(Some(dir.path())).unwrap_err().to_string();
         assert!(
             err.contains("big/platform.yaml") && err.contains("`huge` is not a size"),
             "{err}"
@@ -332,7 +366,7 @@ mod tests {
             "debootstrap: {suit: bookworm}\n",
         )
         .unwrap();
-        let err = load(Some(dir.path())).unwrap_err();
+        let err = load(Some(dir.path())).unwrap_err().to_string();
         assert!(
             err.contains("x/platform.yaml") && err.contains("unknown field `suit`"),
             "{err}"

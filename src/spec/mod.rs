@@ -162,18 +162,32 @@ fn read_goss_files(raw: &mut raw::RawSpec) -> Result<(), SpecError> {
     Ok(())
 }
 
+/// Why the paths to test cannot be searched for specs.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{} does not exist", .0.display())]
+    Missing(PathBuf),
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Finds the spec files under the given paths: a path may be a spec file, a module
 /// directory, or any tree holding modules. Sorted, without duplicates.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
     let mut found = Vec::new();
     for path in paths {
         if path.is_file() {
             found.push(path.clone());
         } else if path.is_dir() {
-            walk(path, &mut found)
-                .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+            walk(path, &mut found).map_err(|source| DiscoverError::Read {
+                path: path.clone(),
+                source,
+            })?;
         } else {
-            return Err(format!("{} does not exist", path.display()));
+            return Err(DiscoverError::Missing(path.clone()));
         }
     }
     let mut found: Vec<PathBuf> = found

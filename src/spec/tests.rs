@@ -319,6 +319,7 @@ fn discovers_specs_and_skips_fixture_copies() {
     assert_eq!(rel, ["a/rehearsal.yaml", "b/c/rehearsal.yaml"]);
     assert!(discover(&[root.path().join("missing")])
         .unwrap_err()
+        .to_string()
         .contains("does not exist"));
 }
 
