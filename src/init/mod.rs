@@ -41,13 +41,10 @@ struct Module {
 }
 
 /// Reads the module at `dir` and writes its starter spec (in memory).
-pub fn scaffold(dir: &Path) -> Result<Scaffold, String> {
+pub fn scaffold(dir: &Path) -> Result<Scaffold, InitError> {
     let manifests = dir.join("manifests");
     if !manifests.is_dir() {
-        return Err(format!(
-            "{} is not a Puppet module: it has no manifests/ directory (hint: give the module's directory)",
-            dir.display()
-        ));
+        return Err(InitError::NotAModule(dir.to_path_buf()));
     }
     let mut module = Module {
         dir: dir.to_path_buf(),
@@ -92,17 +89,19 @@ pub fn scaffold(dir: &Path) -> Result<Scaffold, String> {
             let _ = write!(message, "; {line}");
         }
         message.push_str(" (hint: write the spec by hand; the README shows the format)");
-        return Err(message);
+        return Err(InitError::NoCase(message));
     }
     out.yaml = header(&module, &out, !examples.is_empty()) + &body;
     Ok(out)
 }
 
 /// `.pp` files under `dir`, sorted (`recursive`: in subdirectories too).
-fn puppet_files(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>, String> {
+fn puppet_files(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>, InitError> {
     let mut found = Vec::new();
-    let entries =
-        std::fs::read_dir(dir).map_err(|err| format!("cannot read {}: {err}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|source| InitError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -117,9 +116,11 @@ fn puppet_files(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>, String> {
     Ok(found)
 }
 
-fn read_manifest(file: &Path) -> Result<Manifest, String> {
-    let text =
-        std::fs::read(file).map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+fn read_manifest(file: &Path) -> Result<Manifest, InitError> {
+    let text = std::fs::read(file).map_err(|source| InitError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
     Ok(manifest::parse(&String::from_utf8_lossy(&text)))
 }
 
@@ -284,7 +285,7 @@ fn example_cases(
     examples: &[PathBuf],
     out: &mut Scaffold,
     body: &mut String,
-) -> Result<(), String> {
+) -> Result<(), InitError> {
     let mut names = HashSet::new();
     for file in examples {
         let parsed = read_manifest(file)?;
@@ -444,14 +445,14 @@ pub fn write(dir: &Path, force: bool) -> Result<Written, InitError> {
     if file.exists() && !force {
         return Err(InitError::Exists(file));
     }
-    let scaffold = scaffold(dir).map_err(InitError::Module)?;
+    let scaffold = scaffold(dir)?;
     let absolute = std::path::absolute(&file).unwrap_or_else(|_| file.clone());
     if let Err(err) = crate::spec::parse(&absolute, &scaffold.yaml) {
-        return Err(InitError::Invalid(err.to_string()));
+        return Err(InitError::Invalid(err));
     }
-    std::fs::write(&file, &scaffold.yaml).map_err(|err| InitError::Write {
+    std::fs::write(&file, &scaffold.yaml).map_err(|source| InitError::Write {
         file: file.clone(),
-        message: err.to_string(),
+        source,
     })?;
     Ok(Written { file, scaffold })
 }
@@ -460,14 +461,28 @@ pub fn write(dir: &Path, force: bool) -> Result<Written, InitError> {
 pub enum InitError {
     #[error("{} exists (hint: `rehearsal init --force` overwrites it)", .0.display())]
     Exists(PathBuf),
+    #[error(
+        "{} is not a Puppet module: it has no manifests/ directory (hint: give the module's directory)",
+        .0.display()
+    )]
+    NotAModule(PathBuf),
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// No class or example can become a case; the text says why, class by class.
     #[error("{0}")]
-    Module(String),
+    NoCase(String),
     #[error(
         "the spec written for this module does not parse, which is a bug in `rehearsal init`: {0}"
     )]
-    Invalid(String),
-    #[error("cannot write {}: {message}", file.display())]
-    Write { file: PathBuf, message: String },
+    Invalid(crate::spec::SpecError),
+    #[error("cannot write {}: {source}", file.display())]
+    Write {
+        file: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 #[cfg(test)]

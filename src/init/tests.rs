@@ -187,13 +187,13 @@ fn a_module_with_nothing_includable_is_refused_with_the_reason() {
         "only",
         &[("manifests/init.pp", "class only (String $needed) { }\n")],
     );
-    let err = scaffold(dir.path()).unwrap_err();
+    let err = scaffold(dir.path()).unwrap_err().to_string();
     assert!(
         err.contains("found no class in") && err.contains("only: needs parameters (needed)"),
         "{err}"
     );
     let not_a_module = tempfile::tempdir().unwrap();
-    let err = scaffold(not_a_module.path()).unwrap_err();
+    let err = scaffold(not_a_module.path()).unwrap_err().to_string();
     assert!(err.contains("has no manifests/ directory"), "{err}");
 }
 
