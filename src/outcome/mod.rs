@@ -4,9 +4,11 @@
 //! imports no stage, so every stage can depend on it.
 
 pub mod event;
+pub mod finding;
 pub mod snapshot;
 
 pub use event::Event;
+pub use finding::PuppetError;
 pub use snapshot::SnapshotReport;
 
 use std::path::PathBuf;
