@@ -120,7 +120,7 @@ impl Report {
                         .map(|k| CheckResult {
                             label: k.label.clone(),
                             status: k.status,
-                            failures: k.failures.iter().map(|f| clean(f)).collect(),
+                            failures: k.failures.iter().map(|f| clean(&f.to_string())).collect(),
                             line: k.line.and_then(|l| u32::try_from(l).ok()),
                         })
                         .collect(),
@@ -142,7 +142,9 @@ mod tests {
     use super::*;
 
     fn case_report(module: &str, case: &str, passed: bool) -> crate::outcome::CaseReport {
-        use crate::outcome::{CaseId, CaseReport, CheckReport, Status, Step, StepReport};
+        use crate::outcome::{
+            CaseId, CaseReport, CheckFailure, CheckReport, Status, Step, StepReport,
+        };
         let status = if passed {
             Status::Passed
         } else {
@@ -170,7 +172,7 @@ mod tests {
                 failures: if passed {
                     vec![]
                 } else {
-                    vec!["mode: expected 0644, got 0600".into()]
+                    vec![CheckFailure::mismatch("mode", "0644", "0600")]
                 },
                 line: Some(7),
             }],

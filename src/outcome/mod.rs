@@ -8,7 +8,7 @@ pub mod finding;
 pub mod snapshot;
 
 pub use event::Event;
-pub use finding::PuppetError;
+pub use finding::{CheckFailure, Mismatch, PuppetError};
 pub use snapshot::SnapshotReport;
 
 use std::path::PathBuf;
@@ -107,16 +107,68 @@ pub struct StepReport {
 }
 
 /// What one `expect` check found.
-#[derive(Debug, Clone, Serialize)]
+///
+/// In the JSON report a check keeps `failures`, one line each as people read them, and
+/// adds `reasons`, the same failures as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "CheckRecord", from = "CheckRecord")]
 pub struct CheckReport {
     /// `file /etc/motd`: kind and subject.
     pub label: String,
     pub status: Status,
-    /// One line per attribute that did not match: `mode: expected 0644, got 0600`.
-    pub failures: Vec<String>,
+    /// Why it failed, one reason per attribute that did not match (empty when it passed).
+    pub failures: Vec<CheckFailure>,
     /// Where the check is written: its line in the case's spec file (1-based), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+}
+
+/// A check as the JSON report writes it.
+#[derive(Serialize, Deserialize)]
+struct CheckRecord {
+    label: String,
+    status: Status,
+    /// The failures rendered, one line each: `mode: expected 0644, got 0600`.
+    #[serde(default)]
+    failures: Vec<String>,
+    /// The failures as data: `{"kind": "mismatch", "attribute": "mode", "expected": "0644",
+    /// "actual": "0600"}`. A report without them (written before they existed) is read with
+    /// each line of `failures` as a [`CheckFailure::Note`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    reasons: Vec<CheckFailure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+}
+
+impl From<CheckReport> for CheckRecord {
+    fn from(check: CheckReport) -> CheckRecord {
+        CheckRecord {
+            label: check.label,
+            status: check.status,
+            failures: check.failures.iter().map(ToString::to_string).collect(),
+            reasons: check.failures,
+            line: check.line,
+        }
+    }
+}
+
+impl From<CheckRecord> for CheckReport {
+    fn from(record: CheckRecord) -> CheckReport {
+        let failures = if record.reasons.is_empty() {
+            record
+                .failures
+                .into_iter()
+                .map(CheckFailure::note)
+                .collect()
+        } else {
+            record.reasons
+        };
+        CheckReport {
+            label: record.label,
+            status: record.status,
+            failures,
+            line: record.line,
+        }
+    }
 }
 
 /// Everything about one finished case.
@@ -153,6 +205,23 @@ impl CaseReport {
     pub fn step(&self, step: Step) -> Option<&StepReport> {
         self.steps.iter().find(|s| s.step == step)
     }
+
+    /// A copy with terminal codes and control characters taken out of its texts, as the
+    /// files show them.
+    pub fn cleaned(&self) -> CaseReport {
+        use crate::text::sanitize::clean;
+        let mut report = self.clone();
+        for step in &mut report.steps {
+            step.output = clean(&step.output);
+            step.message = step.message.as_deref().map(clean);
+        }
+        for check in &mut report.checks {
+            for failure in &mut check.failures {
+                *failure = failure.map_text(clean);
+            }
+        }
+        report
+    }
 }
 
 /// Totals over finished cases.
@@ -187,9 +256,15 @@ impl Totals {
 pub mod seconds {
     use std::time::Duration;
 
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+    }
+
+    /// Seconds back to a duration (a negative or odd number reads as zero).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Ok(Duration::try_from_secs_f64(secs).unwrap_or_default())
     }
 }
