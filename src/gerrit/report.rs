@@ -164,6 +164,7 @@ mod tests {
                 status: Status::Passed,
                 duration: std::time::Duration::from_secs(2),
                 message: None,
+                errors: vec![],
                 output: "\u{1b}[0;32mNotice: Applied catalog\u{1b}[0m\n".into(),
             }],
             checks: vec![CheckReport {

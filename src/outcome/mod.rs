@@ -102,6 +102,10 @@ pub struct StepReport {
     pub duration: Duration,
     /// Why it failed, in one or a few lines (absent when it passed).
     pub message: Option<String>,
+    /// The Puppet errors of a failed apply that name their file and line, in the order
+    /// Puppet printed them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<PuppetError>,
     /// What the step printed (Puppet's output), cleaned of terminal colours.
     pub output: String,
 }
@@ -214,6 +218,9 @@ impl CaseReport {
         for step in &mut report.steps {
             step.output = clean(&step.output);
             step.message = step.message.as_deref().map(clean);
+            for error in &mut step.errors {
+                error.message = clean(&error.message);
+            }
         }
         for check in &mut report.checks {
             for failure in &mut check.failures {

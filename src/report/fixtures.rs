@@ -42,6 +42,7 @@ fn step(
         status,
         duration: ms(millis),
         message: message.map(str::to_owned),
+        errors: Vec::new(),
         output: output.into(),
     }
 }

@@ -408,10 +408,11 @@ fn case_item(page: &mut String, case: &CaseReport) {
     for step in case.steps.iter().filter(|s| is_bad(s.status)) {
         let _ = writeln!(
             page,
-            "<div class=\"failure {class}\"><h4>{name} {verb}</h4>",
+            "<div class=\"failure {class}\"><h4>{name} {verb}{places}</h4>",
             class = class(step.status),
             name = step.step.name(),
             verb = step.status.verb(),
+            places = error_places(step),
         );
         if let Some(message) = &step.message {
             let _ = writeln!(
@@ -525,6 +526,22 @@ fn row(failure: &CheckFailure) -> Option<(&str, String, &str)> {
         } => Some((attribute, format!("no {expected}"), "it is there")),
         _ => None,
     }
+}
+
+/// Where a failed apply's Puppet errors are, beside its heading: ` <span class="where">
+/// modules/motd/manifests/init.pp:5:3</span>`, once a place.
+fn error_places(step: &StepReport) -> String {
+    let mut places: Vec<String> = Vec::new();
+    for error in &step.errors {
+        let place = error.place();
+        if !places.contains(&place) {
+            places.push(place);
+        }
+    }
+    places
+        .iter()
+        .map(|p| format!(" <span class=\"where\">{}</span>", esc(p)))
+        .collect()
 }
 
 /// The end of a step's output: open for a failed step, folded for a passing one.
@@ -752,7 +769,7 @@ mod tests {
     use std::time::Duration;
 
     use super::{render, row, HtmlReporter};
-    use crate::outcome::{CheckFailure, Event};
+    use crate::outcome::{CheckFailure, Event, PuppetError};
     use crate::report::{fixtures, Reporter};
 
     #[test]
@@ -926,6 +943,30 @@ mod tests {
         ));
         assert!(html.contains(
             "<tr><td colspan=\"3\" class=\"text\">still failing after 30s (28 tries, every 1s)</td></tr>"
+        ));
+    }
+
+    #[test]
+    fn a_failed_apply_names_where_its_errors_are() {
+        let mut case = fixtures::not_idempotent();
+        case.steps[2].errors = vec![
+            PuppetError {
+                file: "modules/ntp/manifests/init.pp".into(),
+                line: 5,
+                column: Some(3),
+                message: "Error: Syntax error at '}' (file: modules/ntp/manifests/init.pp, line: 5, column: 3)".into(),
+            },
+            PuppetError {
+                file: "modules/ntp/templates/ntp.conf.erb".into(),
+                line: 2,
+                column: None,
+                message: "Error: Failed to parse template ntp/ntp.conf.erb".into(),
+            },
+        ];
+        let html = render(&[Event::CaseFinished(Box::new(case))]);
+        assert!(html.contains(
+            "<h4>idempotent failed <span class=\"where\">modules/ntp/manifests/init.pp:5:3</span> \
+             <span class=\"where\">modules/ntp/templates/ntp.conf.erb:2</span></h4>"
         ));
     }
 }

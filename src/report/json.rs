@@ -10,10 +10,13 @@
 //!   "cases": [ { "status": "passed", "id": { … }, "steps": [ … ], "checks": [ … ], … } ] }
 //! ```
 //!
-//! A failed check keeps `failures`, one line each as people read them, and lists the same
-//! as data in `reasons`: `{"kind": "mismatch", "attribute": "mode", "expected": "0644",
-//! "actual": "0600"}` (other kinds: `contains`, `cannot_check`, `note`, `still_failing`).
-//! Texts are cleaned of terminal codes (texts from containers and specs may hold them).
+//! A failed apply's step lists `errors`, the Puppet errors that name their place:
+//! `{"file": "modules/motd/manifests/init.pp", "line": 5, "column": 3, "message": "Error:
+//! …"}`. A failed check keeps `failures`, one line each as people read them, and lists
+//! the same as data in `reasons`: `{"kind": "mismatch", "attribute": "mode", "expected":
+//! "0644", "actual": "0600"}` (other kinds: `contains`, `cannot_check`, `note`,
+//! `still_failing`). Texts are cleaned of terminal codes (texts from containers and specs
+//! may hold them); `rehearsal gerrit-review --report` reads the file back.
 //!
 //! Durations are seconds. Cases are sorted by module, platform and case, so two runs of
 //! the same plan give files that compare line by line.
