@@ -1,7 +1,8 @@
 //! What a run found, as data: case ids, statuses, steps, the reports of cases, checks and
 //! snapshot layers, totals, and the events that carry them. A leaf: the runner and the
-//! snapshot layers write these, the reporters and the Gerrit review read them, and it
-//! imports no stage, so every stage can depend on it.
+//! snapshot layers write these, the reporters and the Gerrit review read them (the review
+//! from the JSON report, which these types also read back), and it imports no stage, so
+//! every stage can depend on it.
 
 pub mod event;
 pub mod finding;
@@ -66,7 +67,7 @@ impl Status {
 }
 
 /// The steps of a case, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
     /// Create and start the container, wait for systemd.
@@ -94,19 +95,21 @@ impl Step {
 }
 
 /// What one step did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepReport {
     pub step: Step,
     pub status: Status,
-    #[serde(with = "seconds")]
+    #[serde(default, with = "seconds")]
     pub duration: Duration,
     /// Why it failed, in one or a few lines (absent when it passed).
+    #[serde(default)]
     pub message: Option<String>,
     /// The Puppet errors of a failed apply that name their file and line, in the order
     /// Puppet printed them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<PuppetError>,
     /// What the step printed (Puppet's output), cleaned of terminal colours.
+    #[serde(default)]
     pub output: String,
 }
 
@@ -176,20 +179,24 @@ impl From<CheckRecord> for CheckReport {
 }
 
 /// Everything about one finished case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseReport {
     pub id: CaseId,
     /// The spec file the case comes from.
     pub spec_file: PathBuf,
+    #[serde(default)]
     pub started_at: DateTime<Utc>,
-    #[serde(with = "seconds")]
+    #[serde(default, with = "seconds")]
     pub duration: Duration,
+    #[serde(default)]
     pub steps: Vec<StepReport>,
+    #[serde(default)]
     pub checks: Vec<CheckReport>,
     /// The container, when it was kept for the user.
+    #[serde(default)]
     pub kept_container: Option<String>,
     /// The time it took to remove the container (zero when kept or never created).
-    #[serde(with = "seconds")]
+    #[serde(default, with = "seconds")]
     pub removal: Duration,
 }
 

@@ -1,14 +1,20 @@
 //! GitHub annotations: `::error file=…,line=…::message` lines, so the failures of a run in
 //! GitHub Actions show inline on the pull request. Where a failure belongs (a failed
 //! check at its line in rehearsal.yaml, a Puppet error at the manifest line) is decided
-//! once, by the Gerrit review; this reporter prints that review's comments.
+//! once, in [`findings`](crate::findings), which Gerrit's inline comments come from too;
+//! this reporter prints the same findings with the same texts.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use super::Reporter;
-use crate::gerrit::{self, Options, Report, PATCHSET_LEVEL};
-use crate::outcome::{CaseReport, Event};
+use crate::findings::{self, Place};
+use crate::outcome::{CaseReport, Event, Status};
+
+/// At most this many annotations a run (GitHub shows no more than 50 a job).
+const MAX_ANNOTATIONS: usize = 50;
+/// A message is cut at this many bytes, as a Gerrit comment is.
+const MAX_MESSAGE: usize = 4_000;
 
 /// Prints the annotations when the run is over.
 pub struct GithubAnnotations {
@@ -36,20 +42,19 @@ impl Reporter for GithubAnnotations {
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        let report = Report::from_case_reports(&self.cases);
-        if report.all_passed() {
+        if self.cases.iter().all(|c| c.status() == Status::Passed) {
             return Ok(());
         }
-        let review = gerrit::review_from_report(&report, &self.base_dir, None, &Options::default());
-        for (path, comments) in &review.comments {
-            for comment in comments {
-                let place = match (path.as_str(), comment.line) {
-                    (PATCHSET_LEVEL, _) => String::new(),
-                    (file, Some(line)) => format!(" file={},line={line}", property(file)),
-                    (file, None) => format!(" file={}", property(file)),
-                };
-                writeln!(self.out, "::error{place}::{}", data(&comment.message))?;
-            }
+        let cases: Vec<CaseReport> = self.cases.iter().map(CaseReport::cleaned).collect();
+        let found = findings::of(cases.iter().map(|c| (c.status(), c)), &self.base_dir, None);
+        for finding in found.findings.iter().take(MAX_ANNOTATIONS) {
+            let place = match &finding.place {
+                Place::Line { path, line } => format!(" file={},line={line}", property(path)),
+                Place::Patchset => String::new(),
+            };
+            let mut message = finding.message();
+            findings::cut(&mut message, MAX_MESSAGE);
+            writeln!(self.out, "::error{place}::{}", data(&message))?;
         }
         self.out.flush()
     }
