@@ -75,7 +75,74 @@ fn property(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
+    use crate::outcome::{CheckFailure, PuppetError, Step};
+
+    /// What the reporter printed, kept for the test.
+    #[derive(Clone, Default)]
+    struct Printed(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Printed {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The annotations are the run's findings: a failed check at its line in the spec, a
+    /// Puppet error at the file and line of its fields, the same error on two platforms
+    /// once.
+    #[test]
+    fn annotations_are_the_findings_at_their_places() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        std::fs::create_dir_all(dir.path().join("modules/motd")).unwrap();
+        std::fs::write(
+            dir.path().join("modules/motd/rehearsal.yaml"),
+            "cases:\n  custom:\n    manifest: include motd\n",
+        )
+        .unwrap();
+        let mut checked = crate::report::fixtures::failed_check();
+        checked.checks[0].line = Some(12);
+        checked.checks[0].failures = vec![CheckFailure::mismatch("mode", "0644", "0600")];
+        let mut broken = crate::report::fixtures::failed_check();
+        broken.checks.clear();
+        let apply = broken
+            .steps
+            .iter_mut()
+            .find(|s| s.step == Step::Apply)
+            .unwrap();
+        apply.status = Status::Failed;
+        apply.message = Some("puppet apply failed (exit 1)".into());
+        apply.errors = vec![PuppetError {
+            file: "modules/motd/manifests/init.pp".into(),
+            line: 5,
+            column: Some(3),
+            message: "Error: Syntax error at '}'".into(),
+        }];
+        let mut other_platform = broken.clone();
+        other_platform.id.platform = "debian12".into();
+
+        let printed = Printed::default();
+        let mut reporter = GithubAnnotations::new(Box::new(printed.clone()), dir.path().into());
+        for case in [checked, broken, other_platform] {
+            reporter.event(&Event::CaseFinished(Box::new(case)));
+        }
+        reporter.finish().unwrap();
+        let out = String::from_utf8(printed.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            out,
+            "::error file=modules/motd/manifests/init.pp,line=5::apply failed \
+             (motd › custom on debian12, rocky9):%0A    Error: Syntax error at '}'\n\
+             ::error file=modules/motd/rehearsal.yaml,line=12::check file /etc/motd failed \
+             (motd › custom on rocky9):%0A    mode: expected 0644, got 0600\n"
+        );
+    }
 
     #[test]
     fn messages_and_properties_are_escaped() {
