@@ -1,3 +1,6 @@
+//! The findings of case reports made by hand: where each kind of failure goes, from the
+//! reports' fields, and the text it reads.
+
 use std::path::PathBuf;
 use std::time::Duration;
 
