@@ -6,11 +6,14 @@
 //! container engine behind a small trait, [`runner`] drives each case through its steps,
 //! [`probe`] turns a case's checks into one shell script and reads its answers, and
 //! [`report`] turns the one stream of events into console lines, JUnit and JSON.
+//! [`findings`] places a run's failures at lines of the change, for the Gerrit review
+//! ([`gerrit`]) and the GitHub annotations alike.
 
 pub mod backend;
 pub mod cli;
 pub mod error;
 pub mod exit;
+pub mod findings;
 pub mod gerrit;
 pub mod init;
 pub mod labels;

@@ -378,7 +378,11 @@ fn repository() -> tempfile::TempDir {
 /// on two platforms, the failed check (at line 6 of the spec) on one, and one pass.
 fn failing_report(repo: &Path) -> Report {
     let spec = "modules/broken/rehearsal.yaml";
-    let step = |step: &str, status: &str, message: Option<String>| json!({"step": step, "status": status, "duration": 1.5, "message": message, "output": ""});
+    // A failed apply's step lists the errors that name their place, as the runner reads them.
+    let step = |step: &str, status: &str, message: Option<String>| {
+        let errors = rehearsal::puppet::errors::located(message.as_deref().unwrap_or(""));
+        json!({"step": step, "status": status, "duration": 1.5, "message": message, "errors": errors, "output": ""})
+    };
     let compile_error = |platform: &str| {
         json!({
             "status": "failed",

@@ -17,7 +17,7 @@
 //!
 //! [`config`] reads the settings (flags over the Jenkins Gerrit Trigger's variables),
 //! [`report`] the run (the JSON report, or the runner's case reports), [`review`] makes
-//! the review, and [`client`] posts it.
+//! the review from the run's [`findings`](crate::findings), and [`client`] posts it.
 
 pub mod client;
 pub mod config;

@@ -1,11 +1,16 @@
 //! The run a review is about: read from the JSON report (`--json`), or taken from the
 //! runner's own case reports when the review is posted right after a run.
+//!
+//! The cases are the runner's own [`CaseReport`]s, read back from the file (the outcome
+//! types read what they write), with the status the run gave each: a mirror of its own
+//! would be one more copy of the layout to keep in step with the writer.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use super::GerritError;
+use crate::outcome::CaseReport;
 pub use crate::outcome::{CaseId, Status};
 
 /// The newest layout of the JSON report this code reads.
@@ -18,46 +23,13 @@ pub struct Report {
     pub cases: Vec<Case>,
 }
 
+/// One case of the run, as the JSON report lists it.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Case {
+    /// As the run judged it (a case the run stopped before is `skipped`).
     pub status: Status,
-    pub id: CaseId,
-    /// As the run was given it: relative to its working directory, or absolute.
-    pub spec_file: PathBuf,
-    #[serde(default)]
-    pub steps: Vec<StepResult>,
-    #[serde(default)]
-    pub checks: Vec<CheckResult>,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct StepResult {
-    /// `start`, `prepare`, `apply`, `idempotent`, `verify`.
-    pub step: String,
-    pub status: Status,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub output: String,
-}
-
-impl StepResult {
-    /// `apply failed`, `start errored`.
-    pub fn what_happened(&self) -> String {
-        format!("{} {}", self.step, self.status.verb())
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct CheckResult {
-    /// `file /etc/motd`.
-    pub label: String,
-    pub status: Status,
-    #[serde(default)]
-    pub failures: Vec<String>,
-    /// The check's line in the spec file (1-based), when the run knew it.
-    #[serde(default)]
-    pub line: Option<u32>,
+    #[serde(flatten)]
+    pub report: CaseReport,
 }
 
 impl Report {
@@ -95,35 +67,13 @@ impl Report {
 
     /// The runner's case reports, as the JSON report would tell them (texts cleaned of
     /// terminal codes).
-    pub fn from_case_reports(cases: &[crate::outcome::CaseReport]) -> Report {
-        use crate::text::sanitize::clean;
+    pub fn from_case_reports(cases: &[CaseReport]) -> Report {
         Report {
             cases: cases
                 .iter()
                 .map(|c| Case {
                     status: c.status(),
-                    id: c.id.clone(),
-                    spec_file: c.spec_file.clone(),
-                    steps: c
-                        .steps
-                        .iter()
-                        .map(|s| StepResult {
-                            step: s.step.name().to_string(),
-                            status: s.status,
-                            message: s.message.as_deref().map(clean),
-                            output: clean(&s.output),
-                        })
-                        .collect(),
-                    checks: c
-                        .checks
-                        .iter()
-                        .map(|k| CheckResult {
-                            label: k.label.clone(),
-                            status: k.status,
-                            failures: k.failures.iter().map(|f| clean(f)).collect(),
-                            line: k.line.and_then(|l| u32::try_from(l).ok()),
-                        })
-                        .collect(),
+                    report: c.cleaned(),
                 })
                 .collect(),
         }
@@ -139,10 +89,12 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
-    fn case_report(module: &str, case: &str, passed: bool) -> crate::outcome::CaseReport {
-        use crate::outcome::{CaseId, CaseReport, CheckReport, Status, Step, StepReport};
+    fn case_report(module: &str, case: &str, passed: bool) -> CaseReport {
+        use crate::outcome::{CaseId, CheckFailure, CheckReport, Status, Step, StepReport};
         let status = if passed {
             Status::Passed
         } else {
@@ -162,6 +114,7 @@ mod tests {
                 status: Status::Passed,
                 duration: std::time::Duration::from_secs(2),
                 message: None,
+                errors: vec![],
                 output: "\u{1b}[0;32mNotice: Applied catalog\u{1b}[0m\n".into(),
             }],
             checks: vec![CheckReport {
@@ -170,7 +123,7 @@ mod tests {
                 failures: if passed {
                     vec![]
                 } else {
-                    vec!["mode: expected 0644, got 0600".into()]
+                    vec![CheckFailure::mismatch("mode", "0644", "0600")]
                 },
                 line: Some(7),
             }],
@@ -198,7 +151,7 @@ mod tests {
         let read = Report::read(&path).unwrap();
         assert_eq!(read.cases.len(), 2);
         assert!(!read.all_passed());
-        assert_eq!(read.cases[0].checks[0].line, Some(7));
+        assert_eq!(read.cases[0].report.checks[0].line, Some(7));
         assert_eq!(read.cases[0].status, Status::Failed);
 
         // The JSON file sorts by module; memory keeps the runner's order.

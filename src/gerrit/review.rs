@@ -1,29 +1,20 @@
 //! A run turned into one Gerrit review: the vote, a summary message and inline comments.
 //!
-//! Where a comment goes:
-//! - a Puppet error that names a file and line in the repository: at that line;
-//! - a Puppet error in the case's inline `manifest` (or the spec's `prepare`), which Puppet
-//!   names by its path in the container: at the matching line of the spec when the code is
-//!   a `|` block, else at its key;
-//! - a failed check: at its line in the spec (or the case's line when the report does not
-//!   say);
-//! - any other failure of a case (not idempotent, an unmet `fails_with`, a timeout): at the
-//!   case's line in the spec;
-//! - a failure whose place is outside the repository: a patch-set-level comment.
-//!
-//! Failures of the harness itself (a container that would not start, a probe that could
-//! not run) are only in the message: they are not the change's fault. The same failure on
-//! several platforms, or in several cases, is one comment that names them all.
+//! The comments are the run's [`findings`](crate::findings), the one list GitHub's
+//! annotations also print: where each failure goes (a Puppet error at its file and line, a
+//! failed check at its line in the spec, anything else at the case's line, the patch set
+//! when the place is outside the repository) is decided there, from the reports' fields.
+//! Here they become Gerrit's ReviewInput, cut to Gerrit's limits, with a message that sums
+//! up the run: a module × platform table and a line for each case that did not pass.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Component, Path, PathBuf};
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use regex::Regex;
 use serde::Serialize;
 
 use super::config::{Notify, Options};
-use super::report::{Case, Report, Status, StepResult};
+use super::report::{Report, Status};
+use crate::findings::{self, cut as truncate, Place, Summary};
 
 /// The path Gerrit takes for a comment on the patch set as a whole.
 pub const PATCHSET_LEVEL: &str = "/PATCHSET_LEVEL";
@@ -36,8 +27,6 @@ const MAX_COMMENTS: usize = 50;
 /// applies to the message too.
 const MAX_MESSAGE: usize = 12_000;
 const MAX_COMMENT: usize = 4_000;
-/// Lines of Puppet's text kept in one comment.
-const MAX_BODY_LINES: usize = 30;
 /// Lines of the failure list in the message.
 const MAX_LISTED: usize = 40;
 
@@ -112,73 +101,29 @@ impl ReviewInput {
 /// The review of a run. `base_dir` is the directory the run's relative paths are
 /// relative to (its working directory); `repo_root` is the root of the change's
 /// repository, found from the spec files (the nearest `.git` above them) when `None`.
-/// Spec files are read, when they can be, to find a case's line.
+/// Spec files are read, when they can be, to find a case's line. At most 50 findings
+/// become comments; the message says how many were left out.
 pub fn review_from_report(
     report: &Report,
     base_dir: &Path,
     repo_root: Option<&Path>,
     options: &Options,
 ) -> ReviewInput {
-    let mut paths = Paths::new(base_dir, repo_root, report);
     let passed = report.all_passed();
+    let found = findings::of(
+        report.cases.iter().map(|c| (c.status, &c.report)),
+        base_dir,
+        repo_root,
+    );
 
-    // Findings, grouped: the same failure at the same place is one comment naming every
-    // case and platform it comes from.
-    let mut groups: BTreeMap<Finding, Who> = BTreeMap::new();
-    // The message's list: one line a case and reason, with its platforms.
-    let mut listed: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
-
-    for case in report.cases.iter().filter(|c| c.status != Status::Passed) {
-        let (findings, summary) = examine(case, &mut paths);
-        let who = (case.id.module.clone(), case.id.case.clone());
-        for finding in findings {
-            groups
-                .entry(finding)
-                .or_default()
-                .entry(who.clone())
-                .or_default()
-                .insert(case.id.platform.clone());
-        }
-        listed
-            .entry((case.id.module.clone(), case.id.case.clone(), summary))
-            .or_default()
-            .insert(case.id.platform.clone());
-    }
-
-    // One comment a place and kind of failure: when Puppet versions word the same error
-    // differently, the comment quotes each wording with where it was seen.
-    let mut by_place: BTreeMap<(Place, String), Vec<(String, Who)>> = BTreeMap::new();
-    for (finding, who) in groups {
-        by_place
-            .entry((finding.place, finding.what))
-            .or_default()
-            .push((finding.body, who));
-    }
     let mut comments: BTreeMap<String, Vec<CommentInput>> = BTreeMap::new();
-    let total = by_place.len();
-    for ((place, what), bodies) in by_place.into_iter().take(MAX_COMMENTS) {
-        let (path, line) = match place {
-            Place::Line { path, line } => (path, Some(line)),
+    let total = found.findings.len();
+    for finding in found.findings.iter().take(MAX_COMMENTS) {
+        let (path, line) = match &finding.place {
+            Place::Line { path, line } => (path.clone(), Some(*line)),
             Place::Patchset => (PATCHSET_LEVEL.to_string(), None),
         };
-        let mut message = match bodies.as_slice() {
-            [(body, who)] => format!("{what} ({}):\n{body}", cases_text(who)),
-            _ => {
-                let mut all = Who::new();
-                for (_, who) in &bodies {
-                    for (case, platforms) in who {
-                        all.entry(case.clone())
-                            .or_default()
-                            .extend(platforms.iter().cloned());
-                    }
-                }
-                let parts: Vec<String> = bodies
-                    .iter()
-                    .map(|(body, who)| format!("{}:\n{body}", cases_text(who)))
-                    .collect();
-                format!("{what} ({}):\n\n{}", cases_text(&all), parts.join("\n\n"))
-            }
-        };
+        let mut message = finding.message();
         truncate(&mut message, MAX_COMMENT);
         comments.entry(path).or_default().push(CommentInput {
             line,
@@ -194,7 +139,7 @@ pub fn review_from_report(
         options.fail_value
     };
     ReviewInput {
-        message: message(report, &listed, total, options),
+        message: message(report, &found.summaries, total, options),
         labels: BTreeMap::from([(label, value)]),
         comments,
         tag: TAG.to_string(),
@@ -203,228 +148,9 @@ pub fn review_from_report(
     }
 }
 
-/// (module, case) → the platforms it was seen on.
-type Who = BTreeMap<(String, String), BTreeSet<String>>;
-
-/// Where a comment goes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Place {
-    Line { path: String, line: u32 },
-    Patchset,
-}
-
-/// One thing that went wrong, at one place.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Finding {
-    place: Place,
-    /// `apply failed`, `check file /etc/motd failed`.
-    what: String,
-    /// Puppet's error or the check's failures, indented (pre-formatted in Gerrit).
-    body: String,
-}
-
-/// A case's findings, and the one line the message says about it.
-fn examine(case: &Case, paths: &mut Paths) -> (Vec<Finding>, String) {
-    let spec = paths.spec(&case.spec_file);
-    let case_place = spec.place(spec.case_line(&case.id.case));
-    let mut findings = Vec::new();
-    let mut summary: Option<String> = None;
-
-    for step in case.steps.iter().filter(|s| is_failure(s.status)) {
-        let what = step.what_happened();
-        let message = step.message.as_deref().unwrap_or("").trim();
-        // The harness's own trouble is not the change's: message only.
-        if infrastructure(step) {
-            summary.get_or_insert_with(|| format!("{what}: {}", first_line(message)));
-            continue;
-        }
-        let located = located_errors(message);
-        if located.is_empty() {
-            findings.push(Finding {
-                place: case_place.clone(),
-                what: what.clone(),
-                body: indented(if message.is_empty() { &what } else { message }),
-            });
-            summary.get_or_insert_with(|| format!("{what}: {}", first_line(message)));
-            continue;
-        }
-        let mut first_place = None;
-        for error in located {
-            let (place, shown) = paths.place_of(&error, &spec, &case.id.case);
-            first_place.get_or_insert(shown);
-            findings.push(Finding {
-                place,
-                what: what.clone(),
-                body: indented(&error.text),
-            });
-        }
-        summary.get_or_insert_with(|| format!("{what} at {}", first_place.unwrap_or_default()));
-    }
-
-    let failed_checks: Vec<_> = case
-        .checks
-        .iter()
-        .filter(|c| is_failure(c.status))
-        .collect();
-    for check in &failed_checks {
-        let line = check.line.or_else(|| spec.case_line(&case.id.case));
-        let what = format!("check {} {}", check.label, check.status.verb());
-        let body = if check.failures.is_empty() {
-            indented(&what)
-        } else {
-            indented(&check.failures.join("\n"))
-        };
-        findings.push(Finding {
-            place: spec.place(line),
-            what,
-            body,
-        });
-    }
-    if summary.is_none() && !failed_checks.is_empty() {
-        summary = Some(match failed_checks.as_slice() {
-            [one] => format!(
-                "check {} {}{}",
-                one.label,
-                one.status.verb(),
-                one.failures
-                    .first()
-                    .map(|f| format!(": {}", first_line(f)))
-                    .unwrap_or_default()
-            ),
-            many => {
-                let labels: Vec<&str> = many.iter().take(3).map(|c| c.label.as_str()).collect();
-                format!(
-                    "{} checks failed: {}{}",
-                    many.len(),
-                    labels.join(", "),
-                    if many.len() > 3 { ", …" } else { "" }
-                )
-            }
-        });
-    }
-    let summary = summary.unwrap_or_else(|| match case.status {
-        Status::Skipped => "not run (the run stopped)".to_string(),
-        other => other.label().to_string(),
-    });
-    (findings, summary)
-}
-
-fn is_failure(status: Status) -> bool {
-    matches!(status, Status::Failed | Status::Error)
-}
-
-/// A container that would not start, or a probe that could not run: the harness's
-/// trouble. (A failed check is the probe's verdict, reported with the check.)
-fn infrastructure(step: &StepResult) -> bool {
-    step.step == "start" || (step.step == "verify" && step.status == Status::Error)
-}
-
-/// A Puppet error that names its place.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct LocatedError {
-    file: String,
-    line: u32,
-    /// The error's line, without the ` on node …` that differs between platforms.
-    text: String,
-}
-
-/// Puppet's `Error:` lines that name a file and line: `(file: F, line: L, column: C)`
-/// (Puppet 6 and later, and many of 5's) or `at F:L:C` (Puppet 5).
-fn located_errors(message: &str) -> Vec<LocatedError> {
-    static PAREN: OnceLock<Regex> = OnceLock::new();
-    static AT: OnceLock<Regex> = OnceLock::new();
-    let paren = PAREN
-        .get_or_init(|| Regex::new(r"\(file: ([^,()]+), line: (\d+)(?:, column: \d+)?\)").unwrap());
-    let at = AT.get_or_init(|| {
-        Regex::new(r"\bat ((?:[A-Za-z]:)?[^\s:()]+\.(?:pp|epp|erb)):(\d+)(?::\d+)?\b").unwrap()
-    });
-    let mut found = Vec::new();
-    for line in message.lines().map(str::trim) {
-        if !line.starts_with("Error") {
-            continue;
-        }
-        let caps = paren.captures(line).or_else(|| at.captures(line));
-        if let Some(caps) = caps {
-            let Ok(number) = caps[2].parse::<u32>() else {
-                continue;
-            };
-            found.push(LocatedError {
-                file: caps[1].trim().to_string(),
-                line: number.max(1),
-                text: without_node(line),
-            });
-        }
-    }
-    found
-}
-
-/// `… on node web-debian12` names the platform's host: dropped, so that one error on
-/// three platforms reads the same.
-fn without_node(line: &str) -> String {
-    static NODE: OnceLock<Regex> = OnceLock::new();
-    let node = NODE.get_or_init(|| Regex::new(r"\s+on node \S+\s*$").unwrap());
-    node.replace(line, "").into_owned()
-}
-
-/// Text kept as it is in Gerrit (4 spaces: pre-formatted in both its plain and its
-/// Markdown rendering), at most [`MAX_BODY_LINES`] lines.
-fn indented(text: &str) -> String {
-    let lines: Vec<String> = text.lines().map(without_node).collect();
-    let mut out: Vec<String> = lines
-        .iter()
-        .take(MAX_BODY_LINES)
-        .map(|l| format!("    {l}"))
-        .collect();
-    if lines.len() > MAX_BODY_LINES {
-        out.push(format!(
-            "    [… {} more lines in the build's report]",
-            lines.len() - MAX_BODY_LINES
-        ));
-    }
-    out.join("\n")
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty());
-    let mut line = without_node(line.unwrap_or(""));
-    truncate(&mut line, 160);
-    line
-}
-
-/// Cuts `text` to at most `max` bytes (on a character boundary), saying so.
-fn truncate(text: &mut String, max: usize) {
-    if text.len() <= max {
-        return;
-    }
-    let mut cut = max.saturating_sub(40);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    text.truncate(cut);
-    text.push_str(" [… cut; see the build's report]");
-}
-
-/// `motd › default (debian12, debian13); motd › other (debian12)`.
-fn cases_text(who: &Who) -> String {
-    who.iter()
-        .map(|((module, case), platforms)| {
-            format!(
-                "{module} › {case} on {}",
-                platforms.iter().cloned().collect::<Vec<_>>().join(", ")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// The summary: headline, build link, module x platform table (failures first), totals,
 /// and one line a case that did not pass.
-fn message(
-    report: &Report,
-    listed: &BTreeMap<(String, String, String), BTreeSet<String>>,
-    findings: usize,
-    options: &Options,
-) -> String {
+fn message(report: &Report, listed: &[Summary], findings: usize, options: &Options) -> String {
     let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
     for case in &report.cases {
         *counts.entry(case.status).or_default() += 1;
@@ -462,11 +188,14 @@ fn message(
     }
     if !listed.is_empty() {
         out.push_str("\nDid not pass:\n");
-        for ((module, case, summary), platforms) in listed.iter().take(MAX_LISTED) {
-            let platforms: Vec<&str> = platforms.iter().map(String::as_str).collect();
+        for summary in listed.iter().take(MAX_LISTED) {
+            let platforms: Vec<&str> = summary.platforms.iter().map(String::as_str).collect();
             out.push_str(&format!(
-                "- {module} › {case} ({}): {summary}\n",
-                platforms.join(", ")
+                "- {} › {} ({}): {}\n",
+                summary.module,
+                summary.case,
+                platforms.join(", "),
+                summary.text
             ));
         }
         if listed.len() > MAX_LISTED {
@@ -493,16 +222,16 @@ fn table(report: &Report) -> String {
     let platforms: BTreeSet<&str> = report
         .cases
         .iter()
-        .map(|c| c.id.platform.as_str())
+        .map(|c| c.report.id.platform.as_str())
         .collect();
     // module → platform → (worst status, cases, cases not passed)
     type Cells<'a> = BTreeMap<&'a str, (Status, usize, usize)>;
     let mut cells: BTreeMap<&str, Cells> = BTreeMap::new();
     for case in &report.cases {
         let cell = cells
-            .entry(case.id.module.as_str())
+            .entry(case.report.id.module.as_str())
             .or_default()
-            .entry(case.id.platform.as_str())
+            .entry(case.report.id.platform.as_str())
             .or_insert((Status::Passed, 0, 0));
         cell.1 += 1;
         if case.status != Status::Passed {
@@ -546,275 +275,6 @@ fn table(report: &Report) -> String {
         out.push('\n');
     }
     out
-}
-
-/// Maps the report's paths to the repository's.
-struct Paths {
-    base: PathBuf,
-    /// The repository's root, as given or found, and its canonical form.
-    roots: Vec<PathBuf>,
-    specs: HashMap<PathBuf, SpecFile>,
-}
-
-impl Paths {
-    fn new(base: &Path, repo_root: Option<&Path>, report: &Report) -> Paths {
-        let base = base.to_path_buf();
-        let root = match repo_root {
-            Some(root) => Some(absolute(&base, root)),
-            None => report
-                .cases
-                .iter()
-                .find_map(|c| find_repo_root(&absolute(&base, &c.spec_file))),
-        };
-        let mut roots = Vec::new();
-        if let Some(root) = root {
-            if let Ok(canonical) = root.canonicalize() {
-                if canonical != root {
-                    roots.push(canonical);
-                }
-            }
-            roots.insert(0, root);
-        }
-        Paths {
-            base,
-            roots,
-            specs: HashMap::new(),
-        }
-    }
-
-    /// A path of the report (relative to the run's directory, or absolute) as a path in
-    /// the repository, `/`-separated; `None` when it is outside.
-    fn in_repo(&self, path: &Path) -> Option<String> {
-        let abs = absolute(&self.base, path);
-        let canonical = abs.canonicalize().ok();
-        for root in &self.roots {
-            for candidate in std::iter::once(&abs).chain(canonical.as_ref()) {
-                if let Ok(rel) = candidate.strip_prefix(root) {
-                    let parts: Vec<String> = rel
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                        .collect();
-                    if !parts.is_empty() {
-                        return Some(parts.join("/"));
-                    }
-                }
-            }
-        }
-        None
-    }
-
-    fn spec(&mut self, file: &Path) -> SpecFile {
-        let abs = absolute(&self.base, file);
-        if let Some(spec) = self.specs.get(&abs) {
-            return spec.clone();
-        }
-        let spec = SpecFile {
-            repo_path: self.in_repo(file),
-            text: std::fs::read_to_string(&abs).ok(),
-        };
-        self.specs.insert(abs, spec.clone());
-        spec
-    }
-
-    /// Where a located Puppet error goes, and how the message shows its place.
-    fn place_of(&self, error: &LocatedError, spec: &SpecFile, case: &str) -> (Place, String) {
-        let case_dir = crate::layout::CASE_DIR;
-        // The case's inline manifest and the spec's prepare code run from the case's
-        // directory in the container: their lines are in the spec.
-        if let Some(name) = error
-            .file
-            .strip_prefix(case_dir)
-            .and_then(|rest| rest.strip_prefix('/'))
-        {
-            let line = match name {
-                crate::layout::SITE_PP => spec.code_line(spec.manifest_key(case), error.line),
-                crate::layout::PREPARE_PP => spec.code_line(spec.top_key("prepare"), error.line),
-                _ => None,
-            }
-            .or_else(|| spec.case_line(case));
-            let place = spec.place(line);
-            let shown = match &place {
-                Place::Line { path, line } => format!("{path}:{line}"),
-                Place::Patchset => format!("{}:{}", error.file, error.line),
-            };
-            return (place, shown);
-        }
-        match self.in_repo(Path::new(&error.file)) {
-            Some(path) => (
-                Place::Line {
-                    path: path.clone(),
-                    line: error.line,
-                },
-                format!("{path}:{}", error.line),
-            ),
-            // A module outside the repository (a fixture from elsewhere): the case that
-            // used it is the change's.
-            None => (
-                spec.place(spec.case_line(case)),
-                format!("{}:{}", error.file, error.line),
-            ),
-        }
-    }
-}
-
-/// `path` made absolute against `base`, with `.` and `..` taken out.
-fn absolute(base: &Path, path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
-    };
-    let mut out = PathBuf::new();
-    for component in joined.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-/// The nearest directory above `file` with a `.git` (a directory, or a file in a
-/// worktree or submodule).
-fn find_repo_root(file: &Path) -> Option<PathBuf> {
-    let start = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-    start
-        .ancestors()
-        .skip(1)
-        .find(|dir| dir.join(".git").exists())
-        .map(Path::to_path_buf)
-}
-
-/// A spec file: its path in the repository and its text, to find lines in.
-#[derive(Debug, Clone)]
-struct SpecFile {
-    repo_path: Option<String>,
-    text: Option<String>,
-}
-
-impl SpecFile {
-    /// A line of this file, or the patch set when the file is not in the repository.
-    fn place(&self, line: Option<u32>) -> Place {
-        match &self.repo_path {
-            Some(path) => Place::Line {
-                path: path.clone(),
-                line: line.unwrap_or(1).max(1),
-            },
-            None => Place::Patchset,
-        }
-    }
-
-    fn lines(&self) -> Vec<&str> {
-        self.text
-            .as_deref()
-            .map(|t| t.lines().collect())
-            .unwrap_or_default()
-    }
-
-    /// The line (1-based) of a top-level key, `prepare:`.
-    fn top_key(&self, key: &str) -> Option<u32> {
-        self.lines()
-            .iter()
-            .position(|l| key_of(l).is_some_and(|(indent, k)| indent == 0 && k == key))
-            .map(|i| i as u32 + 1)
-    }
-
-    /// The line of the case's key under `cases:`, or of `cases:` itself when the case
-    /// cannot be found in it (flow style, say).
-    fn case_line(&self, case: &str) -> Option<u32> {
-        let lines = self.lines();
-        let start = self.top_key("cases")? as usize; // the line after `cases:`, 0-based
-        let mut indent = None;
-        for (i, line) in lines.iter().enumerate().skip(start) {
-            let Some((this, key)) = key_of(line) else {
-                continue;
-            };
-            if this == 0 {
-                break;
-            }
-            let level = *indent.get_or_insert(this);
-            if this == level && key == case {
-                return Some(i as u32 + 1);
-            }
-        }
-        Some(start as u32)
-    }
-
-    /// The line of `manifest:` in the case's block.
-    fn manifest_key(&self, case: &str) -> Option<u32> {
-        let lines = self.lines();
-        let case_line = self.case_line(case)? as usize;
-        let (case_indent, _) = key_of(lines.get(case_line - 1)?)?;
-        for (i, line) in lines.iter().enumerate().skip(case_line) {
-            let Some((indent, key)) = key_of(line) else {
-                continue;
-            };
-            if indent <= case_indent {
-                break;
-            }
-            if key == "manifest" {
-                return Some(i as u32 + 1);
-            }
-        }
-        None
-    }
-
-    /// The spec's line of line `n` of the code under `key_line`: in a `|` block the code
-    /// starts on the next line, line for line; otherwise it is on the key's line.
-    fn code_line(&self, key_line: Option<u32>, n: u32) -> Option<u32> {
-        let key_line = key_line?;
-        let lines = self.lines();
-        let text = lines.get(key_line as usize - 1)?;
-        let value = text.split_once(':').map(|(_, v)| v.trim()).unwrap_or("");
-        let value = value.split(" #").next().unwrap_or("").trim();
-        if value.starts_with('|') {
-            let line = key_line + n;
-            (line as usize <= lines.len()).then_some(line)
-        } else {
-            Some(key_line)
-        }
-    }
-}
-
-/// A block-mapping line's indentation and key (unquoted), or `None` for blank lines,
-/// comments, list items and anything else.
-fn key_of(line: &str) -> Option<(usize, String)> {
-    let trimmed = line.trim_start_matches(' ');
-    let indent = line.len() - trimmed.len();
-    if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with('-') {
-        return None;
-    }
-    let key = if let Some(rest) = trimmed.strip_prefix('"') {
-        let end = rest.find("\":")?;
-        rest[..end].replace("\\\"", "\"").replace("\\\\", "\\")
-    } else if let Some(rest) = trimmed.strip_prefix('\'') {
-        // `''` is a quote inside single quotes.
-        let mut key = String::new();
-        let mut chars = rest.chars().peekable();
-        loop {
-            match chars.next()? {
-                '\'' if chars.peek() == Some(&'\'') => {
-                    chars.next();
-                    key.push('\'');
-                }
-                '\'' => break,
-                c => key.push(c),
-            }
-        }
-        if chars.next() != Some(':') {
-            return None;
-        }
-        key
-    } else {
-        let end = trimmed
-            .find(": ")
-            .or_else(|| trimmed.strip_suffix(':').map(|k| k.len()))?;
-        trimmed[..end].trim_end().to_string()
-    };
-    Some((indent, key))
 }
 
 #[cfg(test)]

@@ -1,12 +1,15 @@
 //! What a run found, as data: case ids, statuses, steps, the reports of cases, checks and
 //! snapshot layers, totals, and the events that carry them. A leaf: the runner and the
-//! snapshot layers write these, the reporters and the Gerrit review read them, and it
-//! imports no stage, so every stage can depend on it.
+//! snapshot layers write these, the reporters and the Gerrit review read them (the review
+//! from the JSON report, which these types also read back), and it imports no stage, so
+//! every stage can depend on it.
 
 pub mod event;
+pub mod finding;
 pub mod snapshot;
 
 pub use event::Event;
+pub use finding::{CheckFailure, Mismatch, PuppetError};
 pub use snapshot::SnapshotReport;
 
 use std::path::PathBuf;
@@ -64,7 +67,7 @@ impl Status {
 }
 
 /// The steps of a case, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
     /// Create and start the container, wait for systemd.
@@ -92,46 +95,108 @@ impl Step {
 }
 
 /// What one step did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepReport {
     pub step: Step,
     pub status: Status,
-    #[serde(with = "seconds")]
+    #[serde(default, with = "seconds")]
     pub duration: Duration,
     /// Why it failed, in one or a few lines (absent when it passed).
+    #[serde(default)]
     pub message: Option<String>,
+    /// The Puppet errors of a failed apply that name their file and line, in the order
+    /// Puppet printed them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<PuppetError>,
     /// What the step printed (Puppet's output), cleaned of terminal colours.
+    #[serde(default)]
     pub output: String,
 }
 
 /// What one `expect` check found.
-#[derive(Debug, Clone, Serialize)]
+///
+/// In the JSON report a check keeps `failures`, one line each as people read them, and
+/// adds `reasons`, the same failures as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "CheckRecord", from = "CheckRecord")]
 pub struct CheckReport {
     /// `file /etc/motd`: kind and subject.
     pub label: String,
     pub status: Status,
-    /// One line per attribute that did not match: `mode: expected 0644, got 0600`.
-    pub failures: Vec<String>,
+    /// Why it failed, one reason per attribute that did not match (empty when it passed).
+    pub failures: Vec<CheckFailure>,
     /// Where the check is written: its line in the case's spec file (1-based), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
 }
 
+/// A check as the JSON report writes it.
+#[derive(Serialize, Deserialize)]
+struct CheckRecord {
+    label: String,
+    status: Status,
+    /// The failures rendered, one line each: `mode: expected 0644, got 0600`.
+    #[serde(default)]
+    failures: Vec<String>,
+    /// The failures as data: `{"kind": "mismatch", "attribute": "mode", "expected": "0644",
+    /// "actual": "0600"}`. A report without them (written before they existed) is read with
+    /// each line of `failures` as a [`CheckFailure::Note`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    reasons: Vec<CheckFailure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+}
+
+impl From<CheckReport> for CheckRecord {
+    fn from(check: CheckReport) -> CheckRecord {
+        CheckRecord {
+            label: check.label,
+            status: check.status,
+            failures: check.failures.iter().map(ToString::to_string).collect(),
+            reasons: check.failures,
+            line: check.line,
+        }
+    }
+}
+
+impl From<CheckRecord> for CheckReport {
+    fn from(record: CheckRecord) -> CheckReport {
+        let failures = if record.reasons.is_empty() {
+            record
+                .failures
+                .into_iter()
+                .map(CheckFailure::note)
+                .collect()
+        } else {
+            record.reasons
+        };
+        CheckReport {
+            label: record.label,
+            status: record.status,
+            failures,
+            line: record.line,
+        }
+    }
+}
+
 /// Everything about one finished case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseReport {
     pub id: CaseId,
     /// The spec file the case comes from.
     pub spec_file: PathBuf,
+    #[serde(default)]
     pub started_at: DateTime<Utc>,
-    #[serde(with = "seconds")]
+    #[serde(default, with = "seconds")]
     pub duration: Duration,
+    #[serde(default)]
     pub steps: Vec<StepReport>,
+    #[serde(default)]
     pub checks: Vec<CheckReport>,
     /// The container, when it was kept for the user.
+    #[serde(default)]
     pub kept_container: Option<String>,
     /// The time it took to remove the container (zero when kept or never created).
-    #[serde(with = "seconds")]
+    #[serde(default, with = "seconds")]
     pub removal: Duration,
 }
 
@@ -150,6 +215,26 @@ impl CaseReport {
     /// The time spent in one step, if it ran.
     pub fn step(&self, step: Step) -> Option<&StepReport> {
         self.steps.iter().find(|s| s.step == step)
+    }
+
+    /// A copy with terminal codes and control characters taken out of its texts, as the
+    /// files show them.
+    pub fn cleaned(&self) -> CaseReport {
+        use crate::text::sanitize::clean;
+        let mut report = self.clone();
+        for step in &mut report.steps {
+            step.output = clean(&step.output);
+            step.message = step.message.as_deref().map(clean);
+            for error in &mut step.errors {
+                error.message = clean(&error.message);
+            }
+        }
+        for check in &mut report.checks {
+            for failure in &mut check.failures {
+                *failure = failure.map_text(clean);
+            }
+        }
+        report
     }
 }
 
@@ -185,9 +270,15 @@ impl Totals {
 pub mod seconds {
     use std::time::Duration;
 
-    use serde::Serializer;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+    }
+
+    /// Seconds back to a duration (a negative or odd number reads as zero).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Ok(Duration::try_from_secs_f64(secs).unwrap_or_default())
     }
 }

@@ -41,7 +41,18 @@ pub struct SnapshotReport {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Outcome {
-    Built { image: String },
-    Reused { image: String, waited: bool },
-    Failed { message: String, output: String },
+    Built {
+        image: String,
+    },
+    Reused {
+        image: String,
+        waited: bool,
+    },
+    Failed {
+        message: String,
+        /// The Puppet errors of a failed apply that name their file and line.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        errors: Vec<super::PuppetError>,
+        output: String,
+    },
 }

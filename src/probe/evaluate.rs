@@ -1,8 +1,10 @@
-//! Judging each check against the facts the probe gathered: one line per attribute that
-//! does not hold, as `mode: expected 0644, got 0600`.
+//! Judging each check against the facts the probe gathered: one [`CheckFailure`] per
+//! attribute that does not hold (`{attribute: mode, expected: 0644, actual: 0600}`, which
+//! reads `mode: expected 0644, got 0600`), or the reason it could not be answered.
 
 use super::records::Fields;
 use super::tables;
+use crate::outcome::CheckFailure;
 use crate::spec::check::{
     Assertion, CommandCheck, FileCheck, FileType, GroupCheck, HttpCheck, InterfaceCheck,
     KernelParamCheck, MountCheck, PackageCheck, PortCheck, ProcessCheck, Protocol, ResourceCheck,
@@ -10,16 +12,20 @@ use crate::spec::check::{
 };
 use crate::spec::{Check, Matcher, Matchers};
 
-/// Why a check failed, one line per attribute; empty when it passed.
-pub type Failures = Vec<String>;
+/// Why a check failed, one reason per attribute; empty when it passed.
+pub type Failures = Vec<CheckFailure>;
 
 /// Evaluates one check. A check the probe could not answer fails with the reason.
 pub fn evaluate(check: &Check, fields: Fields<'_>) -> Failures {
     if fields.is_empty() {
-        return vec!["cannot check: the probe gave no answer for this check".to_string()];
+        return vec![CheckFailure::cannot_check(
+            "the probe gave no answer for this check",
+        )];
     }
     if let Some(tool) = fields.word("missing") {
-        return vec![format!("cannot check: {tool} not in the image")];
+        return vec![CheckFailure::cannot_check(format!(
+            "{tool} not in the image"
+        ))];
     }
     let mut out = Failures::new();
     match &check.what {
@@ -43,7 +49,7 @@ pub fn evaluate(check: &Check, fields: Fields<'_>) -> Failures {
 fn expect_bool(out: &mut Failures, attr: &str, want: Option<bool>, got: bool) {
     if let Some(want) = want {
         if want != got {
-            out.push(format!("{attr}: expected {want}, got {got}"));
+            out.push(CheckFailure::mismatch(attr, want, got));
         }
     }
 }
@@ -51,7 +57,7 @@ fn expect_bool(out: &mut Failures, attr: &str, want: Option<bool>, got: bool) {
 fn expect_value(out: &mut Failures, attr: &str, want: Option<&Matcher>, got: &str) {
     if let Some(want) = want {
         if !want.matches_value(got) {
-            out.push(format!("{attr}: expected {want}, got {}", shown(got)));
+            out.push(CheckFailure::mismatch(attr, want, shown(got)));
         }
     }
 }
@@ -79,12 +85,16 @@ fn file(c: &FileCheck, f: Fields<'_>, out: &mut Failures) {
     let exists = f.word("exists").as_deref() == Some("true");
     if !should_exist(a.exists) {
         if exists {
-            out.push("exists: expected false, got true".to_string());
+            out.push(CheckFailure::mismatch("exists", false, true));
         }
         return;
     }
     if !exists {
-        out.push("exists: expected true, got false (no such file)".to_string());
+        out.push(CheckFailure::mismatch(
+            "exists",
+            true,
+            "false (no such file)",
+        ));
         return;
     }
     let is_link = f.word("symlink").as_deref() == Some("true");
@@ -95,7 +105,10 @@ fn file(c: &FileCheck, f: Fields<'_>, out: &mut Failures) {
         if !(is_link
             && (a.mode.is_none() && a.owner.is_none() && a.group.is_none() && a.size.is_none()))
         {
-            out.push(format!("cannot check: stat failed: {}", shown(&stat)));
+            out.push(CheckFailure::cannot_check(format!(
+                "stat failed: {}",
+                shown(&stat)
+            )));
             return;
         }
     }
@@ -111,26 +124,26 @@ fn file(c: &FileCheck, f: Fields<'_>, out: &mut Failures) {
             }
         };
         if want.as_str() != got {
-            out.push(format!("type: expected {}, got {got}", want.as_str()));
+            out.push(CheckFailure::mismatch("type", want.as_str(), got));
         }
     }
     if let Some(want) = &a.mode {
         let got = format!("{:0>4}", field(1));
         if want.0 != got {
-            out.push(format!("mode: expected {}, got {got}", want.0));
+            out.push(CheckFailure::mismatch("mode", &want.0, got));
         }
     }
     expect_value(out, "owner", a.owner.as_ref(), field(2));
     expect_value(out, "group", a.group.as_ref(), field(3));
     if let Some(want) = a.size {
         if field(4) != want.to_string() {
-            out.push(format!("size: expected {want}, got {}", field(4)));
+            out.push(CheckFailure::mismatch("size", want, field(4)));
         }
     }
     if let Some(want) = &a.linked_to {
         match f.text("link") {
             Some(target) => expect_value(out, "linked_to", Some(want), &target),
-            None => out.push(format!("linked_to: expected {want}, got no symlink")),
+            None => out.push(CheckFailure::mismatch("linked_to", want, "no symlink")),
         }
     }
     if !a.contains.0.is_empty() {
@@ -139,16 +152,25 @@ fn file(c: &FileCheck, f: Fields<'_>, out: &mut Failures) {
                 for m in &a.contains.0 {
                     if !m.found_in(&content) {
                         out.push(match m {
-                            Matcher::Not(inner) => {
-                                format!("contains: expected no {inner}, but it is there")
-                            }
-                            _ => format!("contains: expected {m}, not found"),
+                            Matcher::Not(inner) => CheckFailure::Contains {
+                                attribute: "contains".into(),
+                                expected: inner.to_string(),
+                                present: true,
+                            },
+                            _ => CheckFailure::Contains {
+                                attribute: "contains".into(),
+                                expected: m.to_string(),
+                                present: false,
+                            },
                         });
                     }
                 }
             }
             None if a.file_type == Some(FileType::Directory) => {}
-            None => out.push("contains: cannot read the content (not a regular file)".to_string()),
+            None => out.push(CheckFailure::Note {
+                attribute: Some("contains".into()),
+                text: "cannot read the content (not a regular file)".into(),
+            }),
         }
     }
     if let Some(want) = &a.sha256 {
@@ -187,7 +209,10 @@ fn service(c: &ServiceCheck, f: Fields<'_>, out: &mut Failures) {
     if let Some(status) = f.word("sysv_status") {
         expect_bool(out, "running", c.attrs.running, status == "0");
         if c.attrs.enabled.is_some() {
-            out.push("cannot check enabled: systemd is not PID 1 in this container".to_string());
+            out.push(CheckFailure::CannotCheck {
+                attribute: Some("enabled".into()),
+                reason: "systemd is not PID 1 in this container".into(),
+            });
         }
         return;
     }
@@ -195,9 +220,10 @@ fn service(c: &ServiceCheck, f: Fields<'_>, out: &mut Failures) {
     let enabled = f.word("enabled").unwrap_or_default();
     if let Some(want) = c.attrs.running {
         if want != (active == "active") {
-            out.push(format!(
-                "running: expected {want}, got {} ({active})",
-                !want
+            out.push(CheckFailure::mismatch(
+                "running",
+                want,
+                format!("{} ({active})", !want),
             ));
         }
     }
@@ -212,8 +238,10 @@ fn service(c: &ServiceCheck, f: Fields<'_>, out: &mut Failures) {
             } else {
                 enabled
             };
-            out.push(format!(
-                "enabled: expected {want}, got {is_enabled} ({state})"
+            out.push(CheckFailure::mismatch(
+                "enabled",
+                want,
+                format!("{is_enabled} ({state})"),
             ));
         }
     }
@@ -223,12 +251,16 @@ fn user(c: &UserCheck, f: Fields<'_>, out: &mut Failures) {
     let a = &c.attrs;
     let Some(passwd) = f.word("passwd").filter(|p| !p.is_empty()) else {
         if should_exist(a.exists) {
-            out.push("exists: expected true, got false (no such user)".to_string());
+            out.push(CheckFailure::mismatch(
+                "exists",
+                true,
+                "false (no such user)",
+            ));
         }
         return;
     };
     if !should_exist(a.exists) {
-        out.push("exists: expected false, got true".to_string());
+        out.push(CheckFailure::mismatch("exists", false, true));
         return;
     }
     // name:password:uid:gid:gecos:home:shell
@@ -247,10 +279,10 @@ fn user(c: &UserCheck, f: Fields<'_>, out: &mut Failures) {
         .filter(|g| !member.contains(g))
         .collect();
     if !missing.is_empty() {
-        out.push(format!(
-            "groups: expected to include {}, got {}",
-            missing.join(", "),
-            listed(member)
+        out.push(CheckFailure::mismatch(
+            "groups",
+            format!("to include {}", missing.join(", ")),
+            listed(member),
         ));
     }
 }
@@ -258,12 +290,16 @@ fn user(c: &UserCheck, f: Fields<'_>, out: &mut Failures) {
 fn group(c: &GroupCheck, f: Fields<'_>, out: &mut Failures) {
     let Some(line) = f.word("group").filter(|g| !g.is_empty()) else {
         if should_exist(c.attrs.exists) {
-            out.push("exists: expected true, got false (no such group)".to_string());
+            out.push(CheckFailure::mismatch(
+                "exists",
+                true,
+                "false (no such group)",
+            ));
         }
         return;
     };
     if !should_exist(c.attrs.exists) {
-        out.push("exists: expected false, got true".to_string());
+        out.push(CheckFailure::mismatch("exists", false, true));
         return;
     }
     let gid = line.split(':').nth(2).unwrap_or("");
@@ -273,12 +309,15 @@ fn group(c: &GroupCheck, f: Fields<'_>, out: &mut Failures) {
 fn command(c: &CommandCheck, f: Fields<'_>, out: &mut Failures) {
     let exit = f.word("exit").unwrap_or_default();
     if f.word("timeout").is_some() && exit == "124" {
-        out.push(format!("timed out after {}s", c.timeout().as_secs()));
+        out.push(CheckFailure::note(format!(
+            "timed out after {}s",
+            c.timeout().as_secs()
+        )));
         return;
     }
     let want = c.attrs.exit_status.unwrap_or(0);
     if exit != want.to_string() {
-        out.push(format!("exit_status: expected {want}, got {exit}"));
+        out.push(CheckFailure::mismatch("exit_status", want, exit));
     }
     let stdout = f.text("stdout").unwrap_or_default();
     let stderr = f.text("stderr").unwrap_or_default();
@@ -292,7 +331,7 @@ fn command(c: &CommandCheck, f: Fields<'_>, out: &mut Failures) {
                 _ => m.found_in(got),
             };
             if !ok {
-                out.push(format!("{name}: expected {m}, got {}", shown(got)));
+                out.push(CheckFailure::mismatch(name, m, shown(got)));
             }
         }
     }
@@ -306,7 +345,7 @@ fn expect_among(out: &mut Failures, attr: &str, want: &Matchers, values: &[Strin
             _ => values.iter().any(|v| m.matches_value(v)),
         };
         if !ok {
-            out.push(format!("{attr}: expected {m}, got {}", listed(values)));
+            out.push(CheckFailure::mismatch(attr, m, listed(values)));
         }
     }
 }
@@ -340,9 +379,10 @@ fn port(c: &PortCheck, f: Fields<'_>, out: &mut Failures) {
         let mut ports: Vec<u16> = all.iter().map(|l| l.port).collect();
         ports.sort_unstable();
         ports.dedup();
-        out.push(format!(
-            "listening: expected {want}, got {listening} (listening {p} ports: {})",
-            listed(ports)
+        out.push(CheckFailure::mismatch(
+            "listening",
+            want,
+            format!("{listening} (listening {p} ports: {})", listed(ports)),
         ));
         return;
     }
@@ -359,9 +399,13 @@ fn process(c: &ProcessCheck, f: Fields<'_>, out: &mut Failures) {
     let want = c.attrs.running.unwrap_or(true);
     if want != (count > 0) {
         out.push(if want {
-            format!("running: expected true, got false (no process named {name})")
+            CheckFailure::mismatch("running", true, format!("false (no process named {name})"))
         } else {
-            format!("running: expected false, got true ({count} process(es) named {name})")
+            CheckFailure::mismatch(
+                "running",
+                false,
+                format!("true ({count} process(es) named {name})"),
+            )
         });
     }
 }
@@ -376,16 +420,19 @@ fn http(c: &HttpCheck, f: Fields<'_>, out: &mut Failures) {
             _ if !error.trim().is_empty() => shown(error.trim()),
             _ => format!("the client exited with {exit}"),
         };
-        out.push(format!("cannot reach {}: {reason}", c.url));
+        out.push(CheckFailure::note(format!(
+            "cannot reach {}: {reason}",
+            c.url
+        )));
         return;
     }
     if status != c.status().to_string() {
-        out.push(format!("status: expected {}, got {status}", c.status()));
+        out.push(CheckFailure::mismatch("status", c.status(), status));
     }
     let body = f.text("body").unwrap_or_default();
     for m in &c.attrs.body.0 {
         if !m.found_in(&body) {
-            out.push(format!("body: expected {m}, got {}", shown(&body)));
+            out.push(CheckFailure::mismatch("body", m, shown(&body)));
         }
     }
     // wget indents its header lines; header names are case-insensitive.
@@ -408,7 +455,7 @@ fn http(c: &HttpCheck, f: Fields<'_>, out: &mut Failures) {
             _ => found(m),
         };
         if !ok {
-            out.push(format!("headers: expected {m}, got {}", listed(&headers)));
+            out.push(CheckFailure::mismatch("headers", m, listed(&headers)));
         }
     }
 }
@@ -419,17 +466,19 @@ fn mount(c: &MountCheck, f: Fields<'_>, out: &mut Failures) {
     let want = should_exist(c.attrs.exists);
     let Some(m) = found else {
         if want {
-            out.push(format!(
-                "exists: expected true, got false (nothing is mounted at {})",
-                c.path
+            out.push(CheckFailure::mismatch(
+                "exists",
+                true,
+                format!("false (nothing is mounted at {})", c.path),
             ));
         }
         return;
     };
     if !want {
-        out.push(format!(
-            "exists: expected false, got true ({} on {})",
-            m.filesystem, m.source
+        out.push(CheckFailure::mismatch(
+            "exists",
+            false,
+            format!("true ({} on {})", m.filesystem, m.source),
         ));
         return;
     }
@@ -445,11 +494,11 @@ fn mount(c: &MountCheck, f: Fields<'_>, out: &mut Failures) {
 
 fn kernel_param(c: &KernelParamCheck, f: Fields<'_>, out: &mut Failures) {
     let Some(value) = f.text("value") else {
-        out.push(format!(
-            "cannot check: no kernel parameter {} ({} does not exist in the container)",
+        out.push(CheckFailure::cannot_check(format!(
+            "no kernel parameter {} ({} does not exist in the container)",
             c.name,
             c.proc_path()
-        ));
+        )));
         return;
     };
     // sysctl separates the parts of a value with tabs; compare them as single spaces.
@@ -461,9 +510,13 @@ fn interface(c: &InterfaceCheck, f: Fields<'_>, out: &mut Failures) {
     let exists = f.word("exists").as_deref() == Some("true");
     let want = should_exist(c.attrs.exists);
     if want != exists {
-        out.push(format!(
-            "exists: expected {want}, got {exists}{}",
-            if exists { "" } else { " (no such interface)" }
+        out.push(CheckFailure::mismatch(
+            "exists",
+            want,
+            format!(
+                "{exists}{}",
+                if exists { "" } else { " (no such interface)" }
+            ),
         ));
         return;
     }
@@ -473,7 +526,7 @@ fn interface(c: &InterfaceCheck, f: Fields<'_>, out: &mut Failures) {
     if let Some(mtu) = c.attrs.mtu {
         let got = f.word("mtu").unwrap_or_default();
         if got != mtu.to_string() {
-            out.push(format!("mtu: expected {mtu}, got {got}"));
+            out.push(CheckFailure::mismatch("mtu", mtu, got));
         }
     }
     if !c.attrs.addrs.0.is_empty() {
@@ -484,16 +537,19 @@ fn interface(c: &InterfaceCheck, f: Fields<'_>, out: &mut Failures) {
 
 fn resource(c: &ResourceCheck, f: Fields<'_>, out: &mut Failures) {
     if let Some(error) = f.text("error") {
-        out.push(format!("cannot check: {}", shown(error.trim())));
+        out.push(CheckFailure::cannot_check(shown(error.trim())));
         return;
     }
     for (attr, matchers) in &c.attrs {
         let Some(value) = f.text(&format!("attr:{attr}")) else {
-            out.push(format!(
-                "{attr}: {} has no such attribute (it has: {})",
-                c.reference,
-                listed(f.names_with_prefix("attr:"))
-            ));
+            out.push(CheckFailure::Note {
+                attribute: Some(attr.clone()),
+                text: format!(
+                    "{} has no such attribute (it has: {})",
+                    c.reference,
+                    listed(f.names_with_prefix("attr:"))
+                ),
+            });
             continue;
         };
         // An array attribute comes one element a line: text matches the whole or an element.
@@ -509,7 +565,7 @@ fn resource(c: &ResourceCheck, f: Fields<'_>, out: &mut Failures) {
                 _ => m.found_in(&value),
             };
             if !ok {
-                out.push(format!("{attr}: expected {m}, got {}", shown(&value)));
+                out.push(CheckFailure::mismatch(attr.as_str(), m, shown(&value)));
             }
         }
     }

@@ -10,7 +10,7 @@ pub mod tables;
 use std::time::{Duration, Instant};
 
 use crate::backend::Backend;
-use crate::outcome::{CheckReport, Status};
+use crate::outcome::{CheckFailure, CheckReport, Status};
 use crate::spec::Check;
 
 pub use records::Records;
@@ -101,12 +101,11 @@ pub async fn run<B: Backend>(
     }
     for (i, report) in reports.iter_mut().enumerate() {
         if let (Some(retry), Status::Failed) = (checks[i].retry, report.status) {
-            report.failures.push(format!(
-                "still failing after {} ({} tries, every {})",
-                humantime::format_duration(retry.timeout),
-                tries[i],
-                humantime::format_duration(retry.interval)
-            ));
+            report.failures.push(CheckFailure::StillFailing {
+                after: retry.timeout,
+                tries: tries[i],
+                every: retry.interval,
+            });
         }
     }
     Ok(Probed { reports, stderr })

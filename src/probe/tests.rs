@@ -35,8 +35,12 @@ fn run_in(checks: &[Check], path: Option<&Path>, cwd: &Path) -> Vec<CheckReport>
     judge(checks, &output.stdout)
 }
 
+/// Each check's failures as people read them.
 fn failures(reports: &[CheckReport]) -> Vec<Vec<String>> {
-    reports.iter().map(|r| r.failures.clone()).collect()
+    reports
+        .iter()
+        .map(|r| r.failures.iter().map(ToString::to_string).collect())
+        .collect()
 }
 
 #[test]
@@ -81,6 +85,48 @@ fn file_attributes_pass_and_fail_with_expected_and_actual() {
     );
     assert_eq!(got[2], Vec::<String>::new());
     assert_eq!(got[3], ["exists: expected true, got false (no such file)"]);
+}
+
+/// What the HTML table and the JSON report show comes from these fields, not from the line.
+#[test]
+fn a_mismatch_carries_its_attribute_expected_and_actual_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.conf");
+    std::fs::write(&file, "listen 8080\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let list = checks(&format!(
+        "- file: {}\n  mode: \"0644\"\n  contains: [\"listen 9090\", \"!listen\"]\n",
+        file.display()
+    ));
+    let got = run(&list, None);
+    assert_eq!(
+        got[0].failures,
+        [
+            CheckFailure::Mismatch(crate::outcome::Mismatch {
+                attribute: "mode".into(),
+                expected: "0644".into(),
+                actual: "0600".into(),
+            }),
+            CheckFailure::Contains {
+                attribute: "contains".into(),
+                expected: "listen 9090".into(),
+                present: false,
+            },
+            CheckFailure::Contains {
+                attribute: "contains".into(),
+                expected: "listen".into(),
+                present: true,
+            },
+        ]
+    );
+    let missing = judge(&list, b"");
+    assert_eq!(
+        missing[0].failures,
+        [CheckFailure::cannot_check(
+            "the probe gave no answer for this check"
+        )]
+    );
 }
 
 #[test]
@@ -260,7 +306,7 @@ fn a_check_without_an_answer_says_so() {
     let reports = judge(&list, b"the probe died\n");
     assert_eq!(reports[0].status, Status::Failed);
     assert_eq!(
-        reports[0].failures,
+        failures(&reports)[0],
         ["cannot check: the probe gave no answer for this check"]
     );
     assert_eq!(reports[0].label, "user root");
@@ -383,16 +429,26 @@ fn retry_reruns_only_the_failing_checks_until_they_pass_or_time_out() {
         "x\n",
         "a passing check without retry runs once"
     );
-    assert_eq!(
-        got[2].failures[0],
-        "exists: expected true, got false (no such file)"
-    );
+    let lines = &failures(&got)[2];
+    assert_eq!(lines[0], "exists: expected true, got false (no such file)");
     assert!(
-        got[2].failures[1].starts_with("still failing after 600ms (")
-            && got[2].failures[1].ends_with("tries, every 200ms)"),
-        "{:?}",
-        got[2].failures
+        lines[1].starts_with("still failing after 600ms (")
+            && lines[1].ends_with("tries, every 200ms)"),
+        "{lines:?}"
     );
+    // The note is data too: how long, how many tries, how often.
+    match &got[2].failures[1] {
+        CheckFailure::StillFailing {
+            after,
+            tries,
+            every,
+        } => {
+            assert_eq!(*after, Duration::from_millis(600));
+            assert_eq!(*every, Duration::from_millis(200));
+            assert!(*tries >= 2, "{tries}");
+        }
+        other => panic!("not a retry note: {other:?}"),
+    }
 }
 
 #[test]

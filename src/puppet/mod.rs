@@ -1,8 +1,10 @@
 //! Puppet as the harness drives it: the apply command line, what its detailed exit codes
-//! mean, reading its output (errors, and the resources a run changed), writing an
-//! apply's inputs ([`inputs`]) and the readiness wait before the first apply. The runner
-//! (for cases) and the snapshot layers (for baselines) both drive Puppet through this leaf.
+//! mean, reading its output (its errors, and where they are: [`errors`]; the resources a
+//! run changed), writing an apply's inputs ([`inputs`]) and the readiness wait before the
+//! first apply. The runner (for cases) and the snapshot layers (for baselines) both drive
+//! Puppet through this leaf.
 
+pub mod errors;
 pub mod inputs;
 
 use std::sync::OnceLock;

@@ -132,7 +132,9 @@ impl ConsoleReporter {
                     ""
                 }
             ),
-            Outcome::Failed { message, output } => {
+            Outcome::Failed {
+                message, output, ..
+            } => {
                 let excerpt: Vec<&str> = output.lines().rev().take(20).collect();
                 let mut text = format!("ERROR  {}  {what}: {message}\n", report.platform);
                 for line in excerpt.into_iter().rev() {
@@ -191,7 +193,7 @@ impl ConsoleReporter {
                     check.status.verb()
                 ));
                 for failure in &check.failures {
-                    push_indented(text, failure, "      ");
+                    push_indented(text, &failure.to_string(), "      ");
                 }
             }
         }

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::outcome::{CaseId, CaseReport, CheckReport, Event, Status, Step, StepReport};
+use crate::outcome::{
+    CaseId, CaseReport, CheckFailure, CheckReport, Event, Status, Step, StepReport,
+};
 
 /// When the run in these fixtures starts.
 pub fn run_start() -> DateTime<Utc> {
@@ -40,6 +42,7 @@ fn step(
         status,
         duration: ms(millis),
         message: message.map(str::to_owned),
+        errors: Vec::new(),
         output: output.into(),
     }
 }
@@ -48,11 +51,17 @@ fn skipped(s: Step) -> StepReport {
     step(s, Status::Skipped, 0, None, "")
 }
 
-fn check(label: &str, status: Status, failures: &[&str]) -> CheckReport {
+/// A check, failing with these (attribute, expected, actual) mismatches.
+fn check(label: &str, status: Status, mismatches: &[(&str, &str, &str)]) -> CheckReport {
     CheckReport {
         label: label.into(),
         status,
-        failures: failures.iter().map(|f| (*f).to_owned()).collect(),
+        failures: mismatches
+            .iter()
+            .map(|(attribute, expected, actual)| {
+                CheckFailure::mismatch(*attribute, expected, actual)
+            })
+            .collect(),
         line: None,
     }
 }
@@ -124,8 +133,8 @@ pub fn failed_check() -> CaseReport {
                 "file /etc/motd",
                 Status::Failed,
                 &[
-                    "mode: expected 0644, got 0600",
-                    "content: expected to match /Welcome/, got 'Hello'",
+                    ("mode", "0644", "0600"),
+                    ("content", "to match /Welcome/", "'Hello'"),
                 ],
             ),
             check("service sshd", Status::Passed, &[]),

@@ -1,14 +1,20 @@
 //! GitHub annotations: `::error file=…,line=…::message` lines, so the failures of a run in
 //! GitHub Actions show inline on the pull request. Where a failure belongs (a failed
 //! check at its line in rehearsal.yaml, a Puppet error at the manifest line) is decided
-//! once, by the Gerrit review; this reporter prints that review's comments.
+//! once, in [`findings`](crate::findings), which Gerrit's inline comments come from too;
+//! this reporter prints the same findings with the same texts.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use super::Reporter;
-use crate::gerrit::{self, Options, Report, PATCHSET_LEVEL};
-use crate::outcome::{CaseReport, Event};
+use crate::findings::{self, Place};
+use crate::outcome::{CaseReport, Event, Status};
+
+/// At most this many annotations a run (GitHub shows no more than 50 a job).
+const MAX_ANNOTATIONS: usize = 50;
+/// A message is cut at this many bytes, as a Gerrit comment is.
+const MAX_MESSAGE: usize = 4_000;
 
 /// Prints the annotations when the run is over.
 pub struct GithubAnnotations {
@@ -36,20 +42,19 @@ impl Reporter for GithubAnnotations {
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        let report = Report::from_case_reports(&self.cases);
-        if report.all_passed() {
+        if self.cases.iter().all(|c| c.status() == Status::Passed) {
             return Ok(());
         }
-        let review = gerrit::review_from_report(&report, &self.base_dir, None, &Options::default());
-        for (path, comments) in &review.comments {
-            for comment in comments {
-                let place = match (path.as_str(), comment.line) {
-                    (PATCHSET_LEVEL, _) => String::new(),
-                    (file, Some(line)) => format!(" file={},line={line}", property(file)),
-                    (file, None) => format!(" file={}", property(file)),
-                };
-                writeln!(self.out, "::error{place}::{}", data(&comment.message))?;
-            }
+        let cases: Vec<CaseReport> = self.cases.iter().map(CaseReport::cleaned).collect();
+        let found = findings::of(cases.iter().map(|c| (c.status(), c)), &self.base_dir, None);
+        for finding in found.findings.iter().take(MAX_ANNOTATIONS) {
+            let place = match &finding.place {
+                Place::Line { path, line } => format!(" file={},line={line}", property(path)),
+                Place::Patchset => String::new(),
+            };
+            let mut message = finding.message();
+            findings::cut(&mut message, MAX_MESSAGE);
+            writeln!(self.out, "::error{place}::{}", data(&message))?;
         }
         self.out.flush()
     }
@@ -70,7 +75,74 @@ fn property(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
+    use crate::outcome::{CheckFailure, PuppetError, Step};
+
+    /// What the reporter printed, kept for the test.
+    #[derive(Clone, Default)]
+    struct Printed(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Printed {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The annotations are the run's findings: a failed check at its line in the spec, a
+    /// Puppet error at the file and line of its fields, the same error on two platforms
+    /// once.
+    #[test]
+    fn annotations_are_the_findings_at_their_places() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        std::fs::create_dir_all(dir.path().join("modules/motd")).unwrap();
+        std::fs::write(
+            dir.path().join("modules/motd/rehearsal.yaml"),
+            "cases:\n  custom:\n    manifest: include motd\n",
+        )
+        .unwrap();
+        let mut checked = crate::report::fixtures::failed_check();
+        checked.checks[0].line = Some(12);
+        checked.checks[0].failures = vec![CheckFailure::mismatch("mode", "0644", "0600")];
+        let mut broken = crate::report::fixtures::failed_check();
+        broken.checks.clear();
+        let apply = broken
+            .steps
+            .iter_mut()
+            .find(|s| s.step == Step::Apply)
+            .unwrap();
+        apply.status = Status::Failed;
+        apply.message = Some("puppet apply failed (exit 1)".into());
+        apply.errors = vec![PuppetError {
+            file: "modules/motd/manifests/init.pp".into(),
+            line: 5,
+            column: Some(3),
+            message: "Error: Syntax error at '}'".into(),
+        }];
+        let mut other_platform = broken.clone();
+        other_platform.id.platform = "debian12".into();
+
+        let printed = Printed::default();
+        let mut reporter = GithubAnnotations::new(Box::new(printed.clone()), dir.path().into());
+        for case in [checked, broken, other_platform] {
+            reporter.event(&Event::CaseFinished(Box::new(case)));
+        }
+        reporter.finish().unwrap();
+        let out = String::from_utf8(printed.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            out,
+            "::error file=modules/motd/manifests/init.pp,line=5::apply failed \
+             (motd › custom on debian12, rocky9):%0A    Error: Syntax error at '}'\n\
+             ::error file=modules/motd/rehearsal.yaml,line=12::check file /etc/motd failed \
+             (motd › custom on rocky9):%0A    mode: expected 0644, got 0600\n"
+        );
+    }
 
     #[test]
     fn messages_and_properties_are_escaped() {

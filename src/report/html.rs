@@ -23,7 +23,7 @@ use super::console::human_duration;
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
 use super::Reporter;
-use crate::outcome::{CaseReport, CheckReport, Event, Status, StepReport, Totals};
+use crate::outcome::{CaseReport, CheckFailure, CheckReport, Event, Status, StepReport, Totals};
 use crate::text::sanitize::clean;
 
 /// How many lines at the end of a failed step's output the page shows.
@@ -408,10 +408,11 @@ fn case_item(page: &mut String, case: &CaseReport) {
     for step in case.steps.iter().filter(|s| is_bad(s.status)) {
         let _ = writeln!(
             page,
-            "<div class=\"failure {class}\"><h4>{name} {verb}</h4>",
+            "<div class=\"failure {class}\"><h4>{name} {verb}{places}</h4>",
             class = class(step.status),
             name = step.step.name(),
             verb = step.status.verb(),
+            places = error_places(step),
         );
         if let Some(message) = &step.message {
             let _ = writeln!(
@@ -483,14 +484,14 @@ fn failed_check(page: &mut String, case: &CaseReport, check: &CheckReport) {
              <th>actual</th></tr></thead><tbody>\n",
         );
         for failure in &check.failures {
-            match mismatch(failure) {
+            match row(failure) {
                 Some((attribute, expected, actual)) => {
                     let _ = writeln!(
                         page,
                         "<tr><td>{}</td><td class=\"expected\">{}</td><td class=\"actual\">{}\
                          </td></tr>",
                         esc(attribute),
-                        esc(expected),
+                        esc(&expected),
                         esc(actual)
                     );
                 }
@@ -498,7 +499,7 @@ fn failed_check(page: &mut String, case: &CaseReport, check: &CheckReport) {
                     let _ = writeln!(
                         page,
                         "<tr><td colspan=\"3\" class=\"text\">{}</td></tr>",
-                        esc(failure)
+                        esc(&failure.to_string())
                     );
                 }
             }
@@ -508,18 +509,39 @@ fn failed_check(page: &mut String, case: &CaseReport, check: &CheckReport) {
     page.push_str("</div>\n");
 }
 
-/// `mode: expected 0644, got 0600` as (`mode`, `0644`, `0600`); `contains: expected x, not
-/// found` as (`contains`, `x`, `not found`). Other texts are shown as they are.
-fn mismatch(failure: &str) -> Option<(&str, &str, &str)> {
-    let (attribute, rest) = failure.split_once(": expected ")?;
-    if attribute.contains('\n') {
-        return None;
+/// A failure as a row of the table, attribute, expected and actual: a mismatch, or a text
+/// that is (or, for `!text`, is not) where it should be. Other failures are a line of text.
+fn row(failure: &CheckFailure) -> Option<(&str, String, &str)> {
+    match failure {
+        CheckFailure::Mismatch(m) => Some((&m.attribute, m.expected.clone(), &m.actual)),
+        CheckFailure::Contains {
+            attribute,
+            expected,
+            present: false,
+        } => Some((attribute, expected.clone(), "not found")),
+        CheckFailure::Contains {
+            attribute,
+            expected,
+            present: true,
+        } => Some((attribute, format!("no {expected}"), "it is there")),
+        _ => None,
     }
-    if let Some((expected, actual)) = rest.split_once(", got ") {
-        return Some((attribute, expected, actual));
+}
+
+/// Where a failed apply's Puppet errors are, beside its heading: ` <span class="where">
+/// modules/motd/manifests/init.pp:5:3</span>`, once a place.
+fn error_places(step: &StepReport) -> String {
+    let mut places: Vec<String> = Vec::new();
+    for error in &step.errors {
+        let place = error.place();
+        if !places.contains(&place) {
+            places.push(place);
+        }
     }
-    rest.strip_suffix(", not found")
-        .map(|expected| (attribute, expected, "not found"))
+    places
+        .iter()
+        .map(|p| format!(" <span class=\"where\">{}</span>", esc(p)))
+        .collect()
 }
 
 /// The end of a step's output: open for a failed step, folded for a passing one.
@@ -746,8 +768,8 @@ const SCRIPT: &str = r#"
 mod tests {
     use std::time::Duration;
 
-    use super::{mismatch, render, HtmlReporter};
-    use crate::outcome::Event;
+    use super::{render, row, HtmlReporter};
+    use crate::outcome::{CheckFailure, Event, PuppetError};
     use crate::report::{fixtures, Reporter};
 
     #[test]
@@ -835,7 +857,7 @@ mod tests {
         case.steps[2].output = format!("{hostile}\n</pre></details>{hostile}\n");
         case.checks[0].label = hostile.into();
         case.checks[0].status = crate::outcome::Status::Failed;
-        case.checks[0].failures = vec![format!("mode: expected {hostile}, got {hostile}")];
+        case.checks[0].failures = vec![CheckFailure::mismatch("mode", hostile, hostile)];
         let run_started = Event::RunStarted {
             run_id: hostile.into(),
             total: 1,
@@ -889,20 +911,62 @@ mod tests {
     #[test]
     fn mismatches_are_split_into_expected_and_actual() {
         assert_eq!(
-            mismatch("mode: expected 0644, got 0600"),
-            Some(("mode", "0644", "0600"))
+            row(&CheckFailure::mismatch("mode", "0644", "0600")),
+            Some(("mode", "0644".to_string(), "0600"))
+        );
+        let missing = CheckFailure::Contains {
+            attribute: "contains".into(),
+            expected: "!debug".into(),
+            present: false,
+        };
+        assert_eq!(
+            row(&missing),
+            Some(("contains", "!debug".to_string(), "not found"))
         );
         assert_eq!(
-            mismatch("contains: expected !debug, not found"),
-            Some(("contains", "!debug", "not found"))
-        );
-        assert_eq!(
-            mismatch("cannot check: curl or wget not in the image"),
+            row(&CheckFailure::cannot_check("curl or wget not in the image")),
             None
         );
-        assert_eq!(
-            mismatch("still failing after 30s (28 tries, every 1s)"),
-            None
-        );
+        let retried = CheckFailure::StillFailing {
+            after: Duration::from_secs(30),
+            tries: 28,
+            every: Duration::from_secs(1),
+        };
+        assert_eq!(row(&retried), None);
+
+        // On the page: a row for the mismatch, a line of text for the rest.
+        let mut case = fixtures::failed_check();
+        case.checks[0].failures = vec![missing, retried];
+        let html = render(&[Event::CaseFinished(Box::new(case))]);
+        assert!(html.contains(
+            "<tr><td>contains</td><td class=\"expected\">!debug</td><td class=\"actual\">not found</td></tr>"
+        ));
+        assert!(html.contains(
+            "<tr><td colspan=\"3\" class=\"text\">still failing after 30s (28 tries, every 1s)</td></tr>"
+        ));
+    }
+
+    #[test]
+    fn a_failed_apply_names_where_its_errors_are() {
+        let mut case = fixtures::not_idempotent();
+        case.steps[2].errors = vec![
+            PuppetError {
+                file: "modules/ntp/manifests/init.pp".into(),
+                line: 5,
+                column: Some(3),
+                message: "Error: Syntax error at '}' (file: modules/ntp/manifests/init.pp, line: 5, column: 3)".into(),
+            },
+            PuppetError {
+                file: "modules/ntp/templates/ntp.conf.erb".into(),
+                line: 2,
+                column: None,
+                message: "Error: Failed to parse template ntp/ntp.conf.erb".into(),
+            },
+        ];
+        let html = render(&[Event::CaseFinished(Box::new(case))]);
+        assert!(html.contains(
+            "<h4>idempotent failed <span class=\"where\">modules/ntp/manifests/init.pp:5:3</span> \
+             <span class=\"where\">modules/ntp/templates/ntp.conf.erb:2</span></h4>"
+        ));
     }
 }

@@ -10,6 +10,14 @@
 //!   "cases": [ { "status": "passed", "id": { … }, "steps": [ … ], "checks": [ … ], … } ] }
 //! ```
 //!
+//! A failed apply's step lists `errors`, the Puppet errors that name their place:
+//! `{"file": "modules/motd/manifests/init.pp", "line": 5, "column": 3, "message": "Error:
+//! …"}`. A failed check keeps `failures`, one line each as people read them, and lists
+//! the same as data in `reasons`: `{"kind": "mismatch", "attribute": "mode", "expected":
+//! "0644", "actual": "0600"}` (other kinds: `contains`, `cannot_check`, `note`,
+//! `still_failing`). Texts are cleaned of terminal codes (texts from containers and specs
+//! may hold them); `rehearsal gerrit-review --report` reads the file back.
+//!
 //! Durations are seconds. Cases are sorted by module, platform and case, so two runs of
 //! the same plan give files that compare line by line.
 
@@ -24,7 +32,6 @@ use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
 use super::Reporter;
 use crate::outcome::{CaseReport, Event, Status, Step, Totals};
-use crate::text::sanitize::clean;
 
 /// The version of the document's layout; it changes when a field changes meaning or goes.
 const FORMAT_VERSION: u32 = 1;
@@ -145,7 +152,7 @@ impl Reporter for JsonReporter {
             }
             Event::CaseStarted { .. } => {}
             Event::Snapshot(report) => self.snapshots.push((**report).clone()),
-            Event::CaseFinished(report) => self.cases.push(cleaned(report)),
+            Event::CaseFinished(report) => self.cases.push(report.cleaned()),
             Event::RunFinished { duration } => self.duration = Some(*duration),
         }
     }
@@ -154,22 +161,6 @@ impl Reporter for JsonReporter {
         let json = self.to_json()?;
         write_atomically(&self.path, json.as_bytes())
     }
-}
-
-/// A copy of the report with terminal codes and control characters taken out of its texts,
-/// so that a script reading the file sees what the console showed.
-fn cleaned(report: &CaseReport) -> CaseReport {
-    let mut report = report.clone();
-    for step in &mut report.steps {
-        step.output = clean(&step.output);
-        step.message = step.message.as_deref().map(clean);
-    }
-    for check in &mut report.checks {
-        for failure in &mut check.failures {
-            *failure = clean(failure);
-        }
-    }
-    report
 }
 
 fn phase_index(step: Step) -> usize {

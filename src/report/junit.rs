@@ -172,7 +172,8 @@ fn check_status(check: &CheckReport, not_run: &str) -> TestCaseStatus {
     let text = if check.failures.is_empty() {
         format!("{} {}", check.label, check.status.verb())
     } else {
-        clean(&check.failures.join("\n"))
+        let lines: Vec<String> = check.failures.iter().map(ToString::to_string).collect();
+        clean(&lines.join("\n"))
     };
     non_success(kind, &text)
 }
@@ -283,7 +284,11 @@ mod tests {
             }
         }
         report.checks[0].status = Status::Failed;
-        report.checks[0].failures = vec![format!("content: expected 'a', got '{hostile}'")];
+        report.checks[0].failures = vec![crate::outcome::CheckFailure::mismatch(
+            "content",
+            "'a'",
+            format!("'{hostile}'"),
+        )];
         let xml = write_in_temp_dir(&[Event::CaseFinished(Box::new(report))]);
 
         assert!(!xml.contains('\u{1b}'));

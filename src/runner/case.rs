@@ -481,7 +481,11 @@ fn judge_apply(
             } else {
                 format!("puppet apply failed (exit {code}):\n{}", errors.join("\n"))
             };
-            step(step_kind, Status::Failed, took, Some(message), output)
+            // Where the errors are, read once from the whole output (paths already mapped).
+            let located = puppet::errors::located(&output);
+            let mut report = step(step_kind, Status::Failed, took, Some(message), output);
+            report.errors = located;
+            report
         }
     }
 }
@@ -589,6 +593,7 @@ fn step(
         status,
         duration,
         message,
+        errors: Vec::new(),
         output: tail(output),
     }
 }

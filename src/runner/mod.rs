@@ -319,6 +319,7 @@ fn cannot_start(row: &PlannedCase, failure: &snapshot::StartFailure) -> CaseRepo
             "{} failed on {}, so the case did not start: {}",
             failure.layer, failure.platform, failure.failure.message
         )),
+        errors: failure.failure.errors.clone(),
         output: failure.failure.output.clone(),
     }];
     report
@@ -336,6 +337,7 @@ pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
             status: Status::Skipped,
             duration: std::time::Duration::ZERO,
             message: Some(why.to_string()),
+            errors: Vec::new(),
             output: String::new(),
         }],
         checks: vec![],

@@ -111,10 +111,7 @@ pub async fn resolve<B: Backend>(
                         kind: Kind::Baseline,
                         layer: "baseline".into(),
                         platform: row.platform.name.clone(),
-                        failure: Failure {
-                            message,
-                            output: String::new(),
-                        },
+                        failure: Failure::new(message, String::new()),
                     })),
                 );
             }
@@ -168,6 +165,7 @@ pub async fn resolve<B: Backend>(
                     },
                     Err(failure) => Outcome::Failed {
                         message: failure.message.clone(),
+                        errors: failure.errors.clone(),
                         output: failure.output.clone(),
                     },
                 },
@@ -215,30 +213,22 @@ pub async fn ensure<B: Backend>(
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<Ready, Failure> {
     let what = layer.describe();
-    let engine = |err: BackendError| Failure {
-        message: err.to_string(),
-        output: String::new(),
-    };
+    let engine = |err: BackendError| Failure::new(err.to_string(), String::new());
     let parent_id = backend
         .image(parent)
         .await
         .map_err(engine)?
-        .ok_or_else(|| Failure {
-            message: format!("the image {parent} is missing"),
-            output: String::new(),
-        })?
+        .ok_or_else(|| Failure::new(format!("the image {parent} is missing"), String::new()))?
         .id;
-    let key = layer.key(&parent_id).map_err(|message| Failure {
-        message,
-        output: String::new(),
-    })?;
+    let key = layer
+        .key(&parent_id)
+        .map_err(|message| Failure::new(message, String::new()))?;
     let short = &key[..16];
     let image = format!("{REPOSITORY}:{platform}-{short}");
     let lock = format!("rehearsal-snapshot-{platform}-{short}");
-    let (_workspace, mounts) = layer.workspace().map_err(|message| Failure {
-        message,
-        output: String::new(),
-    })?;
+    let (_workspace, mounts) = layer
+        .workspace()
+        .map_err(|message| Failure::new(message, String::new()))?;
     let config = ContainerConfig {
         image: parent.to_string(),
         name: lock.clone(),
@@ -310,13 +300,13 @@ pub async fn ensure<B: Backend>(
                     waited = true;
                 }
                 if clock.elapsed() > patience {
-                    return Err(Failure {
-                        message: format!(
+                    return Err(Failure::new(
+                        format!(
                             "waited {} for the build container {lock} of another run; if no run is building it, `rehearsal clean` removes it",
                             humantime::format_duration(Duration::from_secs(clock.elapsed().as_secs()))
                         ),
-                        output: String::new(),
-                    });
+                        String::new(),
+                    ));
                 }
                 tokio::time::sleep(POLL).await;
             }
@@ -336,10 +326,7 @@ async fn build<B: Backend>(
     key: &str,
     platform: &str,
 ) -> Result<String, Failure> {
-    let fail = |message: String, output: String| Failure {
-        message,
-        output: tail(&output),
-    };
+    let fail = |message: String, output: String| Failure::new(message, tail(&output));
     let ready = exec(
         backend,
         id,
@@ -352,7 +339,7 @@ async fn build<B: Backend>(
         Ok(out) => return Err(fail("the container did not start".into(), out.combined())),
         Err(message) => return Err(fail(message, String::new())),
     }
-    let manifest = crate::layout::case_file(crate::layout::SITE_PP);
+    let manifest = crate::layout::case_file(layer.code_file());
     let command = puppet::apply_command_in(&manifest, &layer.modulepath, layer.timeout);
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
     for attempt in ["apply", "second apply"] {
@@ -391,7 +378,11 @@ async fn build<B: Backend>(
                 if !errors.is_empty() {
                     message = format!("{message}:\n{}", errors.join("\n"));
                 }
-                return Err(fail(message, output));
+                let located = located_errors(layer, &output);
+                return Err(Failure {
+                    errors: located,
+                    ..fail(message, output)
+                });
             }
         }
     }
@@ -419,6 +410,29 @@ async fn build<B: Backend>(
         .await
         .map_err(|err| fail(err.to_string(), String::new()))?;
     Ok(image.to_string())
+}
+
+/// The errors of a failed apply of `layer` that name their place, as the review reads
+/// them: the mounted modules at their paths on the host (relative to the working
+/// directory when under it). A baseline's own code is no file of a spec, so its errors are
+/// left unplaced (their text is in the message).
+pub(super) fn located_errors(layer: &Layer, output: &str) -> Vec<crate::outcome::PuppetError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let baseline_code =
+        (layer.kind == Kind::Baseline).then(|| crate::layout::case_file(crate::layout::SITE_PP));
+    let mut errors = puppet::errors::located(output);
+    errors.retain(|e| Some(&e.file) != baseline_code.as_ref());
+    for error in &mut errors {
+        let mounted = layer.mounts.iter().find_map(|(host, at)| {
+            let rest = error.file.strip_prefix(at.as_str())?;
+            rest.starts_with('/').then(|| (host, rest.to_string()))
+        });
+        if let Some((host, rest)) = mounted {
+            let host = host.strip_prefix(&cwd).unwrap_or(host);
+            error.file = format!("{}{rest}", host.display());
+        }
+    }
+    errors
 }
 
 /// A command in the build container, bounded here too (a hung engine).

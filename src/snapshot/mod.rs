@@ -147,6 +147,15 @@ impl Layer {
         format!("{} ({owner})", self.kind.name())
     }
 
+    /// The name of the layer's code in [`CASE_DIR`], as Puppet's messages name it: a
+    /// spec's `prepare` is `prepare.pp`, which the review maps back to the spec.
+    pub fn code_file(&self) -> &'static str {
+        match self.kind {
+            Kind::Baseline => layout::SITE_PP,
+            Kind::Prepare => layout::PREPARE_PP,
+        }
+    }
+
     /// The files the layer's container needs: the code, the hiera config (the layer's data
     /// first), the data and the facts, in a temporary directory mounted at [`CASE_DIR`].
     fn workspace(&self) -> Result<(tempfile::TempDir, Vec<crate::backend::Mount>), String> {
@@ -154,8 +163,8 @@ impl Layer {
             .prefix("rehearsal-snapshot-")
             .tempdir()
             .map_err(|err| format!("cannot create a snapshot directory: {err}"))?;
-        std::fs::write(dir.path().join(layout::SITE_PP), &self.code)
-            .map_err(|err| format!("cannot write site.pp for the snapshot: {err}"))?;
+        std::fs::write(dir.path().join(self.code_file()), &self.code)
+            .map_err(|err| format!("cannot write {} for the snapshot: {err}", self.code_file()))?;
         crate::puppet::inputs::write_apply_inputs(
             dir.path(),
             self.hiera_config.as_deref(),
@@ -211,8 +220,21 @@ pub struct Ready {
 pub struct Failure {
     /// One or a few lines: what went wrong, and what to do.
     pub message: String,
+    /// The Puppet errors that name their place, when the apply failed.
+    pub errors: Vec<crate::outcome::PuppetError>,
     /// Puppet's output (the end of it).
     pub output: String,
+}
+
+impl Failure {
+    /// A failure that is not Puppet's (the engine, a file that cannot be written).
+    pub fn new(message: String, output: String) -> Failure {
+        Failure {
+            message,
+            errors: Vec::new(),
+            output,
+        }
+    }
 }
 
 /// The image each (spec, platform) of a plan starts from: the platform image when no

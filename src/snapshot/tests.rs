@@ -151,3 +151,38 @@ fn a_build_container_gets_its_platforms_limits() {
         assert_eq!(layer.limits.pids, crate::spec::limits::Limits::DEFAULT.pids);
     }
 }
+
+/// A layer's failed apply carries its errors' places as the review reads them: a spec's
+/// `prepare` by the name Puppet gives it, the site's modules at their paths on the host.
+#[test]
+fn a_layers_errors_are_placed_as_the_review_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = tree(dir.path());
+    let baseline = Layer::baseline_of(&spec).unwrap().unwrap();
+    let prepare = Layer::prepare_of(&spec).unwrap();
+    assert_eq!(baseline.code_file(), "site.pp");
+    assert_eq!(prepare.code_file(), "prepare.pp");
+
+    let output = "\
+Error: Evaluation Error: Unknown resource type: 'fil' (file: /etc/rehearsal/site/0/roles/manifests/base.pp, line: 1, column: 20) on node baseline-debian12
+Error: Could not find class ::nope (file: /etc/rehearsal/case/site.pp, line: 1, column: 1) on node baseline-debian12
+";
+    let found = build::located_errors(&baseline, output);
+    let places: Vec<(String, u32)> = found.iter().map(|e| (e.file.clone(), e.line)).collect();
+    // The baseline's own code is no file of a spec: left unplaced.
+    assert_eq!(
+        places,
+        [(
+            dir.path()
+                .join("site/roles/manifests/base.pp")
+                .display()
+                .to_string(),
+            1
+        )]
+    );
+
+    let output = "Error: Could not find resource 'x' (file: /etc/rehearsal/case/prepare.pp, line: 2) on node prepare-debian12\n";
+    let found = build::located_errors(&prepare, output);
+    assert_eq!(found[0].file, "/etc/rehearsal/case/prepare.pp");
+    assert_eq!(found[0].line, 2);
+}

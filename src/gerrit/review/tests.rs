@@ -50,6 +50,14 @@ fn step(step: &str, status: &str, message: Option<&str>) -> Value {
     json!({"step": step, "status": status, "duration": 1.0, "message": message, "output": ""})
 }
 
+/// A failed apply's step as the JSON report has it: its message, and the errors that name
+/// their place as the runner read them from Puppet's output.
+fn failed_apply(step: &str, status: &str, message: &str) -> Value {
+    let errors = crate::puppet::errors::located(message);
+    json!({"step": step, "status": status, "duration": 1.0, "message": message,
+           "errors": errors, "output": ""})
+}
+
 fn case(case: &str, platform: &str, status: &str, steps: Vec<Value>, checks: Vec<Value>) -> Value {
     json!({
         "status": status,
@@ -76,10 +84,10 @@ fn compile_error(platform: &str) -> Value {
         "failed",
         vec![
             step("start", "passed", None),
-            step(
+            failed_apply(
                 "apply",
                 "failed",
-                Some(&format!("puppet apply failed (exit 1):\n{error}")),
+                &format!("puppet apply failed (exit 1):\n{error}"),
             ),
             step("idempotent", "skipped", None),
         ],
@@ -126,58 +134,6 @@ fn comments_at<'a>(review: &'a ReviewInput, path: &str) -> Vec<(Option<u32>, &'a
         .get(path)
         .map(|cs| cs.iter().map(|c| (c.line, c.message.as_str())).collect())
         .unwrap_or_default()
-}
-
-#[test]
-fn puppet_errors_name_their_file_and_line_in_every_version() {
-    let message = "puppet apply failed (exit 1):
-Error: Could not parse for environment production: Syntax error at '}' (file: modules/m/manifests/a.pp, line: 5, column: 3) on node m-debian12
-Error: Evaluation Error: Error while evaluating a Resource Statement, Unknown resource type: 'fil' (file: /etc/rehearsal/case/site.pp, line: 2, column: 1) on node m-debian13
-Error: Could not parse for environment production: Syntax error at '}' at /srv/ci/modules/m/manifests/init.pp:3:5 on node m-debian11
-Error: Evaluation Error: Unknown variable: '$x'. (file: modules/m/templates/motd.epp, line: 7) on node h
-Error: Try 'puppet help apply' for usage";
-    let found = located_errors(message);
-    let places: Vec<(&str, u32)> = found.iter().map(|e| (e.file.as_str(), e.line)).collect();
-    assert_eq!(
-        places,
-        [
-            ("modules/m/manifests/a.pp", 5),
-            ("/etc/rehearsal/case/site.pp", 2),
-            ("/srv/ci/modules/m/manifests/init.pp", 3),
-            ("modules/m/templates/motd.epp", 7),
-        ]
-    );
-    assert!(found.iter().all(|e| !e.text.contains("on node")));
-    assert!(found[0]
-        .text
-        .ends_with("(file: modules/m/manifests/a.pp, line: 5, column: 3)"));
-}
-
-#[test]
-fn case_keys_are_found_under_cases_quoted_or_not() {
-    let spec = SpecFile {
-        repo_path: Some("modules/broken/rehearsal.yaml".into()),
-        text: Some(SPEC.into()),
-    };
-    assert_eq!(spec.top_key("prepare"), Some(2));
-    assert_eq!(spec.case_line("wrong mode"), Some(7));
-    assert_eq!(spec.case_line("compile error"), Some(14));
-    assert_eq!(spec.case_line("inline: quoted"), Some(16));
-    // Unknown case: the `cases:` line.
-    assert_eq!(spec.case_line("nope"), Some(5));
-    assert_eq!(spec.manifest_key("inline: quoted"), Some(17));
-    assert_eq!(
-        spec.code_line(spec.manifest_key("inline: quoted"), 2),
-        Some(19)
-    );
-    assert_eq!(spec.code_line(spec.manifest_key("wrong mode"), 1), Some(8));
-    assert_eq!(spec.code_line(spec.top_key("prepare"), 2), Some(4));
-
-    assert_eq!(key_of("  \"a \\\"b\\\"\": x"), Some((2, "a \"b\"".into())));
-    assert_eq!(key_of("    'it''s': x"), Some((4, "it's".into())));
-    assert_eq!(key_of("cases:   # all of them"), Some((0, "cases".into())));
-    assert_eq!(key_of("  - file: /x"), None);
-    assert_eq!(key_of("  # note: this"), None);
 }
 
 #[test]
@@ -308,10 +264,10 @@ fn an_error_in_an_inline_manifest_is_at_its_line_in_the_spec() {
         "inline: quoted",
         "debian12",
         "failed",
-        vec![step(
+        vec![failed_apply(
             "apply",
             "failed",
-            Some("puppet apply failed (exit 1):\nError: Evaluation Error: Error while evaluating a Resource Statement, Invalid value \"fil\" (file: /etc/rehearsal/case/site.pp, line: 2, column: 8) on node broken-debian12"),
+            "puppet apply failed (exit 1):\nError: Evaluation Error: Error while evaluating a Resource Statement, Invalid value \"fil\" (file: /etc/rehearsal/case/site.pp, line: 2, column: 8) on node broken-debian12",
         )],
         vec![],
     );
@@ -319,10 +275,10 @@ fn an_error_in_an_inline_manifest_is_at_its_line_in_the_spec() {
         "wrong mode",
         "debian12",
         "failed",
-        vec![step(
+        vec![failed_apply(
             "prepare",
             "failed",
-            Some("puppet apply failed (exit 1):\nError: Could not find resource 'x' (file: /etc/rehearsal/case/prepare.pp, line: 2) on node broken-debian12"),
+            "puppet apply failed (exit 1):\nError: Could not find resource 'x' (file: /etc/rehearsal/case/prepare.pp, line: 2) on node broken-debian12",
         )],
         vec![],
     );
@@ -346,10 +302,14 @@ fn absolute_paths_and_files_outside_the_repository() {
     // An absolute spec path, and an error in a module outside the repository.
     failing["spec_file"] = json!(spec);
     let elsewhere = outside.path().join("stdlib/manifests/init.pp");
-    failing["steps"][1]["message"] = json!(format!(
-        "puppet apply failed (exit 1):\nError: Evaluation Error: boom (file: {}, line: 9, column: 1) on node x",
-        elsewhere.display()
-    ));
+    failing["steps"][1] = failed_apply(
+        "apply",
+        "failed",
+        &format!(
+            "puppet apply failed (exit 1):\nError: Evaluation Error: boom (file: {}, line: 9, column: 1) on node x",
+            elsewhere.display()
+        ),
+    );
     // A spec outside the repository: patch-set level.
     let mut lost = wrong_mode("debian12", true);
     lost["spec_file"] = json!(outside.path().join("other/rehearsal.yaml"));
@@ -492,4 +452,31 @@ broken › compile error on debian12, debian13:
 broken › compile error on debian11:
     Error: Could not parse for environment production: Syntax error at '}' at modules/broken/manifests/syntax.pp:5:3"
     );
+}
+
+/// The place is the step's `errors`, as the run found them: a message that names another
+/// place, or one with no `errors` beside it, is quoted and never read for a place.
+#[test]
+fn the_place_of_an_error_is_the_reports_errors_field() {
+    let dir = repo();
+    let message = "puppet apply failed (exit 1):\nError: Syntax error at '}' (file: modules/broken/manifests/syntax.pp, line: 5, column: 3) on node broken-debian12";
+    let mut moved = compile_error("debian12");
+    moved["steps"][1]["errors"][0]["line"] = json!(3);
+    let mut unplaced = compile_error("debian13");
+    unplaced["steps"][1] = step("apply", "failed", Some(message));
+    let review = build(&report(vec![moved, unplaced]), dir.path());
+    assert_eq!(
+        comments_at(&review, "modules/broken/manifests/syntax.pp")
+            .iter()
+            .map(|c| c.0)
+            .collect::<Vec<_>>(),
+        [Some(3)]
+    );
+    // Without `errors`, the failure is the case's: at its line in the spec.
+    let at_spec = comments_at(&review, "modules/broken/rehearsal.yaml");
+    assert_eq!(at_spec.len(), 1, "{at_spec:?}");
+    assert_eq!(at_spec[0].0, Some(14));
+    assert!(at_spec[0].1.starts_with(
+        "apply failed (broken › compile error on debian13):\n    puppet apply failed"
+    ));
 }
