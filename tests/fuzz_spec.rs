@@ -18,9 +18,9 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 
 use rehearsal::spec;
 
-/// The valid specs of the repository, with the file each was read from.
 use common::repo;
 
+/// The valid specs of the repository, with the file each was read from.
 fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
     let mut seeds = Vec::new();
     for dir in ["sample-modules", "tests/fixtures/modules"] {

@@ -7,9 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Parses a file to Groovy's AST (syntax only: Jenkins' steps need not exist here).
 use common::repo;
 
+/// Parses a file to Groovy's AST (syntax only: Jenkins' steps need not exist here).
 fn groovy_parses(file: &Path) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     let checker = dir.path().join("parse.groovy");
