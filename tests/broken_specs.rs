@@ -8,12 +8,10 @@
 //! line, the first with its `file:line:column`. Cases too big or too odd to keep as files (20 MB, non-UTF-8
 //! bytes, alias bombs) are written by the tests below.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{module, repo, Outcome, Rehearsal};
+use crate::common::{module, repo, Outcome, Rehearsal};
 
 /// The binary in `cwd`, with DOCKER_HOST leading nowhere (any engine call fails) and no
 /// RUST_BACKTRACE (a panic would show as one).

@@ -2,11 +2,9 @@
 //! Each test points DOCKER_HOST at a socket that does not exist, so any attempt to use
 //! the engine would fail the test.
 
-mod common;
-
 use std::path::Path;
 
-use common::{copy_tree, git, repo, Outcome, Rehearsal};
+use crate::common::{copy_tree, git, repo, Outcome, Rehearsal};
 
 /// The binary in the repository's root, without an engine.
 fn rehearsal(args: &[&str]) -> Outcome {

@@ -3,8 +3,6 @@
 //! basic auth, a JSON ReviewInput of the right shape, comments only on the revision's
 //! files) and answers as Gerrit does (`)]}'` first), recording what it received.
 
-mod common;
-
 use std::collections::{BTreeSet, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -22,7 +20,7 @@ use rehearsal::gerrit::{
     self, Credentials, GerritError, Options, Report, Retry, ReviewInput, Target,
 };
 
-use common::Rehearsal;
+use crate::common::Rehearsal;
 
 const USER: &str = "jenkins-bot";
 const PASSWORD: &str = "hTtP-pa55w0rd/from+settings";

@@ -3,15 +3,13 @@
 //! rule. The repositories are set up with the `git` command; the library reads them.
 //! (No engine needed.)
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
 use rehearsal::select::{self, Change, ChangedFile, Module, SelectError, Selection};
 use rehearsal::spec;
 
-use common::{copy_tree, git, repo, write};
+use crate::common::{copy_tree, git, repo, write};
 
 const ALL: [&str; 6] = [
     "accounts",
