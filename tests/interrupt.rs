@@ -30,16 +30,19 @@ fn start(first: &str) -> Running {
 }
 
 /// Waits until the run's first case is applying (`sleep SECONDS` runs in it), and
-/// returns the container's run id label.
-fn wait_for_the_sleeping_apply(run: &mut Running, seconds: u32) -> String {
+/// returns the run and the container's run id label.
+fn wait_for_the_sleeping_apply(mut run: Running, seconds: u32) -> (Running, String) {
     let begun = Instant::now();
     loop {
         if let Some(status) = run.try_wait() {
-            panic!("the run ended before it was interrupted: {status}");
+            panic!(
+                "the run ended before it was interrupted: {status}\n{}",
+                run.wait().show()
+            );
         }
         for (id, run_id) in running_containers_of_module("slow") {
             if processes_in(&id).contains(&format!("sleep {seconds}")) {
-                return run_id;
+                return (run, run_id);
             }
         }
         assert!(
@@ -85,8 +88,7 @@ fn case<'a>(json: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn a_first_interrupt_lets_a_running_step_finish_and_starts_nothing_new() {
-    let mut run = start("naps");
-    let run_id = wait_for_the_sleeping_apply(&mut run, 8);
+    let (run, run_id) = wait_for_the_sleeping_apply(start("naps"), 8);
     run.signal("INT");
     let (json, stderr) = check_the_aftermath(run, &run_id, "naps");
     assert!(stderr.contains("no new case starts"), "{stderr}");
@@ -99,8 +101,7 @@ fn a_first_interrupt_lets_a_running_step_finish_and_starts_nothing_new() {
 
 #[test]
 fn a_step_longer_than_the_grace_period_is_stopped_at_its_end() {
-    let mut run = start("sleeps");
-    let run_id = wait_for_the_sleeping_apply(&mut run, 120);
+    let (run, run_id) = wait_for_the_sleeping_apply(start("sleeps"), 120);
     run.signal("INT");
     let (json, stderr) = check_the_aftermath(run, &run_id, "sleeps");
     // The sleeping apply outlasts the grace period, so it is stopped there.
@@ -117,8 +118,7 @@ fn a_step_longer_than_the_grace_period_is_stopped_at_its_end() {
 
 #[test]
 fn a_second_interrupt_stops_at_once() {
-    let mut run = start("sleeps");
-    let run_id = wait_for_the_sleeping_apply(&mut run, 120);
+    let (run, run_id) = wait_for_the_sleeping_apply(start("sleeps"), 120);
     run.signal("TERM");
     thread::sleep(Duration::from_millis(500));
     run.signal("INT");

@@ -18,7 +18,7 @@ use serde_json::Value;
 #[allow(unused_imports)]
 pub use engine::*;
 #[allow(unused_imports)]
-pub use run::{Outcome, Rehearsal, Running, BIN, NO_ENGINE};
+pub use run::{Outcome, Rehearsal, Running};
 
 /// The repository's root.
 pub fn repo() -> PathBuf {

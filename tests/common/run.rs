@@ -160,47 +160,40 @@ impl Rehearsal {
             junit,
             html,
         } = std::mem::take(&mut self.reports);
-        let wanted = [(json, "--json"), (junit, "--junit"), (html, "--html")];
-        let any = wanted.iter().any(|(on, _)| *on);
+        let any = json || junit || html;
         assert!(
             !(any && self.shown.iter().any(|a| a == "--")),
             "report flags would land after `--`: {:?}",
             self.shown
         );
-        let (dir, temp) = match dir {
-            Some(dir) => (dir, None),
-            None if any => {
-                let temp = tempfile::tempdir().unwrap();
-                (temp.path().to_path_buf(), Some(temp))
-            }
-            None => (PathBuf::new(), None),
-        };
+        let temp = (any && dir.is_none()).then(|| tempfile::tempdir().unwrap());
+        let dir = dir
+            .or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()))
+            .unwrap_or_default();
         let path = |on: bool, name: &str| on.then(|| dir.join(name));
-        let reports = Reports {
-            json: path(json, "report.json"),
-            junit: path(junit, "junit.xml"),
-            html: path(html, "report.html"),
-            dir,
-            _temp: temp,
-            shown: String::new(),
-        };
-        for (flag, file) in [
-            ("--json", &reports.json),
-            ("--junit", &reports.junit),
-            ("--html", &reports.html),
-        ] {
+        let (json, junit, html) = (
+            path(json, "report.json"),
+            path(junit, "junit.xml"),
+            path(html, "report.html"),
+        );
+        for (flag, file) in [("--json", &json), ("--junit", &junit), ("--html", &html)] {
             if let Some(file) = file {
                 self = self.arg(flag).arg(file);
             }
         }
-        let shown = format!("`rehearsal {}`", self.shown.join(" "));
-        (self.command, Reports { shown, ..reports })
+        let reports = Reports {
+            shown: format!("`rehearsal {}`", self.shown.join(" ")),
+            json,
+            junit,
+            html,
+            _temp: temp,
+        };
+        (self.command, reports)
     }
 }
 
 /// Where a run's reports are, until it ends.
 struct Reports {
-    dir: PathBuf,
     json: Option<PathBuf>,
     junit: Option<PathBuf>,
     html: Option<PathBuf>,
@@ -309,11 +302,6 @@ impl Outcome {
         self
     }
 
-    /// The directory the reports were written to.
-    pub fn reports_dir(&self) -> &Path {
-        &self.reports.dir
-    }
-
     /// The JSON report, parsed; fails the test when there is none.
     #[track_caller]
     pub fn json(&self) -> &Value {
@@ -358,10 +346,6 @@ pub struct Running {
 }
 
 impl Running {
-    pub fn id(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Sends a signal (`TERM`, `INT`, `KILL`…).
     #[track_caller]
     pub fn signal(&self, name: &str) {
