@@ -2,23 +2,16 @@
 //! (with and without `--older-than`) and `run --verbose`.
 //!
 //! `rehearsal clean` removes every labelled container on the engine, so every test here
-//! that starts containers or cleans holds `ENGINE` (one at a time), and tests assert on
+//! that starts containers or cleans holds `one_at_a_time()`, and tests assert on
 //! their own containers, found by a module name no other test uses.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 
-use common::{containers, copy_tree, remove_containers, repo, write, Outcome, Rehearsal};
-
-static ENGINE: Mutex<()> = Mutex::new(());
-
-fn engine() -> MutexGuard<'static, ()> {
-    ENGINE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+use common::{
+    containers, copy_tree, one_at_a_time, remove_containers, repo, write, Outcome, Rehearsal,
+};
 
 /// The binary in `cwd`, outside CI (as a developer runs it).
 fn rehearsal(cwd: &Path, args: &[&str]) -> Outcome {
@@ -144,7 +137,7 @@ fn init_writes_a_spec_that_passes_on_its_first_run() {
     again.exit(2);
     assert!(again.stderr().contains("--force"), "{}", again.show());
 
-    let _engine = engine();
+    let _one = one_at_a_time();
     let run = rehearsal(dir.path(), &["run", path, "-p", "debian12"]);
     assert!(run.status().success(), "{}\n{spec}", run.show());
     assert!(
@@ -157,7 +150,7 @@ fn init_writes_a_spec_that_passes_on_its_first_run() {
 #[test]
 fn a_kept_container_is_entered_by_login_and_without_one_login_runs_the_case() {
     let module = Module::new();
-    let _engine = engine();
+    let _one = one_at_a_time();
     let kept = module.run_and_keep_writes();
 
     // By path: the command's output and status are login's.
@@ -233,7 +226,7 @@ fn a_kept_container_is_entered_by_login_and_without_one_login_runs_the_case() {
 #[test]
 fn clean_older_than_spares_a_young_kept_container_and_clean_removes_it() {
     let module = Module::new();
-    let _engine = engine();
+    let _one = one_at_a_time();
     let kept = module.run_and_keep_writes();
 
     let young = rehearsal(&module.parent, &["clean", "--older-than", "1h"]);
@@ -267,7 +260,7 @@ fn verbose_streams_the_applies_of_one_case() {
         many.show()
     );
 
-    let _engine = engine();
+    let _one = one_at_a_time();
     let one = rehearsal(
         &module.parent,
         &["run", module.dir(), "--case", "writes", "--verbose"],

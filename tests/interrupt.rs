@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{containers_of_run, processes_in, running_containers_of_module, Rehearsal, Running};
+use common::{
+    containers_of_run, one_at_a_time, processes_in, running_containers_of_module, Rehearsal,
+    Running,
+};
 
 /// `rehearsal run` of the `slow` fixture's `first` case then the quick ones, one at a time.
 fn start(first: &str) -> Running {
@@ -88,6 +91,9 @@ fn case<'a>(json: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn a_first_interrupt_lets_a_running_step_finish_and_starts_nothing_new() {
+    // The tests here find their run's container by its module and what it runs: two at
+    // once could each take the other's.
+    let _one = one_at_a_time();
     let (run, run_id) = wait_for_the_sleeping_apply(start("naps"), 8);
     run.signal("INT");
     let (json, stderr) = check_the_aftermath(run, &run_id, "naps");
@@ -101,6 +107,7 @@ fn a_first_interrupt_lets_a_running_step_finish_and_starts_nothing_new() {
 
 #[test]
 fn a_step_longer_than_the_grace_period_is_stopped_at_its_end() {
+    let _one = one_at_a_time();
     let (run, run_id) = wait_for_the_sleeping_apply(start("sleeps"), 120);
     run.signal("INT");
     let (json, stderr) = check_the_aftermath(run, &run_id, "sleeps");
@@ -118,6 +125,7 @@ fn a_step_longer_than_the_grace_period_is_stopped_at_its_end() {
 
 #[test]
 fn a_second_interrupt_stops_at_once() {
+    let _one = one_at_a_time();
     let (run, run_id) = wait_for_the_sleeping_apply(start("sleeps"), 120);
     run.signal("TERM");
     thread::sleep(Duration::from_millis(500));

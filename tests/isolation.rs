@@ -6,13 +6,12 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::{Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    containers_of_run, junit_cases, processes_in, remove_containers, running_containers_of_module,
-    Rehearsal,
+    containers_of_run, junit_cases, one_at_a_time, processes_in, remove_containers,
+    running_containers_of_module, Rehearsal,
 };
 
 /// `rehearsal run MODULE --jobs N` with its JSON and JUnit reports, output captured.
@@ -35,14 +34,9 @@ fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<
     None
 }
 
-/// The tests here watch containers by module: one at a time.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 #[test]
 fn two_runs_at_once_never_touch_each_others_containers() {
+    // The tests here watch containers by module.
     let _one = one_at_a_time();
     let calm = start_run("tests/fixtures/faults/isolation/calm", "2").spawn();
     let sleepy = start_run("tests/fixtures/faults/isolation/sleepy", "2").spawn();

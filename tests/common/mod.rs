@@ -11,6 +11,7 @@ mod run;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
@@ -23,6 +24,14 @@ pub use run::{Outcome, Rehearsal, Running};
 /// The repository's root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Held by the tests of a binary that must not run beside each other (they watch the
+/// engine's containers by module, or clean them all): one at a time, even after one of
+/// them failed.
+pub fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Bytes a process printed, as text.
