@@ -8,25 +8,20 @@
 //! line, the first with its `file:line:column`. Cases too big or too odd to keep as files (20 MB, non-UTF-8
 //! bytes, alias bombs) are written by the tests below.
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// A Docker socket that does not exist: any engine call fails.
-const NO_ENGINE: &str = "unix:///nonexistent/rehearsal-test/docker.sock";
+use crate::common::{module, repo, Outcome, Rehearsal};
 
-use common::repo;
-
-fn rehearsal(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rehearsal"))
+/// The binary in `cwd`, with DOCKER_HOST leading nowhere (any engine call fails) and no
+/// RUST_BACKTRACE (a panic would show as one).
+fn rehearsal(args: &[&str], cwd: &Path) -> Outcome {
+    Rehearsal::new()
         .args(args)
         .current_dir(cwd)
-        .env("DOCKER_HOST", NO_ENGINE)
+        .no_engine()
         .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
+        .run()
 }
 
 /// Runs `list` and `run` on `module` (from `cwd`) and checks both refuse it the same way;
@@ -36,13 +31,9 @@ fn refused(module: &Path, cwd: &Path) -> String {
     let mut lines = Vec::new();
     for args in [vec!["list", path], vec!["run", "-p", "debian12", path]] {
         let out = rehearsal(&args, cwd);
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = out.stderr();
         let what = format!("`rehearsal {}`", args.join(" "));
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{what} should exit 2; stderr:\n{stderr}"
-        );
+        out.exit(2);
         for panic in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
             assert!(!stderr.contains(panic), "{what} panicked:\n{stderr}");
         }
@@ -54,9 +45,9 @@ fn refused(module: &Path, cwd: &Path) -> String {
         let line = stderr.lines().next().unwrap().to_string();
         assert!(line.starts_with("error: "), "{what}: {line}");
         assert!(
-            out.stdout.is_empty(),
+            out.stdout().is_empty(),
             "{what}: nothing planned or run, yet stdout has:\n{}",
-            String::from_utf8_lossy(&out.stdout)
+            out.stdout()
         );
         lines.push(line);
     }
@@ -130,7 +121,7 @@ fn every_case_of_the_corpus_is_refused_with_its_expected_line() {
 #[test]
 fn a_good_spec_under_the_same_docker_host_needs_the_engine() {
     // Without this, `run` exiting 2 could mean DOCKER_HOST was never read.
-    let out = rehearsal(
+    rehearsal(
         &[
             "run",
             "-p",
@@ -140,22 +131,15 @@ fn a_good_spec_under_the_same_docker_host_needs_the_engine() {
             "defaults",
         ],
         &repo(),
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    )
+    .exit(3);
 }
 
-/// A module with `spec` as its rehearsal.yaml, in a temporary directory.
-fn module(spec: &[u8]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("manifests")).unwrap();
-    std::fs::write(dir.path().join("manifests/init.pp"), "class m { }\n").unwrap();
-    std::fs::write(dir.path().join("rehearsal.yaml"), spec).unwrap();
-    dir
-}
-
+/// A module with `spec` as its rehearsal.yaml, in a temporary directory, refused: the
+/// error line, and how long `list` and `run` took.
 fn refused_in_temp(spec: &[u8]) -> (String, Duration) {
-    let dir = module(spec);
+    let dir = tempfile::tempdir().unwrap();
+    module(dir.path(), "m", spec);
     let started = Instant::now();
     let line = refused(Path::new("."), dir.path());
     (line, started.elapsed())
@@ -263,9 +247,9 @@ fn a_report_that_cannot_be_written_stops_the_run_before_the_engine() {
             ],
             &repo(),
         );
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = out.stderr();
         // Exit 2, not the engine's 3: the check came before any engine call.
-        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        out.exit(2);
         assert!(
             stderr.starts_with(&format!(
                 "error: cannot write reports to {}: ",

@@ -2,34 +2,19 @@
 //! Each test points DOCKER_HOST at a socket that does not exist, so any attempt to use
 //! the engine would fail the test.
 
-mod common;
-
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::repo;
+use crate::common::{copy_tree, git, repo, Outcome, Rehearsal};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
-
-fn rehearsal(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(repo())
-        .env("DOCKER_HOST", "unix:///nonexistent/rehearsal-test.sock")
-        .args(args)
-        .output()
-        .expect("run rehearsal")
+/// The binary in the repository's root, without an engine.
+fn rehearsal(args: &[&str]) -> Outcome {
+    Rehearsal::new().no_engine().args(args).run()
 }
 
-fn rows(out: &Output) -> Vec<String> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
+/// The lines a successful run printed.
+fn rows(out: &Outcome) -> Vec<String> {
+    out.success();
+    out.stdout().lines().map(str::to_string).collect()
 }
 
 #[test]
@@ -76,51 +61,35 @@ fn shards_partition_the_sample_plan_with_nothing_lost_or_doubled() {
 
 #[test]
 fn a_bad_shard_or_timings_file_is_a_usage_error() {
-    let out = rehearsal(&["list", "sample-modules", "--shard", "5/4"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid shard `5/4`"));
-    let out = rehearsal(&[
+    rehearsal(&["list", "sample-modules", "--shard", "5/4"])
+        .exit(2)
+        .stderr_contains("invalid shard `5/4`");
+    rehearsal(&[
         "list",
         "sample-modules",
         "--shard",
         "1/2",
         "--timings",
         "/nonexistent/report.json",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read --timings"));
+    ])
+    .exit(2)
+    .stderr_contains("cannot read --timings");
 }
 
 #[test]
 fn nothing_to_test_exits_0_with_an_empty_but_valid_junit_and_no_engine() {
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("junit.xml");
-    let json = dir.path().join("report.json");
     // One case on one platform; shard 2 of 2 is empty.
-    let out = rehearsal(&[
-        "run",
-        "tests/fixtures/modules/uses_lib",
-        "--shard",
-        "2/2",
-        "--junit",
-        path(&junit),
-        "--json",
-        path(&json),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to test"));
-    let xml = std::fs::read_to_string(&junit).unwrap();
-    let doc = roxmltree::Document::parse(&xml).expect("valid XML");
+    let out = Rehearsal::new()
+        .no_engine()
+        .args(["run", "tests/fixtures/modules/uses_lib", "--shard", "2/2"])
+        .junit()
+        .json()
+        .run();
+    out.exit(0).stdout_contains("nothing to test");
+    let doc = roxmltree::Document::parse(out.junit()).expect("valid XML");
     assert_eq!(doc.root_element().tag_name().name(), "testsuites");
     assert_eq!(doc.root_element().attribute("tests"), Some("0"));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(report["cases"], serde_json::json!([]));
+    assert_eq!(out.json()["cases"], serde_json::json!([]));
 }
 
 fn path(p: &Path) -> &str {
@@ -130,36 +99,21 @@ fn path(p: &Path) -> &str {
 /// A git repository holding a copy of the sample modules, committed.
 fn sample_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .current_dir(dir.path())
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {out:?}");
-    };
-    let copy = Command::new("cp")
-        .arg("-r")
-        .arg(repo().join("sample-modules"))
-        .arg(dir.path().join("modules"))
-        .status()
-        .unwrap();
-    assert!(copy.success());
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "modules"]);
+    copy_tree(&repo().join("sample-modules"), &dir.path().join("modules"));
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "modules"]);
     dir
 }
 
-fn rehearsal_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+/// The binary in `dir`, without an engine or the Gerrit Trigger's branch.
+fn rehearsal_in(dir: &Path, args: &[&str]) -> Outcome {
+    Rehearsal::new()
         .current_dir(dir)
-        .env("DOCKER_HOST", "unix:///nonexistent/rehearsal-test.sock")
+        .no_engine()
         .env_remove("GERRIT_BRANCH")
         .args(args)
-        .output()
-        .expect("run rehearsal")
+        .run()
 }
 
 #[test]
@@ -180,16 +134,14 @@ fn changed_since_plans_the_changed_module_and_its_dependants_only() {
         modules.into_iter().collect::<Vec<_>>(),
         ["confkit", "ntpsettings"]
     );
-    let explained = String::from_utf8_lossy(&out.stderr);
-    assert!(explained.contains("ntpsettings"), "{explained}");
-    assert!(explained.contains("confkit"), "{explained}");
+    out.stderr_contains("ntpsettings")
+        .stderr_contains("confkit");
     // The Gerrit Trigger's variable is the default base.
-    let out = Command::new(BIN)
+    let out = Rehearsal::new()
         .current_dir(repo.path())
         .env("GERRIT_BRANCH", "main")
         .args(["list", "modules", "--changed-since"])
-        .output()
-        .unwrap();
+        .run();
     let both = rehearsal_in(
         repo.path(),
         &["list", "modules/confkit", "modules/ntpsettings"],
@@ -201,7 +153,7 @@ fn changed_since_plans_the_changed_module_and_its_dependants_only() {
 fn changed_since_with_nothing_changed_runs_nothing_and_exits_0() {
     let repo = sample_repo();
     let junit = repo.path().join("reports/junit.xml");
-    let out = rehearsal_in(
+    rehearsal_in(
         repo.path(),
         &[
             "run",
@@ -211,36 +163,28 @@ fn changed_since_with_nothing_changed_runs_nothing_and_exits_0() {
             "--junit",
             path(&junit),
         ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to test"));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no module is affected"));
+    )
+    .exit(0)
+    .stdout_contains("nothing to test")
+    .stderr_contains("no module is affected");
     roxmltree::Document::parse(&std::fs::read_to_string(&junit).unwrap()).unwrap();
-    let out = rehearsal_in(repo.path(), &["list", "modules", "--changed-since"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("GERRIT_BRANCH"));
+    rehearsal_in(repo.path(), &["list", "modules", "--changed-since"])
+        .exit(2)
+        .stderr_contains("GERRIT_BRANCH");
 }
 
 #[test]
 fn run_with_gerrit_but_no_change_to_post_to_fails_before_any_container() {
-    let out = Command::new(BIN)
-        .current_dir(repo())
+    let out = Rehearsal::new()
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("DOCKER_HOST", "unix:///nonexistent/rehearsal-test.sock")
+        .no_engine()
         .args(["run", "tests/fixtures/modules/uses_lib", "--gerrit"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("GERRIT_CHANGE_NUMBER"), "{err}");
+        .run();
+    out.exit(2).stderr_contains("GERRIT_CHANGE_NUMBER");
     assert!(
-        !err.contains("engine"),
-        "it must fail before the engine: {err}"
+        !out.stderr().contains("engine"),
+        "it must fail before the engine: {}",
+        out.stderr()
     );
 }

@@ -2,63 +2,24 @@
 //! (with and without `--older-than`) and `run --verbose`.
 //!
 //! `rehearsal clean` removes every labelled container on the engine, so every test here
-//! that starts containers or cleans holds `ENGINE` (one at a time), and tests assert on
+//! that starts containers or cleans holds `one_at_a_time()`, and tests assert on
 //! their own containers, found by a module name no other test uses.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::{Mutex, MutexGuard};
 
-use common::repo;
+use common::{
+    containers, copy_tree, one_at_a_time, remove_containers, repo, write, Outcome, Rehearsal,
+};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
-
-static ENGINE: Mutex<()> = Mutex::new(());
-
-fn engine() -> MutexGuard<'static, ()> {
-    ENGINE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn rehearsal(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+/// The binary in `cwd`, outside CI (as a developer runs it).
+fn rehearsal(cwd: &Path, args: &[&str]) -> Outcome {
+    Rehearsal::new()
         .current_dir(cwd)
         .args(args)
         .env_remove("CI")
-        .output()
-        .expect("run rehearsal")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status: {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// The ids of containers carrying all these labels (`key=value`), running or not.
-fn containers(labels: &[&str]) -> Vec<String> {
-    let mut docker = Command::new("docker");
-    docker.args(["ps", "-aq", "--no-trunc"]);
-    for label in labels {
-        docker.args(["--filter", &format!("label={label}")]);
-    }
-    let out = docker.output().expect("run docker ps");
-    assert!(out.status.success(), "{}", text(&out));
-    stdout(&out).lines().map(str::to_string).collect()
+        .run()
 }
 
 /// A module of its own (a name no other test uses), with two cases that write a file.
@@ -74,21 +35,20 @@ impl Module {
         let dir = tempfile::tempdir().unwrap();
         let name = format!("devloop{}", &uuid_like()[..10]);
         let path = dir.path().join(&name);
-        std::fs::create_dir_all(path.join("manifests")).unwrap();
-        std::fs::write(
-            path.join("manifests/init.pp"),
+        write(
+            &path,
+            "manifests/init.pp",
             format!(
                 "class {name} (String $word = 'kept') {{\n  file {{ '/etc/devloop.txt':\n    ensure  => file,\n    content => \"${{word}} by devloop\\n\",\n  }}\n}}\n"
             ),
-        )
-        .unwrap();
-        std::fs::write(
-            path.join("rehearsal.yaml"),
+        );
+        write(
+            &path,
+            "rehearsal.yaml",
             format!(
                 "platforms: [debian12]\ncases:\n  writes:\n    manifest: include {name}\n    expect:\n      - file: /etc/devloop.txt\n        contains: [kept by devloop]\n  other word:\n    manifest: \"class {{ '{name}': word => 'other' }}\"\n"
             ),
-        )
-        .unwrap();
+        );
         Module {
             parent: dir.path().to_path_buf(),
             _dir: dir,
@@ -114,21 +74,15 @@ impl Module {
             &self.parent,
             &["run", self.dir(), "--case", "writes", "--keep", "always"],
         );
-        assert!(run.status.success(), "{}", text(&run));
+        run.success();
         let kept = self.containers("writes");
-        assert_eq!(kept.len(), 1, "{}", text(&run));
+        assert_eq!(kept.len(), 1, "{}", run.show());
         kept
     }
 
     /// Removes this module's containers, and only them.
     fn remove_containers(&self) {
-        let ids = containers(&[&format!("rehearsal.module={}", self.name)]);
-        if !ids.is_empty() {
-            let _ = Command::new("docker")
-                .args(["rm", "-f"])
-                .args(&ids)
-                .output();
-        }
+        remove_containers(&containers(&[&format!("rehearsal.module={}", self.name)]));
     }
 }
 
@@ -153,17 +107,20 @@ fn uuid_like() -> String {
 fn init_writes_a_spec_that_passes_on_its_first_run() {
     let dir = tempfile::tempdir().unwrap();
     let module = dir.path().join("good");
-    copy_dir(&repo().join("tests/fixtures/modules/good"), &module);
+    copy_tree(&repo().join("tests/fixtures/modules/good"), &module);
     std::fs::remove_file(module.join("rehearsal.yaml")).unwrap();
     let path = module.to_str().unwrap();
 
     let out = rehearsal(dir.path(), &["init", path]);
-    assert!(out.status.success(), "{}", text(&out));
+    out.success();
     assert!(
-        stdout(&out).contains("1 case and 4 checks for the module `good`")
-            && stdout(&out).contains(&format!("run it: rehearsal run {path}")),
+        out.stdout()
+            .contains("1 case and 4 checks for the module `good`")
+            && out
+                .stdout()
+                .contains(&format!("run it: rehearsal run {path}")),
         "{}",
-        text(&out)
+        out.show()
     );
     let spec = std::fs::read_to_string(module.join("rehearsal.yaml")).unwrap();
     for check in [
@@ -177,23 +134,23 @@ fn init_writes_a_spec_that_passes_on_its_first_run() {
 
     // A second init refuses to overwrite it.
     let again = rehearsal(dir.path(), &["init", path]);
-    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
-    assert!(stderr(&again).contains("--force"), "{}", text(&again));
+    again.exit(2);
+    assert!(again.stderr().contains("--force"), "{}", again.show());
 
-    let _engine = engine();
+    let _one = one_at_a_time();
     let run = rehearsal(dir.path(), &["run", path, "-p", "debian12"]);
-    assert!(run.status.success(), "{}\n{spec}", text(&run));
+    assert!(run.status().success(), "{}\n{spec}", run.show());
     assert!(
-        stdout(&run).contains("PASS   debian12  good › good"),
+        run.stdout().contains("PASS   debian12  good › good"),
         "{}",
-        text(&run)
+        run.show()
     );
 }
 
 #[test]
 fn a_kept_container_is_entered_by_login_and_without_one_login_runs_the_case() {
     let module = Module::new();
-    let _engine = engine();
+    let _one = one_at_a_time();
     let kept = module.run_and_keep_writes();
 
     // By path: the command's output and status are login's.
@@ -201,12 +158,12 @@ fn a_kept_container_is_entered_by_login_and_without_one_login_runs_the_case() {
         &module.parent,
         &["login", module.dir(), "--", "cat", "/etc/devloop.txt"],
     );
-    assert!(login.status.success(), "{}", text(&login));
-    assert_eq!(stdout(&login), "kept by devloop\n");
+    login.success();
+    assert_eq!(login.stdout(), "kept by devloop\n");
     assert!(
-        stderr(&login).contains("rehearsal clean"),
+        login.stderr().contains("rehearsal clean"),
         "{}",
-        text(&login)
+        login.show()
     );
     // By name, from the directory above it, with the case and platform named.
     let status = rehearsal(
@@ -223,7 +180,7 @@ fn a_kept_container_is_entered_by_login_and_without_one_login_runs_the_case() {
             "exit 3",
         ],
     );
-    assert_eq!(status.status.code(), Some(3), "{}", text(&status));
+    status.exit(3);
     assert_eq!(
         module.containers("writes"),
         kept,
@@ -243,13 +200,13 @@ fn a_kept_container_is_entered_by_login_and_without_one_login_runs_the_case() {
             "/etc/devloop.txt",
         ],
     );
-    assert!(fresh.status.success(), "{}", text(&fresh));
-    assert_eq!(stdout(&fresh), "other by devloop\n");
+    fresh.success();
+    assert_eq!(fresh.stdout(), "other by devloop\n");
     assert!(
-        stderr(&fresh).contains("no kept container of")
-            && stderr(&fresh).contains("PASS   debian12"),
+        fresh.stderr().contains("no kept container of")
+            && fresh.stderr().contains("PASS   debian12"),
         "{}",
-        text(&fresh)
+        fresh.show()
     );
     assert_eq!(module.containers("other word").len(), 1);
 
@@ -258,36 +215,36 @@ fn a_kept_container_is_entered_by_login_and_without_one_login_runs_the_case() {
         &module.parent,
         &["login", module.dir(), "nope", "--", "true"],
     );
-    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    wrong.exit(2);
     assert!(
-        stderr(&wrong).contains("no case `nope`") && stderr(&wrong).contains("writes"),
+        wrong.stderr().contains("no case `nope`") && wrong.stderr().contains("writes"),
         "{}",
-        text(&wrong)
+        wrong.show()
     );
 }
 
 #[test]
 fn clean_older_than_spares_a_young_kept_container_and_clean_removes_it() {
     let module = Module::new();
-    let _engine = engine();
+    let _one = one_at_a_time();
     let kept = module.run_and_keep_writes();
 
     let young = rehearsal(&module.parent, &["clean", "--older-than", "1h"]);
-    assert!(young.status.success(), "{}", text(&young));
-    assert!(stdout(&young).contains("older than 1h"), "{}", text(&young));
-    assert_eq!(module.containers("writes"), kept, "{}", text(&young));
+    young.success();
+    assert!(young.stdout().contains("older than 1h"), "{}", young.show());
+    assert_eq!(module.containers("writes"), kept, "{}", young.show());
 
     let bad = rehearsal(&module.parent, &["clean", "--older-than", "soon"]);
-    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    bad.exit(2);
 
     let before = containers(&["rehearsal.managed-by=rehearsal"]);
     let all = rehearsal(&module.parent, &["clean"]);
-    assert!(all.status.success(), "{}", text(&all));
-    assert!(module.containers("writes").is_empty(), "{}", text(&all));
+    all.success();
+    assert!(module.containers("writes").is_empty(), "{}", all.show());
     // Nothing that was labelled before the clean is left.
     let after = containers(&["rehearsal.managed-by=rehearsal"]);
     let left: Vec<&String> = before.iter().filter(|id| after.contains(id)).collect();
-    assert!(left.is_empty(), "left: {left:?}\n{}", text(&all));
+    assert!(left.is_empty(), "left: {left:?}\n{}", all.show());
 }
 
 #[test]
@@ -295,20 +252,21 @@ fn verbose_streams_the_applies_of_one_case() {
     let module = Module::new();
     // More than one case: refused before the engine is touched.
     let many = rehearsal(&module.parent, &["run", module.dir(), "-v"]);
-    assert_eq!(many.status.code(), Some(2), "{}", text(&many));
+    many.exit(2);
     assert!(
-        stderr(&many).contains("--verbose streams one case; narrow with --case/--platform"),
+        many.stderr()
+            .contains("--verbose streams one case; narrow with --case/--platform"),
         "{}",
-        text(&many)
+        many.show()
     );
 
-    let _engine = engine();
+    let _one = one_at_a_time();
     let one = rehearsal(
         &module.parent,
         &["run", module.dir(), "--case", "writes", "--verbose"],
     );
-    assert!(one.status.success(), "{}", text(&one));
-    let err = stderr(&one);
+    one.success();
+    let err = one.stderr();
     let applied: Vec<&str> = err
         .lines()
         .filter(|l| l.contains("Notice: Applied catalog"))
@@ -318,26 +276,13 @@ fn verbose_streams_the_applies_of_one_case() {
             && applied[0].starts_with("[apply] ")
             && applied[1].starts_with("[idempotent] "),
         "{}",
-        text(&one)
+        one.show()
     );
     assert!(
         err.contains("[apply] Notice: /Stage[main]/"),
         "{}",
-        text(&one)
+        one.show()
     );
     // Not repeated on stdout: the console report is as without --verbose.
-    assert!(!stdout(&one).contains("Applied catalog"), "{}", text(&one));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
+    assert!(!one.stdout().contains("Applied catalog"), "{}", one.show());
 }

@@ -6,30 +6,17 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use common::{containers_of_run, repo, step};
-
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
-
-struct Run {
-    output: Output,
-    json: Value,
-    junit: String,
-}
+use common::{containers_of_run, force_remove_image, repo, step, write, Outcome, Rehearsal};
 
 /// The shared run of every fixture module (the first test to get here starts it).
-fn fixtures_run() -> &'static Run {
-    static RUN: OnceLock<Run> = OnceLock::new();
+fn fixtures_run() -> &'static Outcome {
+    static RUN: OnceLock<Outcome> = OnceLock::new();
     RUN.get_or_init(|| {
-        let reports = tempfile::tempdir().unwrap().keep();
-        let json = reports.join("report.json");
-        let junit = reports.join("junit.xml");
-        let output = Command::new(BIN)
-            .current_dir(repo())
+        let run = Rehearsal::new()
             .args([
                 "run",
                 "tests/fixtures/modules",
@@ -37,50 +24,30 @@ fn fixtures_run() -> &'static Run {
                 "2",
                 "--annotations",
                 "github",
-                "--json",
             ])
-            .arg(&json)
-            .arg("--junit")
-            .arg(&junit)
-            .output()
-            .expect("run rehearsal");
-        let text = std::fs::read_to_string(&json).unwrap_or_else(|err| {
-            panic!(
-                "no JSON report ({err}); stdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-        Run {
-            json: serde_json::from_str(&text).unwrap(),
-            junit: std::fs::read_to_string(&junit).unwrap(),
-            output,
-        }
+            .json()
+            .junit()
+            .run();
+        // Both reports are there (or the test that got here first fails, saying why).
+        run.json();
+        run.junit();
+        run
     })
 }
 
 /// The JSON report of one case.
 fn case(module: &str, case: &str, platform: &str) -> &'static Value {
     let run = fixtures_run();
-    run.json["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| {
-            c["id"]["module"] == module
-                && c["id"]["case"] == case
-                && c["id"]["platform"] == platform
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no case {module} › {case} on {platform} in the report; stdout:\n{}",
-                stdout(run)
-            )
-        })
-}
-
-fn stdout(run: &Run) -> String {
-    String::from_utf8_lossy(&run.output.stdout).into_owned()
+    common::find_case(
+        run.json(),
+        &[("module", module), ("case", case), ("platform", platform)],
+    )
+    .unwrap_or_else(|| {
+        panic!(
+            "no case {module} › {case} on {platform} in the report; stdout:\n{}",
+            run.stdout()
+        )
+    })
 }
 
 fn status(value: &Value) -> &str {
@@ -245,7 +212,7 @@ fn a_failing_check_names_expected_and_actual() {
     assert_eq!(check["label"], "file /etc/broken.conf");
     assert_eq!(check["line"], 6, "the check's line in rehearsal.yaml");
     // The same place, as a GitHub annotation.
-    let out = stdout(fixtures_run());
+    let out = fixtures_run().stdout();
     assert!(
         out.lines().any(|l| l.starts_with(
             "::error file=tests/fixtures/modules/broken/rehearsal.yaml,line=6::check file /etc/broken.conf failed"
@@ -347,13 +314,8 @@ fn a_fixture_module_is_on_the_modulepath() {
 #[test]
 fn a_broken_module_exits_1_and_junit_names_the_failed_step_and_check() {
     let run = fixtures_run();
-    assert_eq!(
-        run.output.status.code(),
-        Some(1),
-        "stdout:\n{}",
-        stdout(run)
-    );
-    let doc = roxmltree::Document::parse(&run.junit).expect("JUnit parses");
+    run.exit(1);
+    let doc = roxmltree::Document::parse(run.junit()).expect("JUnit parses");
     let failed: Vec<String> = doc
         .descendants()
         .filter(|n| n.has_tag_name("testcase") && n.children().any(|c| c.has_tag_name("failure")))
@@ -382,7 +344,7 @@ fn a_broken_module_exits_1_and_junit_names_the_failed_step_and_check() {
 
 #[test]
 fn the_console_prints_a_line_per_case_and_a_summary() {
-    let out = stdout(fixtures_run());
+    let out = fixtures_run().stdout();
     let lines = out
         .lines()
         .filter(|l| ["PASS", "FAIL", "ERROR"].iter().any(|s| l.starts_with(s)))
@@ -398,39 +360,36 @@ fn the_console_prints_a_line_per_case_and_a_summary() {
 #[test]
 fn no_container_of_the_run_is_left() {
     let run = fixtures_run();
-    let run_id = run.json["run_id"].as_str().unwrap();
-    assert_eq!(containers_of_run(run_id), "", "containers left behind");
+    let run_id = run.json()["run_id"].as_str().unwrap();
+    assert_eq!(
+        containers_of_run(run_id),
+        Vec::<String>::new(),
+        "containers left behind"
+    );
 }
 
-fn rehearsal(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
+fn rehearsal(dir: &Path, args: &[&str]) -> Outcome {
+    Rehearsal::new().current_dir(dir).args(args).run()
 }
 
 #[test]
 fn a_bad_spec_exits_2_naming_the_place_and_starts_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let module = dir.path().join("web");
-    std::fs::create_dir_all(module.join("manifests")).unwrap();
-    std::fs::write(
-        module.join("rehearsal.yaml"),
+    std::fs::create_dir_all(dir.path().join("web/manifests")).unwrap();
+    write(
+        dir.path(),
+        "web/rehearsal.yaml",
         "cases:\n  a:\n    manifest: x\n    expect:\n      - file: /x\n        mdoe: '0644'\n",
-    )
-    .unwrap();
+    );
     // With the engine pointed nowhere: exit 2 (not 3) shows nothing was asked of it.
-    let out = Command::new(BIN)
+    let out = Rehearsal::new()
         .current_dir(dir.path())
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .no_engine()
         .args(["run", "--json", "r.json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+        .run();
+    out.exit(2);
     assert_eq!(
-        err.trim(),
+        out.stderr().trim(),
         "error: web/rehearsal.yaml:6:9: cases.a.expect[0]: unknown field `mdoe`, expected one of `exists`, \
          `type`, `mode`, `owner`, `group`, `contains`, `sha256`, `linked_to`, `size` (hint: did you mean `mode`?)"
     );
@@ -440,21 +399,18 @@ fn a_bad_spec_exits_2_naming_the_place_and_starts_nothing() {
 #[test]
 fn an_unreachable_engine_is_one_sentence_and_exit_3() {
     let dir = tempfile::tempdir().unwrap();
-    let module = dir.path().join("web");
-    std::fs::create_dir_all(&module).unwrap();
-    std::fs::write(
-        module.join("rehearsal.yaml"),
+    write(
+        dir.path(),
+        "web/rehearsal.yaml",
         "cases:\n  a:\n    manifest: x\n",
-    )
-    .unwrap();
-    let out = Command::new(BIN)
+    );
+    let out = Rehearsal::new()
         .current_dir(dir.path())
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .no_engine()
         .args(["run"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
+        .run();
+    out.exit(3);
+    let err = out.stderr();
     assert!(
         err.starts_with("error: cannot reach the container engine: "),
         "{err}"
@@ -466,26 +422,31 @@ fn an_unreachable_engine_is_one_sentence_and_exit_3() {
 #[test]
 fn an_unwritable_report_directory_fails_before_any_container() {
     let dir = tempfile::tempdir().unwrap();
-    let module = dir.path().join("web");
-    std::fs::create_dir_all(&module).unwrap();
-    std::fs::write(
-        module.join("rehearsal.yaml"),
+    write(
+        dir.path(),
+        "web/rehearsal.yaml",
         "cases:\n  a:\n    manifest: x\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("file"), "").unwrap();
+    );
+    write(dir.path(), "file", "");
     let out = rehearsal(dir.path(), &["run", "--junit", "file/junit.xml"]);
-    assert_eq!(out.status.code(), Some(2));
+    out.exit(2);
     assert!(
-        String::from_utf8_lossy(&out.stderr).starts_with("error: cannot write reports to file:")
+        out.stderr()
+            .starts_with("error: cannot write reports to file:"),
+        "{}",
+        out.show()
     );
 }
 
 #[test]
 fn a_dockerfile_platform_builds_once_and_runs_cases() {
     // A Dockerfile built FROM the debian12 image, so no registry is needed.
-    let base =
-        String::from_utf8(rehearsal(&repo(), &["images", "build", "debian12"]).stdout).unwrap();
+    let base = String::from_utf8(
+        rehearsal(&repo(), &["images", "build", "debian12"])
+            .output
+            .stdout,
+    )
+    .unwrap();
     let base_image = base
         .split_whitespace()
         .nth(1)
@@ -493,52 +454,40 @@ fn a_dockerfile_platform_builds_once_and_runs_cases() {
         .to_string();
     let dir = tempfile::tempdir().unwrap();
     let platform = dir.path().join("images/custom");
-    std::fs::create_dir_all(&platform).unwrap();
     let marker = uuid_like();
-    std::fs::write(
-        platform.join("Dockerfile"),
+    write(
+        &platform,
+        "Dockerfile",
         format!("FROM {base_image}\nRUN echo {marker} > /etc/custom-platform\n"),
-    )
-    .unwrap();
-    let module = dir.path().join("modules/web");
-    std::fs::create_dir_all(module.join("manifests")).unwrap();
-    std::fs::write(
-        module.join("rehearsal.yaml"),
+    );
+    std::fs::create_dir_all(dir.path().join("modules/web/manifests")).unwrap();
+    write(
+        dir.path(),
+        "modules/web/rehearsal.yaml",
         format!("cases:\n  on the custom platform:\n    manifest: notice('hello')\n    expect:\n      - file: /etc/custom-platform\n        contains: [{marker}]\n"),
-    )
-    .unwrap();
+    );
     let images = platform.parent().unwrap().to_str().unwrap().to_string();
 
     let first = rehearsal(dir.path(), &["images", "build", "--images", &images]);
-    assert_eq!(
-        first.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    assert!(String::from_utf8_lossy(&first.stderr).contains("[custom] building image"));
+    first.exit(0).stderr_contains("[custom] building image");
     let again = rehearsal(dir.path(), &["images", "build", "--images", &images]);
-    assert_eq!(again.status.code(), Some(0));
+    again.exit(0);
     assert!(
-        !String::from_utf8_lossy(&again.stderr).contains("building"),
+        !again.stderr().contains("building"),
         "a current image was rebuilt"
     );
 
-    let run = rehearsal(dir.path(), &["run", "modules", "--images", &images]);
-    let out = String::from_utf8_lossy(&run.stdout);
-    assert_eq!(run.status.code(), Some(0), "{out}");
-    assert!(
-        out.contains("PASS   custom  web › on the custom platform"),
-        "{out}"
-    );
+    rehearsal(dir.path(), &["run", "modules", "--images", &images])
+        .exit(0)
+        .stdout_contains("PASS   custom  web › on the custom platform");
 
-    let image = String::from_utf8(first.stdout)
+    let image = String::from_utf8(first.output.stdout.clone())
         .unwrap()
         .split_whitespace()
         .nth(1)
         .unwrap()
         .to_string();
-    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    force_remove_image(&image);
 }
 
 /// A value unique to this test run, so a stale image cannot pass the check.
@@ -554,10 +503,7 @@ fn uuid_like() -> String {
 
 #[test]
 fn fail_fast_stops_after_the_first_failure_and_case_globs_pick_cases() {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
-    let out = Command::new(BIN)
-        .current_dir(repo())
+    let out = Rehearsal::new()
         .args([
             "run",
             "tests/fixtures/modules/broken",
@@ -568,19 +514,12 @@ fn fail_fast_stops_after_the_first_failure_and_case_globs_pick_cases() {
             "--jobs",
             "1",
             "--fail-fast",
-            "--json",
         ])
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let cases = report["cases"].as_array().unwrap();
+        .json()
+        .run();
+    out.exit(1);
+    let report = out.json();
+    let cases = common::cases(report);
     let by_name = |name: &str| {
         cases
             .iter()

@@ -10,20 +10,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{containers_of_run, docker, repo, text};
-
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
-
-fn engine_answers() -> bool {
-    docker(&["info"]).status.success()
-}
+use common::{
+    containers_of_run, engine_answers, junit_cases, processes_in, remove_containers, repo,
+    running_containers, Rehearsal,
+};
 
 /// Starts the engine as `harness/engine` does, and waits until it answers.
 fn start_engine() {
@@ -69,34 +66,20 @@ impl Drop for EngineGuard {
     }
 }
 
-fn start_run(reports: &Path, extra_env: &[(&str, &str)]) -> Child {
-    Command::new(BIN)
-        .current_dir(repo())
-        .args([
-            "run",
-            "tests/fixtures/faults/restart",
-            "--jobs",
-            "2",
-            "--json",
-        ])
-        .arg(reports.join("report.json"))
-        .arg("--junit")
-        .arg(reports.join("junit.xml"))
-        .envs(extra_env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rehearsal")
+fn start_run() -> Rehearsal {
+    Rehearsal::new()
+        .args(["run", "tests/fixtures/faults/restart", "--jobs", "2"])
+        .json()
+        .junit()
 }
 
 /// Waits until both slow cases of the fixture sleep in their apply.
 fn wait_for_both_in_flight() {
     let clock = Instant::now();
     while clock.elapsed() < Duration::from_secs(120) {
-        let ids = docker(&["ps", "-q", "--filter", "label=rehearsal.module=steadfast"]);
-        let asleep = text(&ids.stdout)
-            .lines()
-            .filter(|id| text(&docker(&["top", id]).stdout).contains("sleep 40"))
+        let asleep = running_containers(&["rehearsal.module=steadfast"])
+            .iter()
+            .filter(|id| processes_in(id).contains("sleep 40"))
             .count();
         if asleep == 2 {
             return;
@@ -107,11 +90,7 @@ fn wait_for_both_in_flight() {
 }
 
 fn case<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"]["case"] == name)
+    common::find_case(report, &[("case", name)])
         .unwrap_or_else(|| panic!("no case {name} in {report:#}"))
 }
 
@@ -126,31 +105,8 @@ fn first_message(case: &Value) -> String {
         .to_string()
 }
 
-/// How many cases the JUnit file holds: its test cases are named `<case> › <step or
-/// check>`, or `<case>` alone for a case that never started.
-fn junit_cases(xml: &str) -> usize {
-    let doc = roxmltree::Document::parse(xml).expect("the JUnit file parses");
-    doc.descendants()
-        .filter(|n| n.has_tag_name("testcase"))
-        .map(|n| {
-            let name = n.attribute("name").unwrap_or("");
-            let case = name.split(" › ").next().unwrap_or(name);
-            (
-                n.attribute("classname").unwrap_or("").to_string(),
-                case.to_string(),
-            )
-        })
-        .collect::<std::collections::BTreeSet<_>>()
-        .len()
-}
-
 fn remove_run(run_id: &str) {
-    let left = containers_of_run(run_id);
-    let mut rm = vec!["rm", "-f"];
-    rm.extend(left.split_whitespace());
-    if rm.len() > 2 {
-        docker(&rm);
-    }
+    remove_containers(&containers_of_run(run_id));
 }
 
 #[test]
@@ -162,32 +118,16 @@ fn an_engine_restart_fails_the_cases_in_flight_and_the_run_goes_on() {
     let _guard = EngineGuard;
 
     // 1. Restarted at once: the cases in flight are errors, the later ones pass.
-    let reports = tempfile::tempdir().unwrap();
-    let run = start_run(reports.path(), &[]);
+    let run = start_run().spawn();
     wait_for_both_in_flight();
     stop_engine();
     start_engine();
-    let out = run.wait_with_output().unwrap();
-    let json: Value = serde_json::from_str(
-        &std::fs::read_to_string(reports.path().join("report.json")).unwrap_or_else(|err| {
-            panic!(
-                "no JSON report ({err}):\n{}\n{}",
-                text(&out.stdout),
-                text(&out.stderr)
-            )
-        }),
-    )
-    .unwrap();
+    let out = run.wait();
+    let json = out.json();
     let run_id = json["run_id"].as_str().unwrap().to_string();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    out.exit(1);
     for name in ["in flight 1", "in flight 2"] {
-        let c = case(&json, name);
+        let c = case(json, name);
         assert_eq!(c["status"], "error", "{c:#}");
         let message = first_message(c);
         assert!(
@@ -198,45 +138,26 @@ fn an_engine_restart_fails_the_cases_in_flight_and_the_run_goes_on() {
         );
     }
     for name in ["after 1", "after 2"] {
-        let c = case(&json, name);
+        let c = case(json, name);
         assert_eq!(c["status"], "passed", "{c:#}");
     }
-    let junit = std::fs::read_to_string(reports.path().join("junit.xml")).unwrap();
-    assert_eq!(junit_cases(&junit), 4, "{junit}");
-    assert_eq!(
-        containers_of_run(&run_id),
-        "",
-        "containers of the run remain"
-    );
+    assert_eq!(junit_cases(out.junit()).len(), 4, "{}", out.junit());
+    let left = containers_of_run(&run_id);
+    assert!(left.is_empty(), "containers of the run remain: {left:?}");
 
     // 2. Away for longer than the run waits (5 s here): the run stops with exit 3 and
     // reports every case.
-    let reports = tempfile::tempdir().unwrap();
-    let run = start_run(reports.path(), &[("REHEARSAL_ENGINE_WAIT", "5s")]);
+    let run = start_run().env("REHEARSAL_ENGINE_WAIT", "5s").spawn();
     wait_for_both_in_flight();
     stop_engine();
-    let out = run.wait_with_output().unwrap();
+    let out = run.wait();
     start_engine();
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(reports.path().join("report.json")).unwrap())
-            .unwrap();
+    let json = out.json();
     // The engine was away when the run ended: its stopped containers are left, labelled.
     remove_run(json["run_id"].as_str().unwrap());
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stderr).contains("the container engine stopped answering"),
-        "{}",
-        text(&out.stderr)
-    );
-    let statuses: Vec<&str> = json["cases"]
-        .as_array()
-        .unwrap()
+    out.exit(3)
+        .stderr_contains("the container engine stopped answering");
+    let statuses: Vec<&str> = common::cases(json)
         .iter()
         .map(|c| c["status"].as_str().unwrap())
         .collect();
@@ -245,6 +166,5 @@ fn an_engine_restart_fails_the_cases_in_flight_and_the_run_goes_on() {
         statuses.iter().all(|s| *s == "error" || *s == "skipped"),
         "{statuses:?}"
     );
-    let junit = std::fs::read_to_string(reports.path().join("junit.xml")).unwrap();
-    assert_eq!(junit_cases(&junit), 4, "{junit}");
+    assert_eq!(junit_cases(out.junit()).len(), 4, "{}", out.junit());
 }

@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
@@ -16,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{containers_of_run, docker, repo, step, text};
-
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
+use common::{
+    containers_of_run, kill_container, module, processes_in, repo, running_containers, step,
+    Outcome, Rehearsal,
+};
 
 /// The module directory of every fault fixture, and the cases each holds.
 const MODULES: &[(&str, usize)] = &[
@@ -31,36 +31,22 @@ const MODULES: &[(&str, usize)] = &[
 ];
 
 struct Run {
-    output: Output,
-    json: Value,
-    junit: String,
+    outcome: Outcome,
     /// What the killer thread did: the container it killed, or why it did not.
     killed: Result<String, String>,
 }
 
 /// Waits for the `killed` case's container to be inside its sleeping apply, then kills
-/// it with `docker kill`, as an operator or another job on the host might. Gives up
-/// when the run is over.
+/// it from outside, as an operator or another job on the host might. Gives up when the
+/// run is over.
 fn kill_mid_apply(run_over: &AtomicBool) -> Result<String, String> {
     let clock = Instant::now();
     while clock.elapsed() < Duration::from_secs(180) && !run_over.load(Ordering::Relaxed) {
-        let found = docker(&[
-            "ps",
-            "-q",
-            "--filter",
-            "label=rehearsal.module=killed",
-            "--filter",
-            "label=rehearsal.case=killed mid-apply",
-        ]);
-        if let Some(id) = text(&found.stdout).lines().next() {
-            let top = docker(&["top", id]);
-            if text(&top.stdout).contains("sleep 60") {
-                let killed = docker(&["kill", id]);
-                return if killed.status.success() {
-                    Ok(id.to_string())
-                } else {
-                    Err(format!("docker kill failed: {}", text(&killed.stderr)))
-                };
+        let found =
+            running_containers(&["rehearsal.module=killed", "rehearsal.case=killed mid-apply"]);
+        if let Some(id) = found.first() {
+            if processes_in(id).contains("sleep 60") {
+                return kill_container(id).map(|()| id.clone());
             }
         }
         thread::sleep(Duration::from_millis(200));
@@ -72,53 +58,33 @@ fn kill_mid_apply(run_over: &AtomicBool) -> Result<String, String> {
 fn faults_run() -> &'static Run {
     static RUN: OnceLock<Run> = OnceLock::new();
     RUN.get_or_init(|| {
-        let reports = tempfile::tempdir().unwrap().keep();
-        let json = reports.join("report.json");
-        let junit = reports.join("junit.xml");
         let run_over = Arc::new(AtomicBool::new(false));
         let killer = thread::spawn({
             let run_over = run_over.clone();
             move || kill_mid_apply(&run_over)
         });
-        let output = Command::new(BIN)
-            .current_dir(repo())
-            .args(["run", "tests/fixtures/faults/run", "--jobs", "3", "--json"])
-            .arg(&json)
-            .arg("--junit")
-            .arg(&junit)
-            .output()
-            .expect("run rehearsal");
+        let outcome = Rehearsal::new()
+            .args(["run", "tests/fixtures/faults/run", "--jobs", "3"])
+            .json()
+            .junit()
+            .run();
         run_over.store(true, Ordering::Relaxed);
         let killed = killer.join().expect("the killer thread");
-        let report = std::fs::read_to_string(&json).unwrap_or_else(|err| {
-            panic!(
-                "no JSON report ({err}); stdout:\n{}\nstderr:\n{}",
-                text(&output.stdout),
-                text(&output.stderr)
-            )
-        });
-        Run {
-            json: serde_json::from_str(&report).unwrap(),
-            junit: std::fs::read_to_string(&junit).unwrap(),
-            output,
-            killed,
-        }
+        // Both reports are there (or the test that got here first fails, saying why).
+        outcome.json();
+        outcome.junit();
+        Run { outcome, killed }
     })
 }
 
 fn case(module: &str, name: &str) -> &'static Value {
-    let run = faults_run();
-    run.json["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"]["module"] == module && c["id"]["case"] == name)
-        .unwrap_or_else(|| {
-            panic!(
-                "no case {module} › {name} in the report; stdout:\n{}",
-                text(&run.output.stdout)
-            )
-        })
+    let run = &faults_run().outcome;
+    common::find_case(run.json(), &[("module", module), ("case", name)]).unwrap_or_else(|| {
+        panic!(
+            "no case {module} › {name} in the report; stdout:\n{}",
+            run.stdout()
+        )
+    })
 }
 
 fn status(value: &Value) -> &str {
@@ -244,17 +210,12 @@ fn a_manifest_cannot_write_into_the_module() {
 
 #[test]
 fn the_run_goes_on_and_the_junit_accounts_for_every_case() {
-    let run = faults_run();
-    assert_eq!(
-        run.output.status.code(),
-        Some(1),
-        "stderr:\n{}",
-        text(&run.output.stderr)
-    );
+    let run = &faults_run().outcome;
+    run.exit(1);
     let expected: usize = MODULES.iter().map(|(_, n)| n).sum();
-    assert_eq!(run.json["cases"].as_array().unwrap().len(), expected);
+    assert_eq!(common::cases(run.json()).len(), expected);
 
-    let doc = roxmltree::Document::parse(&run.junit).expect("the JUnit file parses");
+    let doc = roxmltree::Document::parse(run.junit()).expect("the JUnit file parses");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
     for (module, cases) in MODULES {
@@ -263,14 +224,14 @@ fn the_run_goes_on_and_the_junit_accounts_for_every_case() {
             .find(|n| {
                 n.has_tag_name("testsuite") && n.attribute("name").unwrap_or("").contains(module)
             })
-            .unwrap_or_else(|| panic!("no testsuite for {module}:\n{}", run.junit));
+            .unwrap_or_else(|| panic!("no testsuite for {module}:\n{}", run.junit()));
         // Every case has at least its start step as a test case.
         let starts = suite
             .children()
             .filter(|n| n.has_tag_name("testcase"))
             .filter(|n| n.attribute("name").unwrap_or("").ends_with(" › start"))
             .count();
-        assert_eq!(starts, *cases, "{module}:\n{}", run.junit);
+        assert_eq!(starts, *cases, "{module}:\n{}", run.junit());
     }
     // The faults are errors or failures, never lost; the ordinary cases passed.
     let errors: usize = root
@@ -278,38 +239,34 @@ fn the_run_goes_on_and_the_junit_accounts_for_every_case() {
         .filter(|n| n.has_tag_name("testcase"))
         .filter(|n| n.children().any(|c| c.has_tag_name("error")))
         .count();
-    assert!(errors >= 5, "{}", run.junit);
+    assert!(errors >= 5, "{}", run.junit());
 }
 
 #[test]
 fn no_container_of_the_run_is_left() {
-    let run = faults_run();
-    let run_id = run.json["run_id"].as_str().expect("the report's run id");
-    assert_eq!(
-        containers_of_run(run_id),
-        "",
-        "containers of run {run_id} remain"
+    let run = &faults_run().outcome;
+    let run_id = run.json()["run_id"].as_str().expect("the report's run id");
+    let left = containers_of_run(run_id);
+    assert!(
+        left.is_empty(),
+        "containers of run {run_id} remain: {left:?}"
     );
 }
 
 #[test]
 fn bad_limits_are_refused_at_their_line_before_any_container() {
     let dir = tempfile::tempdir().unwrap();
-    let module = dir.path().join("limited");
-    std::fs::create_dir_all(module.join("manifests")).unwrap();
-    std::fs::write(module.join("manifests/init.pp"), "class limited { }\n").unwrap();
-    std::fs::write(
-        module.join("rehearsal.yaml"),
+    module(
+        &dir.path().join("limited"),
+        "limited",
         "limits: { memory: 512M }\ncases:\n  a:\n    manifest: include limited\n    limits: { memory: lots }\n",
-    )
-    .unwrap();
-    let out = Command::new(BIN)
+    );
+    let out = Rehearsal::new()
         .current_dir(dir.path())
         .args(["run", "limited"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
+        .run();
+    out.exit(2);
+    let stderr = out.stderr();
     assert!(
         stderr.starts_with(
             "error: limited/rehearsal.yaml:5:23: cases.a.limits.memory: `lots` is not a size"

@@ -7,8 +7,6 @@
 //! What it found is kept as regression cases in `tests/broken/fuzz-<n>/`, and proptest's
 //! own seeds in `proptest-regressions/`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -18,9 +16,9 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 
 use rehearsal::spec;
 
-/// The valid specs of the repository, with the file each was read from.
-use common::repo;
+use crate::common::repo;
 
+/// The valid specs of the repository, with the file each was read from.
 fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
     let mut seeds = Vec::new();
     for dir in ["sample-modules", "tests/fixtures/modules"] {

@@ -20,6 +20,8 @@ use rehearsal::gerrit::{
     self, Credentials, GerritError, Options, Report, Retry, ReviewInput, Target,
 };
 
+use crate::common::Rehearsal;
+
 const USER: &str = "jenkins-bot";
 const PASSWORD: &str = "hTtP-pa55w0rd/from+settings";
 const PROJECT: &str = "puppet/modules";
@@ -771,8 +773,10 @@ async fn the_gerrit_review_command_posts_from_the_report_and_the_triggers_variab
     )
     .await;
     let repo = repository();
-    failing_report(repo.path()); // writes report.json
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_rehearsal"))
+    // Writes report.json.
+    failing_report(repo.path());
+    // Run without blocking: the binary talks to the server on this test's runtime.
+    let out = Rehearsal::new()
         .current_dir(repo.path())
         .args(["gerrit-review", "--report", "report.json"])
         .env("GERRIT_API_URL", server.url())
@@ -782,13 +786,10 @@ async fn the_gerrit_review_command_posts_from_the_report_and_the_triggers_variab
         .env("GERRIT_HTTP_USER", credentials().user())
         .env("GERRIT_HTTP_PASSWORD", PASSWORD)
         .env("BUILD_URL", "https://jenkins.example.org/job/verify/7/")
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
+        .run_async()
+        .await;
+    out.exit(0);
+    assert!(!out.stdout().contains(PASSWORD) && !out.stderr().contains(PASSWORD));
     let reviews = server.reviews();
     assert_eq!(reviews.len(), 1);
     assert_eq!(reviews[0]["labels"], json!({"Verified": -1}));
@@ -806,15 +807,14 @@ async fn the_gerrit_review_command_posts_from_the_report_and_the_triggers_variab
         .contains("https://jenkins.example.org/job/verify/7/"));
 
     // Without the change's variables: exit 2, nothing sent, and the message says which.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_rehearsal"))
+    Rehearsal::new()
         .current_dir(repo.path())
         .args(["gerrit-review", "--report", "report.json"])
         .env_clear()
         .env("GERRIT_API_URL", server.url())
-        .output()
+        .run_async()
         .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("GERRIT_CHANGE_NUMBER"));
+        .exit(2)
+        .stderr_contains("GERRIT_CHANGE_NUMBER");
     assert_eq!(server.reviews().len(), 1);
 }

@@ -13,9 +13,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::repo;
+use common::{repo, Rehearsal};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long Chromium may take to render one page before the test gives up on it.
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
@@ -33,8 +32,8 @@ fn report() -> &'static PathBuf {
         std::fs::create_dir_all(&dir).unwrap();
         let page = dir.join("report.html");
         let _ = std::fs::remove_file(&page);
-        let output = Command::new(BIN)
-            .current_dir(repo())
+        // The page is kept where people can find it, not in a temporary directory.
+        let run = Rehearsal::new()
             .args([
                 "run",
                 "tests/fixtures/html",
@@ -46,22 +45,14 @@ fn report() -> &'static PathBuf {
                 "--html",
             ])
             .arg(&page)
-            .output()
-            .expect("run rehearsal");
-        let said = || {
-            format!(
-                "stdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        };
+            .run();
         // Two of the four cases fail, as the fixture means them to.
-        assert_eq!(output.status.code(), Some(1), "{}", said());
+        run.exit(1);
         assert!(
             page.is_file(),
             "no HTML report at {}; {}",
             page.display(),
-            said()
+            run.show()
         );
         page
     })

@@ -5,21 +5,19 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{containers_of_run, repo, signal};
-
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
+use common::{
+    containers_of_run, one_at_a_time, processes_in, running_containers_of_module, Rehearsal,
+    Running,
+};
 
 /// `rehearsal run` of the `slow` fixture's `first` case then the quick ones, one at a time.
-fn start(reports: &Path, first: &str) -> Child {
-    Command::new(BIN)
-        .current_dir(repo())
+fn start(first: &str) -> Running {
+    Rehearsal::new()
         .args([
             "run",
             "tests/fixtures/interrupt",
@@ -28,40 +26,26 @@ fn start(reports: &Path, first: &str) -> Child {
             "--case",
             first,
         ])
-        .args(["--case", "quick*", "--json"])
-        .arg(reports.join("report.json"))
-        .arg("--junit")
-        .arg(reports.join("junit.xml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .args(["--case", "quick*"])
+        .json()
+        .junit()
         .spawn()
-        .expect("start rehearsal")
 }
 
 /// Waits until the run's first case is applying (`sleep SECONDS` runs in it), and
-/// returns the container's run id label.
-fn wait_for_the_sleeping_apply(child: &mut Child, seconds: u32) -> String {
+/// returns the run and the container's run id label.
+fn wait_for_the_sleeping_apply(mut run: Running, seconds: u32) -> (Running, String) {
     let begun = Instant::now();
     loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended before it was interrupted: {status}");
+        if let Some(status) = run.try_wait() {
+            panic!(
+                "the run ended before it was interrupted: {status}\n{}",
+                run.wait().show()
+            );
         }
-        let out = Command::new("docker")
-            .args([
-                "ps",
-                "--filter",
-                "label=rehearsal.module=slow",
-                "--format",
-                "{{.ID}} {{.Label \"rehearsal.run-id\"}}",
-            ])
-            .output()
-            .unwrap();
-        let listed = String::from_utf8_lossy(&out.stdout).to_string();
-        for line in listed.lines() {
-            let (id, run) = line.split_once(' ').unwrap();
-            let top = Command::new("docker").args(["top", id]).output().unwrap();
-            if String::from_utf8_lossy(&top.stdout).contains(&format!("sleep {seconds}")) {
-                return run.to_string();
+        for (id, run_id) in running_containers_of_module("slow") {
+            if processes_in(&id).contains(&format!("sleep {seconds}")) {
+                return (run, run_id);
             }
         }
         assert!(
@@ -74,13 +58,12 @@ fn wait_for_the_sleeping_apply(child: &mut Child, seconds: u32) -> String {
 
 /// Checks what every interrupted run must leave: exit 130, a valid JUnit with all three
 /// cases, a JSON report, and no container of the run. Returns the JSON and stderr.
-fn check_the_aftermath(child: Child, reports: &Path, run_id: &str, first: &str) -> (Value, String) {
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(130), "stderr:\n{stderr}");
+fn check_the_aftermath(run: Running, run_id: &str, first: &str) -> (Value, String) {
+    let out = run.wait();
+    let stderr = out.stderr().to_string();
+    assert_eq!(out.code(), Some(130), "stderr:\n{stderr}");
 
-    let junit = std::fs::read_to_string(reports.join("junit.xml")).expect("a JUnit report");
-    let doc = roxmltree::Document::parse(&junit).expect("the JUnit report is valid XML");
+    let doc = roxmltree::Document::parse(out.junit()).expect("the JUnit report is valid XML");
     let cases: Vec<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
@@ -93,33 +76,27 @@ fn check_the_aftermath(child: Child, reports: &Path, run_id: &str, first: &str) 
         );
     }
 
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
-            .unwrap();
-    assert_eq!(json["cases"].as_array().unwrap().len(), 3);
+    let json = out.json().clone();
+    assert_eq!(common::cases(&json).len(), 3);
     assert_eq!(json["run_id"], run_id);
 
     let left = containers_of_run(run_id);
-    assert!(left.is_empty(), "containers of the run remain: {left}");
+    assert!(left.is_empty(), "containers of the run remain: {left:?}");
     (json, stderr)
 }
 
 fn case<'a>(json: &'a Value, name: &str) -> &'a Value {
-    json["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"]["case"] == name)
-        .unwrap()
+    common::case(json, &[("case", name)])
 }
 
 #[test]
 fn a_first_interrupt_lets_a_running_step_finish_and_starts_nothing_new() {
-    let reports = tempfile::tempdir().unwrap();
-    let mut child = start(reports.path(), "naps");
-    let run_id = wait_for_the_sleeping_apply(&mut child, 8);
-    signal(&child, "INT");
-    let (json, stderr) = check_the_aftermath(child, reports.path(), &run_id, "naps");
+    // The tests here find their run's container by its module and what it runs: two at
+    // once could each take the other's.
+    let _one = one_at_a_time();
+    let (run, run_id) = wait_for_the_sleeping_apply(start("naps"), 8);
+    run.signal("INT");
+    let (json, stderr) = check_the_aftermath(run, &run_id, "naps");
     assert!(stderr.contains("no new case starts"), "{stderr}");
     assert!(!stderr.contains("the grace period is over"), "{stderr}");
     assert_eq!(case(&json, "naps")["status"], "passed", "{json}");
@@ -130,11 +107,10 @@ fn a_first_interrupt_lets_a_running_step_finish_and_starts_nothing_new() {
 
 #[test]
 fn a_step_longer_than_the_grace_period_is_stopped_at_its_end() {
-    let reports = tempfile::tempdir().unwrap();
-    let mut child = start(reports.path(), "sleeps");
-    let run_id = wait_for_the_sleeping_apply(&mut child, 120);
-    signal(&child, "INT");
-    let (json, stderr) = check_the_aftermath(child, reports.path(), &run_id, "sleeps");
+    let _one = one_at_a_time();
+    let (run, run_id) = wait_for_the_sleeping_apply(start("sleeps"), 120);
+    run.signal("INT");
+    let (json, stderr) = check_the_aftermath(run, &run_id, "sleeps");
     // The sleeping apply outlasts the grace period, so it is stopped there.
     assert!(stderr.contains("the grace period is over"), "{stderr}");
     for name in ["sleeps", "quick one", "quick two"] {
@@ -149,13 +125,12 @@ fn a_step_longer_than_the_grace_period_is_stopped_at_its_end() {
 
 #[test]
 fn a_second_interrupt_stops_at_once() {
-    let reports = tempfile::tempdir().unwrap();
-    let mut child = start(reports.path(), "sleeps");
-    let run_id = wait_for_the_sleeping_apply(&mut child, 120);
-    signal(&child, "TERM");
+    let _one = one_at_a_time();
+    let (run, run_id) = wait_for_the_sleeping_apply(start("sleeps"), 120);
+    run.signal("TERM");
     thread::sleep(Duration::from_millis(500));
-    signal(&child, "INT");
-    let (_, stderr) = check_the_aftermath(child, reports.path(), &run_id, "sleeps");
+    run.signal("INT");
+    let (_, stderr) = check_the_aftermath(run, &run_id, "sleeps");
     assert!(
         stderr.contains("interrupted again: stopping now"),
         "{stderr}"

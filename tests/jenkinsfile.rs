@@ -2,14 +2,12 @@
 //! Debian's `groovy`, which harness/test installs), and it must keep the pipeline's
 //! promises (changed-only selection, shards, JUnit with empty results allowed, a vote).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Parses a file to Groovy's AST (syntax only: Jenkins' steps need not exist here).
-use common::repo;
+use crate::common::repo;
 
+/// Parses a file to Groovy's AST (syntax only: Jenkins' steps need not exist here).
 fn groovy_parses(file: &Path) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     let checker = dir.path().join("parse.groovy");

@@ -3,11 +3,13 @@
 //! rule. The repositories are set up with the `git` command; the library reads them.
 //! (No engine needed.)
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use rehearsal::select::{self, Change, ChangedFile, Module, SelectError, Selection};
 use rehearsal::spec;
+
+use crate::common::{copy_tree, git, repo, write};
 
 const ALL: [&str; 6] = [
     "accounts",
@@ -33,7 +35,7 @@ impl Repo {
     fn with(tweak: impl FnOnce(&Repo)) -> Repo {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().canonicalize().unwrap().join("site-repo");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let source = repo();
         copy_tree(&source.join("sample-modules"), &root.join("sample-modules"));
         copy_tree(&source.join("images"), &root.join("images"));
         let repo = Repo { _tmp: tmp, root };
@@ -46,7 +48,7 @@ impl Repo {
     }
 
     fn git(&self, args: &[&str]) -> String {
-        git_in(&self.root, args)
+        git(&self.root, args)
     }
 
     fn commit_all(&self, message: &str) {
@@ -59,9 +61,7 @@ impl Repo {
     }
 
     fn write(&self, rel: &str, text: &str) {
-        let path = self.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        write(&self.root, rel, text);
     }
 
     fn append(&self, rel: &str, text: &str) {
@@ -92,39 +92,6 @@ impl Repo {
     fn select_among(&self, under: &str, rev: &str) -> Selection {
         let changed = select::changed_files(&self.root, rev).unwrap();
         select::select(&changed, &self.modules(under), Some(&self.path("images")))
-    }
-}
-
-fn git_in(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
-        .output()
-        .expect("run git");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 
@@ -523,12 +490,12 @@ fn a_branch_missing_locally_is_found_on_origin() {
     let upstream = Repo::new();
     let tmp = tempfile::tempdir().unwrap();
     let clone = tmp.path().canonicalize().unwrap().join("clone");
-    git_in(
+    git(
         tmp.path(),
         &["clone", "--quiet", upstream.root.to_str().unwrap(), "clone"],
     );
-    git_in(&clone, &["checkout", "--quiet", "--detach"]);
-    git_in(&clone, &["branch", "--quiet", "-D", "main"]);
+    git(&clone, &["checkout", "--quiet", "--detach"]);
+    git(&clone, &["branch", "--quiet", "-D", "main"]);
     std::fs::write(
         clone.join("sample-modules/ntpsettings/manifests/init.pp"),
         "# patch set\n",

@@ -6,14 +6,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-use serde_json::Value;
-
-use common::containers_of_run;
-
-const BIN: &str = env!("CARGO_BIN_EXE_rehearsal");
+use common::{containers_of_run, remove_image, snapshot_images, Outcome, Rehearsal, Running};
 
 /// `clean --snapshots` removes every snapshot on the engine: the test of it runs alone
 /// (write), the others side by side (read).
@@ -71,93 +66,51 @@ impl Site {
         Run::wait(self.start())
     }
 
-    fn start(&self) -> (std::process::Child, PathBuf) {
-        let json = self
-            .path()
-            .join(format!("{}.json", uuid::Uuid::new_v4().simple()));
-        let child = Command::new(BIN)
-            .args(["run", "-p", "debian12", "--json"])
-            .arg(&json)
+    /// `rehearsal run` of the tree's modules, with a JSON report of its own.
+    fn start(&self) -> Running {
+        Rehearsal::new()
+            .args(["run", "-p", "debian12"])
             .arg(self.path().join("modules"))
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .json()
             .spawn()
-            .expect("start rehearsal");
-        (child, json)
     }
 }
 
 impl Drop for Site {
     /// Removes the snapshots this tree made (they carry its unique marker in their key).
     fn drop(&mut self) {
-        let out = Command::new("docker")
-            .args([
-                "images",
-                "--filter",
-                "label=rehearsal.snapshot",
-                "--format",
-                "{{.Repository}}:{{.Tag}} {{.ID}}",
-            ])
-            .output();
-        let Ok(out) = out else { return };
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let Some((name, _)) = line.split_once(' ') else {
-                continue;
-            };
-            let inspect = Command::new("docker")
-                .args([
-                    "image",
-                    "inspect",
-                    "--format",
-                    "{{json .Config.Labels}}",
-                    name,
-                ])
-                .output();
-            if let Ok(inspect) = inspect {
-                let labels = String::from_utf8_lossy(&inspect.stdout).to_string();
-                if labels.contains(&self.dir.path().display().to_string())
-                    || labels.contains(&self.marker)
-                {
-                    let _ = Command::new("docker").args(["rmi", name]).output();
-                }
+        for (name, labels) in snapshot_images() {
+            if labels.contains(&self.dir.path().display().to_string())
+                || labels.contains(&self.marker)
+            {
+                remove_image(&name);
             }
         }
     }
 }
 
-struct Run {
-    output: Output,
-    json: Value,
+/// A run that ended, with its JSON report.
+struct Run(Outcome);
+
+impl std::ops::Deref for Run {
+    type Target = Outcome;
+
+    fn deref(&self) -> &Outcome {
+        &self.0
+    }
 }
 
 impl Run {
-    fn wait((child, json): (std::process::Child, PathBuf)) -> Run {
-        let output = child.wait_with_output().expect("wait for rehearsal");
-        let text = std::fs::read_to_string(&json).unwrap_or_else(|err| {
-            panic!(
-                "no JSON report ({err}); stdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-        Run {
-            json: serde_json::from_str(&text).unwrap(),
-            output,
-        }
-    }
-
-    fn show(&self) -> String {
-        format!(
-            "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-            self.output.status.code(),
-            String::from_utf8_lossy(&self.output.stdout),
-            String::from_utf8_lossy(&self.output.stderr)
-        )
+    fn wait(running: Running) -> Run {
+        let outcome = running.wait();
+        // Its JSON report is there (or the test fails, saying why).
+        outcome.json();
+        Run(outcome)
     }
 
     /// (kind, status) of each snapshot layer, lowest first.
     fn layers(&self) -> Vec<(String, String)> {
-        let mut layers: Vec<(String, String)> = self.json["snapshots"]
+        let mut layers: Vec<(String, String)> = self.json()["snapshots"]
             .as_array()
             .unwrap_or_else(|| panic!("no snapshots in the report\n{}", self.show()))
             .iter()
@@ -173,7 +126,7 @@ impl Run {
     }
 
     fn passed(&self) -> bool {
-        self.output.status.code() == Some(0) && self.json["totals"]["passed"] == 1
+        self.code() == Some(0) && self.json()["totals"]["passed"] == 1
     }
 }
 
@@ -197,7 +150,7 @@ fn a_snapshot_is_reused_while_its_inputs_stay_and_rebuilt_when_one_changes() {
         first.show()
     );
     // The case started from the snapshot: its checks saw both layers' files.
-    assert!(first.json["phases"]["snapshot"].as_f64().unwrap() > 0.0);
+    assert!(first.json()["phases"]["snapshot"].as_f64().unwrap() > 0.0);
 
     let second = site.run();
     assert!(second.passed(), "{}", second.show());
@@ -254,20 +207,15 @@ fn a_broken_baseline_stops_the_run_before_any_module_case() {
     let _engine = shared();
     let site = Site::new("\"fail('the base role is broken on purpose')\"");
     let run = site.run();
-    assert_eq!(run.output.status.code(), Some(1), "{}", run.show());
+    run.exit(1);
     assert_eq!(
         run.layers(),
         layers(&[("baseline", "failed")]),
         "no prepare layer starts from a failed baseline\n{}",
         run.show()
     );
-    let stdout = String::from_utf8_lossy(&run.output.stdout);
-    assert!(
-        stdout.contains("the base role is broken on purpose"),
-        "{}",
-        run.show()
-    );
-    let case = &run.json["cases"][0];
+    run.stdout_contains("the base role is broken on purpose");
+    let case = &run.json()["cases"][0];
     assert_eq!(case["status"], "error");
     let steps = case["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 1, "no step but the failed baseline: {case}");
@@ -277,9 +225,9 @@ fn a_broken_baseline_stops_the_run_before_any_module_case() {
         .unwrap()
         .starts_with("baseline (rehearsal-site.yaml) failed on debian12"));
     // Nothing of the run remains: the build container is gone.
-    let run_id = run.json["run_id"].as_str().unwrap();
+    let run_id = run.json()["run_id"].as_str().unwrap();
     let left = containers_of_run(run_id);
-    assert!(left.is_empty(), "containers left: {left}");
+    assert!(left.is_empty(), "containers left: {left:?}");
 }
 
 #[test]
@@ -305,16 +253,20 @@ fn two_runs_at_once_build_a_snapshot_once() {
     );
     let waited = [&a, &b]
         .iter()
-        .flat_map(|r| r.json["snapshots"].as_array().unwrap().clone())
+        .flat_map(|r| r.json()["snapshots"].as_array().unwrap().clone())
         .filter(|s| s["waited"] == true)
         .count();
     assert!(waited >= 1, "the second run waited for the first");
 }
 
+/// What a successful `rehearsal ARGS` printed.
 fn rehearsal(args: &[&str]) -> String {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    assert!(out.status.success(), "rehearsal {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    Rehearsal::new()
+        .args(args)
+        .run()
+        .success()
+        .stdout()
+        .to_string()
 }
 
 #[test]
