@@ -17,7 +17,7 @@ pub fn write_apply_inputs(
     data: &Map<String, Value>,
     facts: &Map<String, Value>,
     what: &str,
-) -> Result<(), String> {
+) -> Result<(), InputsError> {
     let user_hiera = match user_config {
         Some(file) => Some(read_hiera_config(file)?),
         None => None,
@@ -33,8 +33,11 @@ pub fn write_apply_inputs(
         (FACTS_JSON, serde_json::to_vec_pretty(facts).expect("JSON")),
     ];
     for (name, content) in files {
-        std::fs::write(dir.join(name), content)
-            .map_err(|err| format!("cannot write {name} for {what}: {err}"))?;
+        std::fs::write(dir.join(name), content).map_err(|source| InputsError::Write {
+            name,
+            what: what.to_string(),
+            source,
+        })?;
     }
     Ok(())
 }
@@ -48,17 +51,41 @@ pub fn hiera_dir(config: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
-fn read_hiera_config(file: &Path) -> Result<Map<String, Value>, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|err| format!("cannot read the hiera config {}: {err}", file.display()))?;
-    let value: Value = serde_yaml::from_str(&text)
-        .map_err(|err| format!("{}: not valid YAML: {err}", file.display()))?;
+/// Why an apply's inputs could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum InputsError {
+    #[error("cannot read the hiera config {}: {source}", .file.display())]
+    ReadHiera {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not valid YAML: {source}", .file.display())]
+    HieraYaml {
+        file: PathBuf,
+        source: serde_yaml::Error,
+    },
+    #[error("{}: only Hiera 5 configs are supported (`version: 5` at the top)", .0.display())]
+    NotHiera5(PathBuf),
+    #[error("cannot write {name} for {what}: {source}")]
+    Write {
+        name: &'static str,
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+fn read_hiera_config(file: &Path) -> Result<Map<String, Value>, InputsError> {
+    let text = std::fs::read_to_string(file).map_err(|source| InputsError::ReadHiera {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    let value: Value = serde_yaml::from_str(&text).map_err(|source| InputsError::HieraYaml {
+        file: file.to_path_buf(),
+        source,
+    })?;
     match value {
         Value::Object(map) if map.get("version").and_then(Value::as_i64) == Some(5) => Ok(map),
-        _ => Err(format!(
-            "{}: only Hiera 5 configs are supported (`version: 5` at the top)",
-            file.display()
-        )),
+        _ => Err(InputsError::NotHiera5(file.to_path_buf())),
     }
 }
 

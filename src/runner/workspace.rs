@@ -56,7 +56,8 @@ impl Workspace {
             &case.hiera_data,
             &case.facts,
             "the case",
-        )?;
+        )
+        .map_err(|err| err.to_string())?;
 
         let mut mounts = vec![
             Mount {

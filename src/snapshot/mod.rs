@@ -162,7 +162,8 @@ impl Layer {
             &self.hiera_data,
             &self.facts,
             "the snapshot",
-        )?;
+        )
+        .map_err(|err| err.to_string())?;
         let mount = |host: &Path, container: &str| crate::backend::Mount {
             host: host.to_path_buf(),
             container: container.to_string(),
