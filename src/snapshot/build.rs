@@ -11,7 +11,9 @@
 use crate::labels;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use futures_util::StreamExt;
 
@@ -19,9 +21,10 @@ use super::{
     chain_of, Failure, Kind, Layer, Outcome, Ready, SnapshotReport, StartFailure, Starts,
     REPOSITORY,
 };
-use crate::backend::{Backend, BackendError, ContainerConfig, ExecOutput};
+use crate::backend::exec::exec_within;
+use crate::backend::{Backend, BackendError, ContainerConfig};
 use crate::plan::PlannedCase;
-use crate::puppet::{self, Outcome as ApplyOutcome};
+use crate::puppet::{self, Apply, Verdict};
 use crate::text::sanitize::clean as clean_output;
 
 /// How long systemd may take to come up in a build container.
@@ -338,62 +341,49 @@ async fn build<B: Backend>(
 ) -> Result<String, Failure> {
     let fail = |message: String, output: String| Failure {
         message,
-        output: tail(&output),
+        output: puppet::tail(output, MAX_OUTPUT),
     };
-    let ready = exec(
+    let ready = exec_within(
         backend,
         id,
         &["sh", "-c", &puppet::ready_script()],
         START_LIMIT,
+        None,
     )
     .await;
     match ready {
         Ok(out) if out.exit_code == 0 => {}
         Ok(out) => return Err(fail("the container did not start".into(), out.combined())),
-        Err(message) => return Err(fail(message, String::new())),
+        Err(err) => return Err(fail(err.to_string(), String::new())),
     }
     let manifest = crate::layout::case_file(crate::layout::SITE_PP);
     let command = puppet::apply_command_in(&manifest, &layer.modulepath, layer.timeout);
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
-    for attempt in ["apply", "second apply"] {
-        let out = exec(backend, id, &command, layer.timeout)
+    for (apply, attempt) in [(Apply::First, "apply"), (Apply::Second, "second apply")] {
+        let out = exec_within(backend, id, &command, layer.timeout, None)
             .await
-            .map_err(|m| fail(format!("the {attempt} {m}"), String::new()))?;
+            .map_err(|err| fail(format!("the {attempt} {err}"), String::new()))?;
         let output = clean_output(&out.combined());
-        match (attempt, puppet::outcome(out.exit_code)) {
-            ("apply", ApplyOutcome::Unchanged | ApplyOutcome::Changed)
-            | (_, ApplyOutcome::Unchanged) => {}
-            (_, ApplyOutcome::TimedOut) => {
-                return Err(fail(
-                    format!(
-                        "the {attempt} timed out after {}",
-                        humantime::format_duration(layer.timeout)
-                    ),
-                    output,
-                ))
-            }
-            (_, ApplyOutcome::Changed) => {
-                let changed = puppet::changed_resources(&output);
-                return Err(fail(
-                    format!(
-                        "the code is not idempotent: the second apply changed {}; no case starts from a snapshot that changes on every apply",
-                        if changed.is_empty() { "something".to_string() } else { changed.join(", ") }
-                    ),
-                    output,
-                ));
-            }
-            (_, ApplyOutcome::Failed) => {
-                let errors = puppet::error_lines(&output);
-                let mut message = format!(
-                    "puppet apply failed (exit {}), so no case starts from it",
-                    out.exit_code
-                );
+        let message = match puppet::judge(apply, out.exit_code, &output) {
+            Verdict::Passed => continue,
+            Verdict::TimedOut => format!(
+                "the {attempt} timed out after {}",
+                humantime::format_duration(layer.timeout)
+            ),
+            Verdict::NotIdempotent { changed } => format!(
+                "the code is not idempotent: the second apply changed {}; no case starts from a snapshot that changes on every apply",
+                if changed.is_empty() { "something".to_string() } else { changed.join(", ") }
+            ),
+            Verdict::Failed { exit_code, errors } => {
+                let mut message =
+                    format!("puppet apply failed (exit {exit_code}), so no case starts from it");
                 if !errors.is_empty() {
                     message = format!("{message}:\n{}", errors.join("\n"));
                 }
-                return Err(fail(message, output));
+                message
             }
-        }
+        };
+        return Err(fail(message, output));
     }
     let labels = HashMap::from([
         (
@@ -421,23 +411,6 @@ async fn build<B: Backend>(
     Ok(image.to_string())
 }
 
-/// A command in the build container, bounded here too (a hung engine).
-async fn exec<B: Backend>(
-    backend: &B,
-    id: &str,
-    cmd: &[&str],
-    limit: Duration,
-) -> Result<ExecOutput, String> {
-    match tokio::time::timeout(limit + Duration::from_secs(30), backend.exec(id, cmd)).await {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(_) => Err(format!(
-            "timed out after {}",
-            humantime::format_duration(limit)
-        )),
-    }
-}
-
 /// Whether a build container's holder is a process of this host that no longer runs.
 fn abandoned(labels: &HashMap<String, String>) -> bool {
     let same_host = labels.get(labels::LOCK_HOST).map(String::as_str) == Some(&this_host());
@@ -456,15 +429,4 @@ fn this_host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_default()
-}
-
-fn tail(text: &str) -> String {
-    if text.len() <= MAX_OUTPUT {
-        return text.to_string();
-    }
-    let mut start = text.len() - MAX_OUTPUT;
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    format!("[…]\n{}", &text[start..])
 }
