@@ -16,7 +16,7 @@ use crate::error::{exit, Error};
 use crate::outcome::Status;
 use crate::plan::PlannedCase;
 use crate::report::{ConsoleReporter, Reporter, Verbosity};
-use crate::runner::{self, Context, Keep};
+use crate::runner::{self, Context, Interrupts, Keep};
 use crate::spec::{self, ModuleSpec};
 
 #[derive(Debug, clap::Args)]
@@ -191,6 +191,7 @@ async fn fresh(
         fail_fast: false,
         verbose: false,
         engine_lost: Default::default(),
+        engine_wait: super::run::engine_wait_from_env(),
     });
     let collected = crate::report::Collected::default();
     let reporters: Vec<Box<dyn Reporter>> = vec![
@@ -201,9 +202,15 @@ async fn fresh(
         )),
         Box::new(collected.reporter()),
     ];
-    let summary = runner::run(ctx.clone(), vec![row], 1, reporters)
-        .await
-        .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
+    let summary = runner::run(
+        ctx.clone(),
+        vec![row],
+        1,
+        reporters,
+        Interrupts::from_signals(),
+    )
+    .await
+    .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
     let report = collected.cases().into_iter().next();
     let Some(container) = report.as_ref().and_then(|r| r.kept_container.clone()) else {
         eprintln!("error: the case left no container to enter (see above)");

@@ -16,7 +16,25 @@ use crate::report::{
     ConsoleReporter, GithubAnnotations, HtmlReporter, JsonReporter, JunitReporter, Progress,
     Reporter, Verbosity,
 };
-use crate::runner::{self, Context, Keep};
+use crate::runner::{self, Context, Interrupts, Keep};
+
+/// `--keep`: when to keep a case's container instead of removing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeepArg {
+    Never,
+    OnFailure,
+    Always,
+}
+
+impl From<KeepArg> for Keep {
+    fn from(arg: KeepArg) -> Keep {
+        match arg {
+            KeepArg::Never => Keep::Never,
+            KeepArg::OnFailure => Keep::OnFailure,
+            KeepArg::Always => Keep::Always,
+        }
+    }
+}
 
 /// Annotation formats for code hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,8 +60,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Keep containers instead of removing them.
-    #[arg(long, value_enum, default_value_t = Keep::Never)]
-    pub keep: Keep,
+    #[arg(long, value_enum, default_value_t = KeepArg::Never)]
+    pub keep: KeepArg,
     /// Print only the cases that did not pass, and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -142,17 +160,18 @@ async fn run_plan(
     let ctx = Arc::new(Context {
         backend,
         run_id: uuid::Uuid::new_v4().simple().to_string(),
-        keep: args.keep,
+        keep: args.keep.into(),
         fail_fast: args.fail_fast,
         verbose: args.verbose,
         engine_lost: Default::default(),
+        engine_wait: engine_wait_from_env(),
     });
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let summary = runner::run(ctx, plan, jobs, reporters)
+    let summary = runner::run(ctx, plan, jobs, reporters, Interrupts::from_signals())
         .await
         .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
     Ok(if summary.interrupted {
@@ -164,6 +183,17 @@ async fn run_plan(
     } else {
         exit::TEST_FAILED
     })
+}
+
+/// How long a run waits for an engine that stopped answering before it gives up.
+const ENGINE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`ENGINE_WAIT`], or `REHEARSAL_ENGINE_WAIT` (a duration like `5s`) when set and valid.
+pub(super) fn engine_wait_from_env() -> std::time::Duration {
+    std::env::var("REHEARSAL_ENGINE_WAIT")
+        .ok()
+        .and_then(|v| humantime::parse_duration(&v).ok())
+        .unwrap_or(ENGINE_WAIT)
 }
 
 fn reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
