@@ -9,7 +9,7 @@ use super::gerrit::{gerrit_settings, post_review, GerritArgs};
 use super::images::ensure_images;
 use super::select::{prepare, SelectArgs};
 use crate::error::{exit, Error};
-use crate::outcome::Event;
+use crate::outcome::{Event, EventKind, Totals};
 use crate::plan::PlannedCase;
 use crate::platform::Platform;
 use crate::report::{
@@ -131,19 +131,19 @@ async fn run_plan(
         // Still a valid (empty) JUnit and JSON report, and no engine needed.
         println!("nothing to test: no case matches the selection");
         let events = [
-            Event::RunStarted {
+            Event::at_start(EventKind::RunStarted {
                 run_id: "none".into(),
                 total: 0,
-                started_at: chrono::Utc::now(),
-            },
-            Event::RunFinished {
-                duration: std::time::Duration::ZERO,
-            },
+            }),
+            Event::at_start(EventKind::RunFinished {
+                totals: Totals::default(),
+            }),
         ];
         for reporter in &mut reporters {
-            events.iter().for_each(|e| reporter.event(e));
-            reporter
-                .finish()
+            events
+                .iter()
+                .try_for_each(|e| reporter.event(e))
+                .and_then(|()| reporter.finish())
                 .map_err(|err| Error::Io(format!("cannot write a report: {err}")))?;
         }
         return Ok(exit::SUCCESS);

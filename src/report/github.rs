@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::Reporter;
 use crate::gerrit::{self, Options, Report, PATCHSET_LEVEL};
-use crate::outcome::{CaseReport, Event};
+use crate::outcome::{CaseReport, Event, EventKind};
 
 /// Prints the annotations when the run is over.
 pub struct GithubAnnotations {
@@ -29,10 +29,11 @@ impl GithubAnnotations {
 }
 
 impl Reporter for GithubAnnotations {
-    fn event(&mut self, event: &Event) {
-        if let Event::CaseFinished(case) = event {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let EventKind::CaseFinished(case) = &event.kind {
             self.cases.push((**case).clone());
         }
+        Ok(())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {

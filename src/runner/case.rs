@@ -1,7 +1,7 @@
 //! One case, step by step: start the container and wait for systemd, apply the manifest
 //! (or see it fail as the spec expects), apply it again (idempotency), run the probe, and
 //! always remove the container. Each step is a function that returns what it printed or a
-//! typed [`StepError`]; [`Case`] turns those into step reports, says what
+//! typed [`StepError`]; [`Case`] turns those into step reports and events, says what
 //! happened to the container when that (not the code) ended the case, and skips the steps
 //! a failure makes pointless. Running many cases, and stopping them, is the parent
 //! module's business.
@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
+use super::events::Emitter;
 use super::fault::fault;
 use super::live::LinePrinter;
 use super::step::{self, StepError};
@@ -20,21 +21,24 @@ use super::{engine, Context};
 use crate::backend::exec::{exec_within, ExecError};
 use crate::backend::{Backend, ContainerConfig, ExecOutput};
 use crate::labels;
-use crate::outcome::{CaseId, CaseReport, CheckReport, Status, Step, StepReport};
+use crate::outcome::{
+    CaseId, CaseReport, CheckReport, EventKind, Status, Step, StepReport, Warning,
+};
 use crate::plan::PlannedCase;
 use crate::puppet::{self, Apply, Outcome, Verdict};
 use crate::spec::Matchers;
 use crate::text::sanitize::clean as clean_output;
 
 /// Runs one case from `image` (the platform's, or a snapshot); never fails: whatever
-/// happens is in the report.
+/// happens is in the report, and each step is told on `events` as it starts and ends.
 pub async fn run<B: Backend>(
     ctx: &Context<B>,
+    events: &Emitter,
     row: &PlannedCase,
     index: usize,
     image: &str,
 ) -> CaseReport {
-    let mut case = Case::new(ctx, row);
+    let mut case = Case::new(ctx, events, row);
     let began = case.begin(Step::Start);
     let workspace = match Workspace::create(row) {
         Ok(ws) => ws,
@@ -64,9 +68,10 @@ pub async fn run<B: Backend>(
     case.done()
 }
 
-/// A case as it runs: the reports of its steps so far.
+/// A case as it runs: the reports of its steps so far, and where to tell them.
 struct Case<'a, B: Backend> {
     ctx: &'a Context<B>,
+    events: &'a Emitter,
     row: &'a PlannedCase,
     id: CaseId,
     started_at: DateTime<Utc>,
@@ -80,9 +85,10 @@ struct Case<'a, B: Backend> {
 }
 
 impl<'a, B: Backend> Case<'a, B> {
-    fn new(ctx: &'a Context<B>, row: &'a PlannedCase) -> Self {
+    fn new(ctx: &'a Context<B>, events: &'a Emitter, row: &'a PlannedCase) -> Self {
         Case {
             ctx,
+            events,
             row,
             id: row.id(),
             started_at: Utc::now(),
@@ -157,12 +163,16 @@ impl<'a, B: Backend> Case<'a, B> {
         }
     }
 
-    /// The clock of `step`, which starts now.
-    fn begin(&self, _step: Step) -> Instant {
+    /// Tells that `step` starts; the clock of the step.
+    fn begin(&self, step: Step) -> Instant {
+        self.events.send(EventKind::StepStarted {
+            id: self.id.clone(),
+            step,
+        });
         Instant::now()
     }
 
-    /// Reports how `step` ended; whether it passed. The first step that
+    /// Reports how `step` ended, and tells it; whether it passed. The first step that
     /// does not pass gets the container's fate when that, not the code, explains it.
     async fn record(
         &mut self,
@@ -193,6 +203,10 @@ impl<'a, B: Backend> Case<'a, B> {
             }
         };
         let passed = report.status == Status::Passed;
+        self.events.send(EventKind::StepFinished {
+            id: self.id.clone(),
+            report: report.clone(),
+        });
         self.steps.push(report);
         passed
     }
@@ -221,7 +235,11 @@ impl<'a, B: Backend> Case<'a, B> {
             self.kept = Some(container);
         } else if let Err(err) = self.ctx.backend.remove(&container).await {
             // The end-of-run sweep tries again; say it here too.
-            eprintln!("warning: {err} (container {container})");
+            self.events
+                .send(EventKind::Warning(Warning::ContainerNotRemoved {
+                    container,
+                    error: err.to_string(),
+                }));
         }
         self.removal = removing.elapsed();
     }

@@ -2,12 +2,14 @@
 //! any order. This module is the dispatch: snapshots first, then the cases with bounded
 //! concurrency, interrupts (a grace period, then a stop; [`Interrupts`]), `--fail-fast`,
 //! an engine that went away ([`engine`]), and the sweep at the end; one case's steps are
-//! in [`case`]. Every outcome goes out as an event on one stream that all reporters read.
+//! in [`case`]. Every outcome goes out as a timed event on one stream that all reporters
+//! read ([`events`]); a stop is an event with its reason, not a line printed here.
 //! Whatever happens (a failed case, an engine error, Ctrl-C or SIGTERM), every container
 //! the run created is removed unless the user asked to keep it.
 
 pub mod case;
 mod engine;
+mod events;
 mod fault;
 mod live;
 mod signal;
@@ -22,29 +24,18 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::backend::Backend;
 use crate::labels;
-use crate::outcome::{CaseReport, Event, Status, Step, StepReport, Totals};
+use crate::outcome::{
+    CancelReason, CancelStage, CaseReport, EventKind, Status, Step, StepReport, Totals, Warning,
+};
 use crate::plan::PlannedCase;
 use crate::report::Reporter;
 use crate::snapshot;
+use events::Emitter;
 pub use signal::Interrupts;
-
-/// Where the events go.
-type Events = mpsc::UnboundedSender<Event>;
-
-/// Why the loop over the cases ended early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    Interrupted,
-    FailFast,
-    /// The site baseline failed on a platform: no case may start from it.
-    BaselineFailed,
-    EngineLost,
-}
 
 /// When to keep a case's container instead of removing it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -92,7 +83,8 @@ pub struct RunSummary {
     pub engine_lost: bool,
 }
 
-/// Runs the plan, feeding `reporters`; returns once every report is written.
+/// Runs the plan, feeding `reporters`; returns once every report is written, with the
+/// first error a reporter met (the run still ran to its end, containers removed).
 /// `interrupts`: Ctrl-C and SIGTERM ([`Interrupts::from_signals`]), or a test's channel.
 pub async fn run<B: Backend>(
     ctx: Arc<Context<B>>,
@@ -101,19 +93,16 @@ pub async fn run<B: Backend>(
     reporters: Vec<Box<dyn Reporter>>,
     mut interrupts: Interrupts,
 ) -> io::Result<RunSummary> {
-    let (events, rx) = mpsc::unbounded_channel::<Event>();
-    let reporting = tokio::spawn(report(rx, reporters));
-    let clock = Instant::now();
-    let _ = events.send(Event::RunStarted {
+    let (events, reporting) = Emitter::start(reporters);
+    events.send(EventKind::RunStarted {
         run_id: ctx.run_id.clone(),
         total: plan.len(),
-        started_at: Utc::now(),
     });
     let mut tally = Tally::default();
 
     // Snapshots first: no case starts before the layers it stands on exist.
     let stop = match snapshots(&ctx, &plan, jobs, &events, &mut interrupts).await {
-        None => Some(Stop::Interrupted),
+        None => Some(CancelReason::Interrupt),
         Some(made) => match made.failed_baseline() {
             // Every case of the failing platform errors with the baseline's failure; the
             // run stops there.
@@ -123,7 +112,7 @@ pub async fn run<B: Backend>(
                         tally.finish(index, cannot_start(row, &failure), &events);
                     }
                 }
-                Some(Stop::BaselineFailed)
+                Some(CancelReason::BaselineFailed)
             }
             None => {
                 let starts = plan.iter().map(|row| made.start_of(row)).collect();
@@ -138,15 +127,10 @@ pub async fn run<B: Backend>(
         },
     };
     if let Some(reason) = stop {
-        match reason {
-            Stop::Interrupted => eprintln!(
-                "interrupted: removing this run's containers, writing reports with what finished"
-            ),
-            Stop::EngineLost => eprintln!(
-                "error: the container engine stopped answering and did not come back: stopping the run"
-            ),
-            Stop::FailFast | Stop::BaselineFailed => {}
-        }
+        events.send(EventKind::Cancel {
+            reason,
+            stage: CancelStage::Stop,
+        });
         let why = not_run_because(reason);
         for (index, row) in plan.iter().enumerate() {
             if !tally.finished.contains(&index) {
@@ -154,35 +138,35 @@ pub async fn run<B: Backend>(
             }
         }
     }
-    sweep(&ctx, &tally.kept).await;
-    let _ = events.send(Event::RunFinished {
-        duration: clock.elapsed(),
+    sweep(&ctx, &tally.kept, &events).await;
+    events.send(EventKind::RunFinished {
+        totals: tally.totals,
     });
     drop(events);
     reporting.await.map_err(io::Error::other)??;
     Ok(RunSummary {
         totals: tally.totals,
-        interrupted: stop == Some(Stop::Interrupted),
-        engine_lost: stop == Some(Stop::EngineLost),
+        interrupted: stop == Some(CancelReason::Interrupt),
+        engine_lost: stop == Some(CancelReason::EngineLost),
     })
 }
 
-/// Makes the snapshots the plan needs; `None` when an interrupt came first (the sweep
-/// removes the build containers).
+/// Makes the snapshots the plan needs, telling how each build goes; `None` when an
+/// interrupt came first (the sweep removes the build containers).
 async fn snapshots<B: Backend>(
     ctx: &Context<B>,
     plan: &[PlannedCase],
     jobs: usize,
-    events: &Events,
+    events: &Emitter,
     interrupts: &mut Interrupts,
 ) -> Option<snapshot::build::Snapshots> {
-    let progress = |line: &str| eprintln!("{line}");
+    let progress = |progress| events.send(EventKind::SnapshotProgress(progress));
     let made = tokio::select! {
         made = snapshot::build::resolve(&*ctx.backend, plan, &ctx.run_id, jobs, &progress) => made,
         _ = interrupts.next() => return None,
     };
     for report in &made.reports {
-        let _ = events.send(Event::Snapshot(Box::new(report.clone())));
+        events.send(EventKind::Snapshot(Box::new(report.clone())));
     }
     Some(made)
 }
@@ -199,11 +183,11 @@ struct Tally {
 
 impl Tally {
     /// Counts the case of plan row `index`, and tells it.
-    fn finish(&mut self, index: usize, report: CaseReport, events: &Events) {
+    fn finish(&mut self, index: usize, report: CaseReport, events: &Emitter) {
         self.finished.insert(index);
         self.kept.extend(report.kept_container.clone());
         self.totals.add(report.status());
-        let _ = events.send(Event::CaseFinished(Box::new(report)));
+        events.send(EventKind::CaseFinished(Box::new(report)));
     }
 }
 
@@ -212,7 +196,7 @@ struct Dispatch<'a, B: Backend> {
     ctx: &'a Context<B>,
     plan: &'a [PlannedCase],
     jobs: usize,
-    events: &'a Events,
+    events: &'a Emitter,
 }
 
 impl<B: Backend> Dispatch<'_, B> {
@@ -224,7 +208,7 @@ impl<B: Backend> Dispatch<'_, B> {
         starts: Vec<Result<String, Arc<snapshot::StartFailure>>>,
         interrupts: &mut Interrupts,
         tally: &mut Tally,
-    ) -> Option<Stop> {
+    ) -> Option<CancelReason> {
         let (ctx, events, plan) = (self.ctx, self.events, self.plan);
         // Set by the first interrupt: cases not started yet are not started at all.
         let stopping = AtomicBool::new(false);
@@ -236,9 +220,9 @@ impl<B: Backend> Dispatch<'_, B> {
                 if stopping.load(Ordering::SeqCst) {
                     return (index, not_run(row, INTERRUPTED));
                 }
-                let _ = events.send(Event::CaseStarted { id: row.id() });
+                events.send(EventKind::CaseStarted { id: row.id() });
                 let report = match start {
-                    Ok(image) => case::run(ctx, row, index, &image).await,
+                    Ok(image) => case::run(ctx, events, row, index, &image).await,
                     Err(failure) => cannot_start(row, &failure),
                 };
                 (index, report)
@@ -252,6 +236,12 @@ impl<B: Backend> Dispatch<'_, B> {
             Some(at) => tokio::time::sleep_until(at).await,
             None => std::future::pending().await,
         };
+        let interrupt = |stage| {
+            events.send(EventKind::Cancel {
+                reason: CancelReason::Interrupt,
+                stage,
+            })
+        };
         loop {
             tokio::select! {
                 next = cases.next() => match next {
@@ -259,29 +249,26 @@ impl<B: Backend> Dispatch<'_, B> {
                         let status = report.status();
                         tally.finish(index, report, events);
                         if ctx.engine_lost.load(Ordering::Relaxed) {
-                            return Some(Stop::EngineLost);
+                            return Some(CancelReason::EngineLost);
                         }
                         if ctx.fail_fast && matches!(status, Status::Failed | Status::Error) {
-                            return Some(Stop::FailFast);
+                            return Some(CancelReason::FailFast);
                         }
                     }
-                    None => return grace.map(|_| Stop::Interrupted),
+                    None => return grace.map(|_| CancelReason::Interrupt),
                 },
                 _ = interrupts.next() => {
                     if grace.is_some() {
-                        eprintln!("interrupted again: stopping now, removing this run's containers");
-                        return Some(Stop::Interrupted);
+                        interrupt(CancelStage::Again);
+                        return Some(CancelReason::Interrupt);
                     }
                     stopping.store(true, Ordering::SeqCst);
                     grace = Some(Instant::now() + GRACE);
-                    eprintln!(
-                        "interrupted: no new case starts; running steps may finish within {}s (interrupt again to stop now)",
-                        GRACE.as_secs()
-                    );
+                    interrupt(CancelStage::Grace { grace: GRACE });
                 }
                 _ = deadline(grace) => {
-                    eprintln!("the grace period is over: stopping the cases still running");
-                    return Some(Stop::Interrupted);
+                    interrupt(CancelStage::GraceOver);
+                    return Some(CancelReason::Interrupt);
                 }
             }
         }
@@ -290,39 +277,27 @@ impl<B: Backend> Dispatch<'_, B> {
 
 /// Removes every container of this run that was not kept on purpose: those of cases cut
 /// short, and snapshot build containers, whatever `--keep` says.
-async fn sweep<B: Backend>(ctx: &Context<B>, kept: &HashSet<String>) {
+async fn sweep<B: Backend>(ctx: &Context<B>, kept: &HashSet<String>, events: &Emitter) {
     let labels = [
         (labels::MANAGED_BY, labels::MANAGED_BY_VALUE),
         (labels::RUN_ID, ctx.run_id.as_str()),
     ];
+    let warn = |warning| events.send(EventKind::Warning(warning));
     match ctx.backend.containers_labelled(&labels).await {
         Ok(ids) => {
             for id in ids.into_iter().filter(|id| !kept.contains(id)) {
                 if let Err(err) = ctx.backend.remove(&id).await {
-                    eprintln!(
-                        "warning: {err} (container {id}); `rehearsal clean` removes it later"
-                    );
+                    warn(Warning::NotSwept {
+                        container: id,
+                        error: err.to_string(),
+                    });
                 }
             }
         }
-        Err(err) => eprintln!("warning: {err}; this run's containers may remain"),
+        Err(err) => warn(Warning::SweepFailed {
+            error: err.to_string(),
+        }),
     }
-}
-
-/// Feeds every event to every reporter, then lets each finish.
-async fn report(
-    mut rx: mpsc::UnboundedReceiver<Event>,
-    mut reporters: Vec<Box<dyn Reporter>>,
-) -> io::Result<()> {
-    while let Some(event) = rx.recv().await {
-        for reporter in reporters.iter_mut() {
-            reporter.event(&event);
-        }
-    }
-    for reporter in reporters.iter_mut() {
-        reporter.finish()?;
-    }
-    Ok(())
 }
 
 /// How long running steps may go on after a first interrupt.
@@ -331,12 +306,12 @@ const GRACE: Duration = Duration::from_secs(10);
 const INTERRUPTED: &str = "not run: the run was interrupted";
 
 /// Why the cases that did not finish did not run, in their reports.
-fn not_run_because(reason: Stop) -> &'static str {
+fn not_run_because(reason: CancelReason) -> &'static str {
     match reason {
-        Stop::Interrupted => INTERRUPTED,
-        Stop::FailFast => "not run: --fail-fast stopped the run at the first failure",
-        Stop::BaselineFailed => "not run: the site baseline failed, so the run stopped",
-        Stop::EngineLost => "not run: the container engine stopped answering",
+        CancelReason::Interrupt => INTERRUPTED,
+        CancelReason::FailFast => "not run: --fail-fast stopped the run at the first failure",
+        CancelReason::BaselineFailed => "not run: the site baseline failed, so the run stopped",
+        CancelReason::EngineLost => "not run: the container engine stopped answering",
     }
 }
 

@@ -23,6 +23,7 @@ use super::{
 };
 use crate::backend::exec::exec_within;
 use crate::backend::{Backend, BackendError, ContainerConfig};
+use crate::outcome::snapshot::{BuildProgress, BuildStage};
 use crate::plan::PlannedCase;
 use crate::puppet::{self, Apply, Verdict};
 use crate::text::sanitize::clean as clean_output;
@@ -79,14 +80,17 @@ impl Task {
 /// A (spec, platform) with the layers it still needs, and the image they stand on.
 type Chain = ((std::path::PathBuf, String), Vec<Arc<Layer>>, String);
 
+/// Where a layer's build tells how it goes (the runner turns it into events).
+pub type Progress<'a> = dyn Fn(BuildProgress) + Send + Sync + 'a;
+
 /// Makes (or finds) every snapshot the plan needs, `jobs` at a time, lowest layers
-/// first. `progress` gets a line per layer.
+/// first. `progress` hears how each build goes.
 pub async fn resolve<B: Backend>(
     backend: &B,
     plan: &[PlannedCase],
     run_id: &str,
     jobs: usize,
-    progress: &(dyn Fn(&str) + Send + Sync),
+    progress: &Progress<'_>,
 ) -> Snapshots {
     let mut starts: Starts = HashMap::new();
     let mut reports = Vec::new();
@@ -215,9 +219,16 @@ pub async fn ensure<B: Backend>(
     parent: &str,
     layer: &Layer,
     run_id: &str,
-    progress: &(dyn Fn(&str) + Send + Sync),
+    progress: &Progress<'_>,
 ) -> Result<Ready, Failure> {
     let what = layer.describe();
+    let tell = |stage: BuildStage| {
+        progress(BuildProgress {
+            platform: platform.to_string(),
+            layer: what.clone(),
+            stage,
+        })
+    };
     let engine = |err: BackendError| Failure {
         message: err.to_string(),
         output: String::new(),
@@ -281,16 +292,21 @@ pub async fn ensure<B: Backend>(
                     let _ = backend.remove(&id).await;
                     continue;
                 }
-                progress(&format!("[{platform}] {what}: building {image}"));
+                tell(BuildStage::Building {
+                    image: image.clone(),
+                });
                 let built = build(backend, &id, layer, parent, &image, &key, platform).await;
                 if let Err(err) = backend.remove(&id).await {
-                    eprintln!("warning: {err} (snapshot build container {lock}); `rehearsal clean` removes it");
+                    tell(BuildStage::NotRemoved {
+                        container: lock.clone(),
+                        error: err.to_string(),
+                    });
                 }
                 let built = built?;
-                progress(&format!(
-                    "[{platform}] {what}: built {image} in {:.1} s",
-                    clock.elapsed().as_secs_f64()
-                ));
+                tell(BuildStage::Built {
+                    image: built.clone(),
+                    took: clock.elapsed(),
+                });
                 return Ok(Ready {
                     image: built,
                     built: true,
@@ -300,16 +316,14 @@ pub async fn ensure<B: Backend>(
             Err(BackendError::NameInUse(_)) => {
                 let holder = backend.container(&lock).await.map_err(engine)?;
                 if let Some(holder) = holder.filter(|h| abandoned(&h.labels)) {
-                    progress(&format!(
-                        "[{platform}] {what}: removing a build left by a process that is gone"
-                    ));
+                    tell(BuildStage::RemovingAbandoned);
                     backend.remove(&holder.id).await.map_err(engine)?;
                     continue;
                 }
                 if !waited {
-                    progress(&format!(
-                        "[{platform}] {what}: another run is building {image}; waiting for it"
-                    ));
+                    tell(BuildStage::Waiting {
+                        image: image.clone(),
+                    });
                     waited = true;
                 }
                 if clock.elapsed() > patience {
