@@ -4,6 +4,8 @@
 
 pub mod docker;
 pub mod exec;
+#[cfg(test)]
+pub mod fake;
 
 use std::collections::HashMap;
 use std::future::Future;

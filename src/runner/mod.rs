@@ -16,6 +16,9 @@ mod signal;
 pub mod step;
 pub mod workspace;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashSet;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
