@@ -36,6 +36,19 @@ fn op(operation: &'static str) -> impl Fn(bollard::errors::Error) -> BackendErro
     }
 }
 
+/// As [`op`], for the operations of running a command: a fork the kernel refused (the
+/// container is at its process limit) is a kind of its own.
+fn exec_op(operation: &'static str) -> impl Fn(bollard::errors::Error) -> BackendError {
+    move |err| {
+        let message = engine_message(err);
+        if message.contains("resource temporarily unavailable") {
+            BackendError::ProcessLimit { operation, message }
+        } else {
+            BackendError::Operation { operation, message }
+        }
+    }
+}
+
 /// The engine's own sentence, without bollard's wrapping.
 fn engine_message(err: bollard::errors::Error) -> String {
     match err {
@@ -129,17 +142,17 @@ impl DockerBackend {
                 },
             )
             .await
-            .map_err(op("run a command in the container"))?;
+            .map_err(exec_op("run a command in the container"))?;
         let mut out = ExecOutput::default();
         match self
             .docker
             .start_exec(&exec.id, None)
             .await
-            .map_err(op("run a command in the container"))?
+            .map_err(exec_op("run a command in the container"))?
         {
             bollard::exec::StartExecResults::Attached { mut output, .. } => {
                 while let Some(chunk) = output.next().await {
-                    match chunk.map_err(op("read a command's output"))? {
+                    match chunk.map_err(exec_op("read a command's output"))? {
                         bollard::container::LogOutput::StdOut { message } => {
                             sink.inspect(|sink| sink(&message));
                             out.stdout.extend_from_slice(&message)
@@ -158,7 +171,7 @@ impl DockerBackend {
             .docker
             .inspect_exec(&exec.id)
             .await
-            .map_err(op("read a command's exit status"))?;
+            .map_err(exec_op("read a command's exit status"))?;
         out.exit_code = inspected.exit_code.unwrap_or(-1);
         Ok(out)
     }

@@ -3,6 +3,9 @@
 //! failed.
 
 pub mod docker;
+pub mod exec;
+#[cfg(test)]
+pub mod fake;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -134,6 +137,13 @@ pub enum BackendError {
     /// One operation failed; `operation` says which ("create a container", …).
     #[error("failed to {operation}: {message}")]
     Operation {
+        operation: &'static str,
+        message: String,
+    },
+    /// A command could not start in the container: the kernel refused the fork, as it
+    /// does at the container's process limit ("resource temporarily unavailable").
+    #[error("failed to {operation}: {message}")]
+    ProcessLimit {
         operation: &'static str,
         message: String,
     },

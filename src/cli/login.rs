@@ -14,7 +14,7 @@ use crate::error::{exit, Error};
 use crate::outcome::Status;
 use crate::plan::PlannedCase;
 use crate::report::{ConsoleReporter, Reporter, Verbosity};
-use crate::runner::{self, Context, Keep};
+use crate::runner::{self, Context, Interrupts, Keep};
 use crate::spec::{self, ModuleSpec};
 
 #[derive(Debug, clap::Args)]
@@ -197,9 +197,15 @@ async fn fresh(
         )),
         Box::new(collected.reporter()),
     ];
-    let summary = runner::run(ctx.clone(), vec![row], 1, reporters)
-        .await
-        .map_err(Error::Report)?;
+    let summary = runner::run(
+        ctx.clone(),
+        vec![row],
+        1,
+        reporters,
+        Interrupts::from_signals(),
+    )
+    .await
+    .map_err(Error::Report)?;
     let report = collected.cases().into_iter().next();
     let Some(container) = report.as_ref().and_then(|r| r.kept_container.clone()) else {
         eprintln!("error: the case left no container to enter (see above)");

@@ -9,15 +9,33 @@ use super::gerrit::{gerrit_settings, post_review, GerritArgs, GerritSettings};
 use super::images::ensure_images;
 use super::select::{prepare, SelectArgs};
 use crate::error::{exit, Error};
-use crate::outcome::Event;
+use crate::outcome::{Event, EventKind, Totals};
 use crate::plan::PlannedCase;
 use crate::platform::Platform;
 use crate::report::{
     ConsoleReporter, GithubAnnotations, HtmlReporter, JsonReporter, JunitReporter, Progress,
     Reporter, Verbosity,
 };
-use crate::runner::{self, Context, Keep};
+use crate::runner::{self, Context, Interrupts, Keep};
 use std::time::Duration;
+
+/// `--keep`: when to keep a case's container instead of removing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeepArg {
+    Never,
+    OnFailure,
+    Always,
+}
+
+impl From<KeepArg> for Keep {
+    fn from(arg: KeepArg) -> Keep {
+        match arg {
+            KeepArg::Never => Keep::Never,
+            KeepArg::OnFailure => Keep::OnFailure,
+            KeepArg::Always => Keep::Always,
+        }
+    }
+}
 
 /// Annotation formats for code hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,8 +61,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Keep containers instead of removing them.
-    #[arg(long, value_enum, default_value_t = Keep::Never)]
-    pub keep: Keep,
+    #[arg(long, value_enum, default_value_t = KeepArg::Never)]
+    pub keep: KeepArg,
     /// Print only the cases that did not pass, and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -140,7 +158,7 @@ impl RunConfig {
         Ok(RunConfig {
             plan,
             jobs,
-            keep: args.keep,
+            keep: args.keep.into(),
             fail_fast: args.fail_fast,
             verbose: args.verbose,
             quiet: args.quiet,
@@ -171,18 +189,20 @@ async fn run_plan(config: RunConfig, mut reporters: Vec<Box<dyn Reporter>>) -> R
         // Still a valid (empty) JUnit and JSON report, and no engine needed.
         println!("nothing to test: no case matches the selection");
         let events = [
-            Event::RunStarted {
+            Event::at_start(EventKind::RunStarted {
                 run_id: "none".into(),
                 total: 0,
-                started_at: chrono::Utc::now(),
-            },
-            Event::RunFinished {
-                duration: std::time::Duration::ZERO,
-            },
+            }),
+            Event::at_start(EventKind::RunFinished {
+                totals: Totals::default(),
+            }),
         ];
         for reporter in &mut reporters {
-            events.iter().for_each(|e| reporter.event(e));
-            reporter.finish().map_err(Error::Report)?;
+            events
+                .iter()
+                .try_for_each(|e| reporter.event(e))
+                .and_then(|()| reporter.finish())
+                .map_err(Error::Report)?;
         }
         return Ok(exit::SUCCESS);
     }
@@ -204,9 +224,15 @@ async fn run_plan(config: RunConfig, mut reporters: Vec<Box<dyn Reporter>>) -> R
         engine_lost: Default::default(),
         engine_wait: config.engine_wait,
     });
-    let summary = runner::run(ctx, config.plan, config.jobs, reporters)
-        .await
-        .map_err(Error::Report)?;
+    let summary = runner::run(
+        ctx,
+        config.plan,
+        config.jobs,
+        reporters,
+        Interrupts::from_signals(),
+    )
+    .await
+    .map_err(Error::Report)?;
     Ok(if summary.interrupted {
         exit::INTERRUPTED
     } else if summary.engine_lost {

@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn reads_what_the_json_reporter_writes_and_memory_tells_the_same() {
-        use crate::outcome::Event;
+        use crate::outcome::{Event, EventKind};
         use crate::report::{JsonReporter, Reporter};
         let cases = vec![
             case_report("zed", "a", true),
@@ -144,7 +144,8 @@ mod tests {
         let path = dir.path().join("run.json");
         let mut reporter = JsonReporter::new(path.clone());
         for case in &cases {
-            reporter.event(&Event::CaseFinished(Box::new(case.clone())));
+            let finished = EventKind::CaseFinished(Box::new(case.clone()));
+            reporter.event(&Event::at_start(finished)).unwrap();
         }
         reporter.finish().unwrap();
 

@@ -8,7 +8,7 @@ pub mod event;
 pub mod finding;
 pub mod snapshot;
 
-pub use event::Event;
+pub use event::{CancelReason, CancelStage, Event, EventKind, Warning};
 pub use finding::{CheckFailure, Mismatch, PuppetError};
 pub use snapshot::SnapshotReport;
 
@@ -263,6 +263,16 @@ impl Totals {
 
     pub fn all_passed(&self) -> bool {
         self.failed == 0 && self.errors == 0
+    }
+}
+
+/// The totals of these statuses (a reporter that never saw the run's end counts its
+/// cases itself).
+impl FromIterator<Status> for Totals {
+    fn from_iter<I: IntoIterator<Item = Status>>(statuses: I) -> Totals {
+        let mut totals = Totals::default();
+        statuses.into_iter().for_each(|s| totals.add(s));
+        totals
     }
 }
 

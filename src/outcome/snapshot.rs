@@ -1,5 +1,5 @@
 //! What became of a snapshot layer (the site baseline, a spec's `prepare`) on a platform
-//! during a run, as the reports show it.
+//! during a run, as the reports show it, and how its build goes while it goes.
 
 use std::time::Duration;
 
@@ -55,4 +55,28 @@ pub enum Outcome {
         errors: Vec<super::PuppetError>,
         output: String,
     },
+}
+
+/// A layer's build as it goes, before its [`SnapshotReport`]: for a person watching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildProgress {
+    pub platform: String,
+    /// The layer, for people: `baseline (rehearsal-site.yaml)`.
+    pub layer: String,
+    pub stage: BuildStage,
+}
+
+/// Where a layer's build is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildStage {
+    /// This run builds the image.
+    Building { image: String },
+    /// This run built the image, `took` after it began looking for it.
+    Built { image: String, took: Duration },
+    /// A build container left by a process that is gone is removed, to build anew.
+    RemovingAbandoned,
+    /// Another run is building the image: this one waits for it.
+    Waiting { image: String },
+    /// The build container could not be removed (`rehearsal clean` removes it later).
+    NotRemoved { container: String, error: String },
 }

@@ -9,6 +9,7 @@ pub mod tables;
 
 use std::time::{Duration, Instant};
 
+use crate::backend::exec::{exec_within, ExecError};
 use crate::backend::Backend;
 use crate::outcome::{CheckFailure, CheckReport, Status};
 use crate::spec::Check;
@@ -125,11 +126,10 @@ async fn exec<B: Backend>(
 ) -> Result<Output, ProbeError> {
     let secs = limit.as_secs().max(1).to_string();
     let cmd = ["timeout", "-k", "5", secs.as_str(), "sh", "-c", script];
-    let grace = Duration::from_secs(30);
-    let out = match tokio::time::timeout(limit + grace, backend.exec(container, &cmd)).await {
-        Ok(Ok(out)) => out,
-        Ok(Err(err)) => return Err(ProbeError::Engine(err.to_string())),
-        Err(_) => {
+    let out = match exec_within(backend, container, &cmd, limit, None).await {
+        Ok(out) => out,
+        Err(ExecError::Engine(err)) => return Err(ProbeError::Engine(err.to_string())),
+        Err(ExecError::TimedOut { .. }) => {
             return Err(ProbeError::TimedOut {
                 stderr: String::new(),
             })

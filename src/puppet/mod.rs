@@ -1,8 +1,9 @@
 //! Puppet as the harness drives it: the apply command line, what its detailed exit codes
-//! mean, reading its output (its errors, and where they are: [`errors`]; the resources a
-//! run changed), writing an apply's inputs ([`inputs`]) and the readiness wait before the
-//! first apply. The runner (for cases) and the snapshot layers (for baselines) both drive
-//! Puppet through this leaf.
+//! mean, judging an apply ([`judge`]), reading its output (its errors, and where they
+//! are: [`errors`]; the resources a run changed; the end of it worth keeping), writing an
+//! apply's inputs ([`inputs`]) and the readiness wait before the first apply. The runner
+//! (for cases) and the snapshot layers (for baselines) both drive Puppet through this
+//! leaf, so an apply means the same to both.
 
 pub mod errors;
 pub mod inputs;
@@ -89,6 +90,56 @@ pub fn outcome(exit_code: i64) -> Outcome {
     }
 }
 
+/// Which apply of some code is judged: the first may change things, a second must not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Apply {
+    First,
+    /// The apply that proves the first settled (idempotency).
+    Second,
+}
+
+/// What an apply's exit status and output say. Callers word it: a case's step and a
+/// snapshot layer say different things about the same verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It applied (a first apply may have changed things; a second changed nothing).
+    Passed,
+    /// Killed by its `timeout` in the container.
+    TimedOut,
+    /// A compile error or failed resources: the exit status and the `Error:` lines.
+    Failed { exit_code: i64, errors: Vec<String> },
+    /// A second apply changed these resources (none named: Puppet did not say which).
+    NotIdempotent { changed: Vec<String> },
+}
+
+/// Judges an apply from its exit status and its (cleaned) output.
+pub fn judge(apply: Apply, exit_code: i64, output: &str) -> Verdict {
+    match (apply, outcome(exit_code)) {
+        (_, Outcome::Unchanged) | (Apply::First, Outcome::Changed) => Verdict::Passed,
+        (Apply::Second, Outcome::Changed) => Verdict::NotIdempotent {
+            changed: changed_resources(output),
+        },
+        (_, Outcome::TimedOut) => Verdict::TimedOut,
+        (_, Outcome::Failed) => Verdict::Failed {
+            exit_code,
+            errors: error_lines(output),
+        },
+    }
+}
+
+/// The end of an output, where the errors are: at most `max` bytes of it (cut at a
+/// character), after a line that says how much was cut.
+pub fn tail(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut cut = text.len() - max;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    format!("[… {cut} bytes cut …]\n{}", &text[cut..])
+}
+
 /// The resources a run changed, from its `Notice: /Stage[main]/…/File[/etc/motd]/content:`
 /// lines, in order, once each.
 pub fn changed_resources(output: &str) -> Vec<String> {
@@ -142,6 +193,37 @@ mod tests {
             assert_eq!(outcome(code), Outcome::Failed);
         }
         assert_eq!(outcome(124), Outcome::TimedOut);
+    }
+
+    #[test]
+    fn a_first_apply_may_change_things_a_second_must_not() {
+        let notice = "Notice: /Stage[main]/Motd/File[/etc/motd]/content: content changed\n";
+        assert_eq!(judge(Apply::First, 0, ""), Verdict::Passed);
+        assert_eq!(judge(Apply::First, 2, notice), Verdict::Passed);
+        assert_eq!(judge(Apply::Second, 0, ""), Verdict::Passed);
+        assert_eq!(
+            judge(Apply::Second, 2, notice),
+            Verdict::NotIdempotent {
+                changed: vec!["File[/etc/motd]".into()]
+            }
+        );
+        for apply in [Apply::First, Apply::Second] {
+            assert_eq!(judge(apply, 124, ""), Verdict::TimedOut);
+            assert_eq!(
+                judge(apply, 4, "Notice: x\nError: boom\n"),
+                Verdict::Failed {
+                    exit_code: 4,
+                    errors: vec!["Error: boom".into()]
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_tail_keeps_the_end_and_says_what_it_cut() {
+        assert_eq!(tail("short".into(), 5), "short");
+        // A cut inside `é` moves past it.
+        assert_eq!(tail("aéb".into(), 2), "[… 3 bytes cut …]\nb");
     }
 
     #[test]

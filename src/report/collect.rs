@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::Reporter;
-use crate::outcome::{CaseReport, Event};
+use crate::outcome::{CaseReport, Event, EventKind};
 
 /// A reporter that hands the finished cases to whoever holds [`Collected`].
 pub struct Collector(Collected);
@@ -23,10 +23,11 @@ impl Collected {
 }
 
 impl Reporter for Collector {
-    fn event(&mut self, event: &Event) {
-        if let (Event::CaseFinished(case), Ok(mut cases)) = (event, self.0 .0.lock()) {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let (EventKind::CaseFinished(case), Ok(mut cases)) = (&event.kind, self.0 .0.lock()) {
             cases.push((**case).clone());
         }
+        Ok(())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {

@@ -11,14 +11,18 @@
 //! ```
 //!
 //! On a terminal it also keeps a progress bar under the lines ([`Progress`]), and prints
-//! each piece of output with the bar off the screen.
+//! each piece of output with the bar off the screen. Notices go to stderr: how a stop goes
+//! (`interrupted: no new case starts; …`), how a snapshot build goes, warnings.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 use super::progress::Progress;
 use super::Reporter;
-use crate::outcome::{CaseId, CaseReport, Event, Status, Totals};
+use crate::outcome::snapshot::{BuildProgress, BuildStage};
+use crate::outcome::{
+    CancelReason, CancelStage, CaseId, CaseReport, Event, EventKind, Status, Totals, Warning,
+};
 use crate::text::sanitize::clean;
 
 /// How many lines of a failed step's output the console shows.
@@ -43,10 +47,15 @@ pub enum Verbosity {
 /// `rehearsal run | head`) are ignored: the run goes on, and the files still get written.
 pub struct ConsoleReporter {
     out: Box<dyn Write + Send>,
+    /// Where notices go (stderr): a stop's stages, snapshot builds, warnings.
+    notices: Box<dyn Write + Send>,
     verbosity: Verbosity,
     /// The widest platform name seen so far, to keep the case names in one column.
     platform_width: usize,
-    totals: Totals,
+    /// The run's totals, once the run finished.
+    totals: Option<Totals>,
+    /// The cases seen, counted, for a summary that comes without a `RunFinished`.
+    counted: Totals,
     /// How many cases the plan had, once the run has started.
     planned: Option<usize>,
     /// When the run started, for a summary that comes without a `RunFinished`.
@@ -61,15 +70,23 @@ impl ConsoleReporter {
     pub fn new(out: Box<dyn Write + Send>, verbosity: Verbosity) -> Self {
         ConsoleReporter {
             out,
+            notices: Box::new(std::io::stderr()),
             verbosity,
             platform_width: 0,
-            totals: Totals::default(),
+            totals: None,
+            counted: Totals::default(),
             planned: None,
             started: None,
             kept: Vec::new(),
             summary_printed: false,
             progress: None,
         }
+    }
+
+    /// The same reporter with its notices written to `notices` instead of stderr.
+    pub fn with_notices(mut self, notices: Box<dyn Write + Send>) -> Self {
+        self.notices = notices;
+        self
     }
 
     /// The same reporter with a progress bar under its lines (for a terminal).
@@ -84,6 +101,20 @@ impl ConsoleReporter {
         let out = &mut self.out;
         let mut write = || {
             let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        };
+        match &self.progress {
+            Some(progress) => progress.suspend(write),
+            None => write(),
+        }
+    }
+
+    /// Writes one notice line (stderr), with the bar (if any) off the screen; errors are
+    /// deliberately dropped, as for the lines.
+    fn notice(&mut self, line: &str) {
+        let out = &mut self.notices;
+        let mut write = || {
+            let _ = writeln!(out, "{line}");
             let _ = out.flush();
         };
         match &self.progress {
@@ -229,7 +260,7 @@ impl ConsoleReporter {
 
     /// The summary line, and how to get into the containers that were kept.
     fn render_summary(&self, duration: Duration) -> String {
-        let totals = &self.totals;
+        let totals = &self.totals.unwrap_or(self.counted);
         let finished = totals.total();
         let cases = match self.planned {
             Some(planned) if planned > finished => {
@@ -282,27 +313,35 @@ impl ConsoleReporter {
 
     /// The lines an event prints, if any.
     fn print(&mut self, event: &Event) {
-        match event {
-            Event::RunStarted { total, .. } => {
+        match &event.kind {
+            EventKind::RunStarted { total, .. } => {
                 self.planned = Some(*total);
                 self.started = Some(Instant::now());
             }
-            Event::CaseStarted { id } => {
+            EventKind::CaseStarted { id } => {
                 if self.verbosity == Verbosity::Verbose {
                     self.widen_for(&id.platform);
                     let text = clean(&format!("{}\n", self.case_line("START", id)));
                     self.emit(&text);
                 }
             }
-            Event::Snapshot(report) => {
+            EventKind::Snapshot(report) => {
                 let text = clean(&self.snapshot_lines(report));
                 if !text.is_empty() {
                     self.emit(&text);
                 }
             }
-            Event::CaseFinished(report) => {
+            EventKind::SnapshotProgress(progress) => self.notice(&build_line(progress)),
+            EventKind::Cancel { reason, stage } => {
+                if let Some(line) = cancel_line(*reason, *stage) {
+                    self.notice(&line);
+                }
+            }
+            EventKind::Warning(warning) => self.notice(&warning_line(warning)),
+            EventKind::StepStarted { .. } | EventKind::StepFinished { .. } => {}
+            EventKind::CaseFinished(report) => {
                 let status = report.status();
-                self.totals.add(status);
+                self.counted.add(status);
                 if let Some(container) = &report.kept_container {
                     self.kept.push((report.id.clone(), container.clone()));
                 }
@@ -313,18 +352,90 @@ impl ConsoleReporter {
                 let text = self.render_case(report);
                 self.emit(&text);
             }
-            Event::RunFinished { duration } => self.print_summary(*duration),
+            EventKind::RunFinished { totals } => {
+                self.totals = Some(*totals);
+                self.print_summary(event.elapsed);
+            }
+        }
+    }
+}
+
+/// The line a stage of a stop prints, if any (a `--fail-fast` stop and a failed
+/// baseline say it in the cases' reports).
+fn cancel_line(reason: CancelReason, stage: CancelStage) -> Option<String> {
+    Some(match (reason, stage) {
+        (_, CancelStage::Grace { grace }) => format!(
+            "interrupted: no new case starts; running steps may finish within {}s (interrupt again to stop now)",
+            grace.as_secs()
+        ),
+        (_, CancelStage::Again) => {
+            "interrupted again: stopping now, removing this run's containers".into()
+        }
+        (_, CancelStage::GraceOver) => {
+            "the grace period is over: stopping the cases still running".into()
+        }
+        (CancelReason::Interrupt, CancelStage::Stop) => {
+            "interrupted: removing this run's containers, writing reports with what finished"
+                .into()
+        }
+        (CancelReason::EngineLost, CancelStage::Stop) => {
+            "error: the container engine stopped answering and did not come back: stopping the run"
+                .into()
+        }
+        (CancelReason::FailFast | CancelReason::BaselineFailed, CancelStage::Stop) => {
+            return None
+        }
+    })
+}
+
+/// The line of a snapshot build's progress: `[debian12] baseline (rehearsal-site.yaml):
+/// building rehearsal/snapshot:debian12-…`.
+fn build_line(progress: &BuildProgress) -> String {
+    let BuildProgress {
+        platform, layer, ..
+    } = progress;
+    match &progress.stage {
+        BuildStage::Building { image } => format!("[{platform}] {layer}: building {image}"),
+        BuildStage::Built { image, took } => format!(
+            "[{platform}] {layer}: built {image} in {:.1} s",
+            took.as_secs_f64()
+        ),
+        BuildStage::RemovingAbandoned => {
+            format!("[{platform}] {layer}: removing a build left by a process that is gone")
+        }
+        BuildStage::Waiting { image } => {
+            format!("[{platform}] {layer}: another run is building {image}; waiting for it")
+        }
+        BuildStage::NotRemoved { container, error } => format!(
+            "warning: {error} (snapshot build container {container}); `rehearsal clean` removes it"
+        ),
+    }
+}
+
+fn warning_line(warning: &Warning) -> String {
+    match warning {
+        Warning::ContainerNotRemoved { container, error } => {
+            format!("warning: {error} (container {container})")
+        }
+        Warning::NotSwept { container, error } => {
+            format!("warning: {error} (container {container}); `rehearsal clean` removes it later")
+        }
+        Warning::SweepFailed { error } => {
+            format!("warning: {error}; this run's containers may remain")
         }
     }
 }
 
 impl Reporter for ConsoleReporter {
-    fn event(&mut self, event: &Event) {
+    /// Never fails: a console that cannot be written to (a closed pipe) must not stop
+    /// the reports that can.
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
         self.print(event);
         // After the lines, so a finished case's line is printed before the bar moves on.
         if let Some(progress) = &mut self.progress {
             progress.event(event);
         }
+        Ok(())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
@@ -383,7 +494,8 @@ mod tests {
     use std::time::Duration;
 
     use super::{human_duration, ConsoleReporter, Verbosity};
-    use crate::outcome::Event;
+    use crate::outcome::snapshot::{BuildProgress, BuildStage};
+    use crate::outcome::{CancelReason, CancelStage, Event, EventKind, Warning};
     use crate::report::{fixtures, Reporter};
 
     /// A `Write` whose bytes the test can read back.
@@ -410,20 +522,31 @@ mod tests {
         let out = Captured::default();
         let mut reporter = ConsoleReporter::new(Box::new(out.clone()), verbosity);
         for event in events {
-            reporter.event(event);
+            reporter.event(event).unwrap();
         }
         reporter.finish().unwrap();
         out.text()
     }
 
+    /// What the console prints on stdout and on stderr (its notices).
+    fn render_both(events: &[Event]) -> (String, String) {
+        let (out, notices) = (Captured::default(), Captured::default());
+        let mut reporter = ConsoleReporter::new(Box::new(out.clone()), Verbosity::Quiet)
+            .with_notices(Box::new(notices.clone()));
+        for event in events {
+            reporter.event(event).unwrap();
+        }
+        reporter.finish().unwrap();
+        (out.text(), notices.text())
+    }
+
     #[test]
     fn a_passing_case_and_a_failing_case() {
+        let cases = [fixtures::passing(), fixtures::failed_check()];
         let events = [
-            Event::CaseFinished(Box::new(fixtures::passing())),
-            Event::CaseFinished(Box::new(fixtures::failed_check())),
-            Event::RunFinished {
-                duration: Duration::from_millis(18_700),
-            },
+            fixtures::event(EventKind::CaseFinished(Box::new(cases[0].clone()))),
+            fixtures::event(EventKind::CaseFinished(Box::new(cases[1].clone()))),
+            fixtures::run_finished(18_700, &cases),
         ];
         insta::assert_snapshot!(render(&events, Verbosity::Normal));
     }
@@ -462,7 +585,9 @@ mod tests {
 
     #[test]
     fn a_summary_is_printed_even_without_run_finished() {
-        let events = [Event::CaseFinished(Box::new(fixtures::passing()))];
+        let events = [fixtures::event(EventKind::CaseFinished(Box::new(
+            fixtures::passing(),
+        )))];
         let text = render(&events, Verbosity::Normal);
         assert!(text.contains("\n1 case: 1 passed, 0 failed, 0 errors, 0 skipped in "));
     }
@@ -476,7 +601,7 @@ mod tests {
     #[test]
     fn an_interrupted_run_says_how_many_cases_were_planned() {
         let mut events = fixtures::run();
-        if let Event::RunStarted { total, .. } = &mut events[0] {
+        if let EventKind::RunStarted { total, .. } = &mut events[0].kind {
             *total = 10;
         }
         let text = render(&events, Verbosity::Quiet);
@@ -495,11 +620,112 @@ mod tests {
                 Err(io::ErrorKind::BrokenPipe.into())
             }
         }
-        let mut reporter = ConsoleReporter::new(Box::new(Closed), Verbosity::Verbose);
-        for event in fixtures::run() {
-            reporter.event(&event);
+        let mut reporter = ConsoleReporter::new(Box::new(Closed), Verbosity::Verbose)
+            .with_notices(Box::new(Closed));
+        let mut events = fixtures::run();
+        events.push(fixtures::event(EventKind::Warning(Warning::SweepFailed {
+            error: "gone".into(),
+        })));
+        for event in events {
+            reporter.event(&event).unwrap();
         }
         reporter.finish().unwrap();
+    }
+
+    /// The lines an interrupted run printed on stderr before they became events: the same
+    /// text, on stderr, never on stdout.
+    #[test]
+    fn a_stop_says_each_of_its_stages_on_stderr() {
+        let cancel = |reason, stage| fixtures::event(EventKind::Cancel { reason, stage });
+        let grace = CancelStage::Grace {
+            grace: Duration::from_secs(10),
+        };
+        let (out, err) = render_both(&[
+            cancel(CancelReason::Interrupt, grace),
+            cancel(CancelReason::Interrupt, CancelStage::Again),
+            cancel(CancelReason::Interrupt, CancelStage::GraceOver),
+            cancel(CancelReason::Interrupt, CancelStage::Stop),
+            cancel(CancelReason::EngineLost, CancelStage::Stop),
+            cancel(CancelReason::FailFast, CancelStage::Stop),
+            cancel(CancelReason::BaselineFailed, CancelStage::Stop),
+        ]);
+        assert_eq!(
+            err,
+            "interrupted: no new case starts; running steps may finish within 10s (interrupt again to stop now)\n\
+             interrupted again: stopping now, removing this run's containers\n\
+             the grace period is over: stopping the cases still running\n\
+             interrupted: removing this run's containers, writing reports with what finished\n\
+             error: the container engine stopped answering and did not come back: stopping the run\n"
+        );
+        assert!(!out.contains("interrupted"), "{out}");
+    }
+
+    #[test]
+    fn snapshot_builds_and_warnings_are_notices() {
+        let build = |stage| {
+            fixtures::event(EventKind::SnapshotProgress(BuildProgress {
+                platform: "debian12".into(),
+                layer: "baseline (rehearsal-site.yaml)".into(),
+                stage,
+            }))
+        };
+        let image = "rehearsal/snapshot:debian12-0123456789abcdef".to_string();
+        let (out, err) = render_both(&[
+            build(BuildStage::Waiting {
+                image: image.clone(),
+            }),
+            build(BuildStage::RemovingAbandoned),
+            build(BuildStage::Building {
+                image: image.clone(),
+            }),
+            build(BuildStage::NotRemoved {
+                container: "rehearsal-snapshot-debian12-0123".into(),
+                error: "failed to remove a container: busy".into(),
+            }),
+            build(BuildStage::Built {
+                image,
+                took: Duration::from_millis(41_260),
+            }),
+            fixtures::event(EventKind::Warning(Warning::ContainerNotRemoved {
+                container: "c1".into(),
+                error: "boom".into(),
+            })),
+            fixtures::event(EventKind::Warning(Warning::NotSwept {
+                container: "c2".into(),
+                error: "boom".into(),
+            })),
+            fixtures::event(EventKind::Warning(Warning::SweepFailed {
+                error: "boom".into(),
+            })),
+        ]);
+        assert_eq!(
+            err,
+            "[debian12] baseline (rehearsal-site.yaml): another run is building rehearsal/snapshot:debian12-0123456789abcdef; waiting for it\n\
+             [debian12] baseline (rehearsal-site.yaml): removing a build left by a process that is gone\n\
+             [debian12] baseline (rehearsal-site.yaml): building rehearsal/snapshot:debian12-0123456789abcdef\n\
+             warning: failed to remove a container: busy (snapshot build container rehearsal-snapshot-debian12-0123); `rehearsal clean` removes it\n\
+             [debian12] baseline (rehearsal-site.yaml): built rehearsal/snapshot:debian12-0123456789abcdef in 41.3 s\n\
+             warning: boom (container c1)\n\
+             warning: boom (container c2); `rehearsal clean` removes it later\n\
+             warning: boom; this run's containers may remain\n"
+        );
+        assert!(!out.contains("warning"), "{out}");
+    }
+
+    /// The summary counts what the runner counted, not what this reporter saw.
+    #[test]
+    fn the_summary_has_the_totals_of_the_run() {
+        let mut events = fixtures::run();
+        let finished = events.last_mut().unwrap();
+        let EventKind::RunFinished { totals } = &mut finished.kind else {
+            panic!("the run ends with RunFinished");
+        };
+        totals.skipped += 3;
+        let text = render(&events, Verbosity::Quiet);
+        assert!(
+            text.contains("\n7 cases: 1 passed, 2 failed, 1 error, 3 skipped in 3m12s\n"),
+            "{text}"
+        );
     }
 
     #[test]

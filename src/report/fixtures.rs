@@ -6,7 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::outcome::{
-    CaseId, CaseReport, CheckFailure, CheckReport, Event, Status, Step, StepReport,
+    CaseId, CaseReport, CheckFailure, CheckReport, Event, EventKind, Status, Step, StepReport,
+    Totals,
 };
 
 /// When the run in these fixtures starts.
@@ -210,25 +211,43 @@ pub fn not_idempotent() -> CaseReport {
     )
 }
 
+/// An event at the run's start.
+pub fn event(kind: EventKind) -> Event {
+    Event {
+        timestamp: run_start(),
+        elapsed: Duration::ZERO,
+        kind,
+    }
+}
+
+/// The end of a run of these cases, `millis` after its start, with their totals.
+pub fn run_finished(millis: u64, cases: &[CaseReport]) -> Event {
+    Event {
+        timestamp: run_start() + chrono::Duration::milliseconds(millis as i64),
+        elapsed: ms(millis),
+        kind: EventKind::RunFinished {
+            totals: cases.iter().map(|c| c.status()).collect::<Totals>(),
+        },
+    }
+}
+
 /// A small run: the four cases above, finishing in an order other than their sort order.
 pub fn run() -> Vec<Event> {
     let reports = [not_idempotent(), passing(), errored_start(), failed_check()];
-    let mut events = vec![Event::RunStarted {
+    let mut events = vec![event(EventKind::RunStarted {
         run_id: "run-0001".into(),
         total: reports.len(),
-        started_at: run_start(),
-    }];
+    })];
     for report in &reports {
-        events.push(Event::CaseStarted {
+        events.push(event(EventKind::CaseStarted {
             id: report.id.clone(),
-        });
+        }));
     }
+    let finished = run_finished(192_400, &reports);
     for report in reports {
-        events.push(Event::CaseFinished(Box::new(report)));
+        events.push(event(EventKind::CaseFinished(Box::new(report))));
     }
-    events.push(Event::RunFinished {
-        duration: ms(192_400),
-    });
+    events.push(finished);
     events
 }
 
@@ -238,15 +257,17 @@ pub fn run_with_snapshot() -> Vec<Event> {
     let mut events = run();
     events.insert(
         1,
-        Event::Snapshot(Box::new(crate::outcome::SnapshotReport {
-            platform: "debian12".into(),
-            kind: crate::outcome::snapshot::Kind::Baseline,
-            of: "/srv/puppet/rehearsal-site.yaml".into(),
-            duration: ms(41_000),
-            outcome: crate::outcome::snapshot::Outcome::Built {
-                image: "rehearsal/snapshot:debian12-0123456789abcdef".into(),
+        event(EventKind::Snapshot(Box::new(
+            crate::outcome::SnapshotReport {
+                platform: "debian12".into(),
+                kind: crate::outcome::snapshot::Kind::Baseline,
+                of: "/srv/puppet/rehearsal-site.yaml".into(),
+                duration: ms(41_000),
+                outcome: crate::outcome::snapshot::Outcome::Built {
+                    image: "rehearsal/snapshot:debian12-0123456789abcdef".into(),
+                },
             },
-        })),
+        ))),
     );
     events
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::Reporter;
 use crate::findings::{self, Place};
-use crate::outcome::{CaseReport, Event, Status};
+use crate::outcome::{CaseReport, Event, EventKind, Status};
 
 /// At most this many annotations a run (GitHub shows no more than 50 a job).
 const MAX_ANNOTATIONS: usize = 50;
@@ -35,10 +35,11 @@ impl GithubAnnotations {
 }
 
 impl Reporter for GithubAnnotations {
-    fn event(&mut self, event: &Event) {
-        if let Event::CaseFinished(case) = event {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let EventKind::CaseFinished(case) = &event.kind {
             self.cases.push((**case).clone());
         }
+        Ok(())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
@@ -131,7 +132,11 @@ mod tests {
         let printed = Printed::default();
         let mut reporter = GithubAnnotations::new(Box::new(printed.clone()), dir.path().into());
         for case in [checked, broken, other_platform] {
-            reporter.event(&Event::CaseFinished(Box::new(case)));
+            reporter
+                .event(&crate::report::fixtures::event(EventKind::CaseFinished(
+                    Box::new(case),
+                )))
+                .unwrap();
         }
         reporter.finish().unwrap();
         let out = String::from_utf8(printed.0.lock().unwrap().clone()).unwrap();

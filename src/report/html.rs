@@ -23,7 +23,9 @@ use super::console::human_duration;
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
 use super::Reporter;
-use crate::outcome::{CaseReport, CheckFailure, CheckReport, Event, Status, StepReport, Totals};
+use crate::outcome::{
+    CaseReport, CheckFailure, CheckReport, Event, EventKind, Status, StepReport, Totals,
+};
 use crate::text::sanitize::clean;
 
 /// How many lines at the end of a failed step's output the page shows.
@@ -35,6 +37,8 @@ pub struct HtmlReporter {
     run_id: Option<String>,
     started_at: Option<DateTime<Utc>>,
     duration: Option<Duration>,
+    /// The run's totals, as the runner counted them.
+    totals: Option<Totals>,
     cases: Vec<CaseReport>,
     /// Spec files under it are shown relative to it (the working directory).
     base_dir: PathBuf,
@@ -48,6 +52,7 @@ impl HtmlReporter {
             run_id: None,
             started_at: None,
             duration: None,
+            totals: None,
             cases: Vec::new(),
             base_dir: std::env::current_dir().unwrap_or_default(),
         }
@@ -56,10 +61,10 @@ impl HtmlReporter {
     /// The whole page.
     fn to_html(&self) -> String {
         let cases = sorted_by_module_platform_case(&self.cases);
-        let mut totals = Totals::default();
-        for case in &cases {
-            totals.add(case.status());
-        }
+        // The run's totals; a page of a run that never finished counts its cases.
+        let totals = self
+            .totals
+            .unwrap_or_else(|| cases.iter().map(|c| c.status()).collect());
         let groups: Vec<&[&CaseReport]> = cases
             .chunk_by(|a, b| (&a.id.module, &a.id.platform) == (&b.id.module, &b.id.platform))
             .collect();
@@ -135,25 +140,27 @@ impl HtmlReporter {
 }
 
 impl Reporter for HtmlReporter {
-    fn event(&mut self, event: &Event) {
-        match event {
-            Event::RunStarted {
-                run_id, started_at, ..
-            } => {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        match &event.kind {
+            EventKind::RunStarted { run_id, .. } => {
                 self.run_id = Some(run_id.clone());
-                self.started_at = Some(*started_at);
+                self.started_at = Some(event.timestamp);
             }
-            Event::CaseFinished(report) => {
+            EventKind::CaseFinished(report) => {
                 let mut report = (**report).clone();
                 if let Ok(relative) = report.spec_file.strip_prefix(&self.base_dir) {
                     report.spec_file = relative.to_path_buf();
                 }
                 self.cases.push(report);
             }
-            Event::RunFinished { duration } => self.duration = Some(*duration),
+            EventKind::RunFinished { totals } => {
+                self.duration = Some(event.elapsed);
+                self.totals = Some(*totals);
+            }
             // Case starts and anything else the runner tells: nothing to keep for the page.
             _ => {}
         }
+        Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
@@ -166,7 +173,8 @@ impl Reporter for HtmlReporter {
 pub fn render(events: &[Event]) -> String {
     let mut reporter = HtmlReporter::new(PathBuf::new());
     for event in events {
-        reporter.event(event);
+        // Nothing to write yet: keeping an event cannot fail.
+        let _ = reporter.event(event);
     }
     reporter.to_html()
 }
@@ -769,7 +777,7 @@ mod tests {
     use std::time::Duration;
 
     use super::{render, row, HtmlReporter};
-    use crate::outcome::{CheckFailure, Event, PuppetError};
+    use crate::outcome::{CheckFailure, EventKind, PuppetError, Totals};
     use crate::report::{fixtures, Reporter};
 
     #[test]
@@ -783,7 +791,7 @@ mod tests {
         let path = dir.path().join("out/report.html");
         let mut reporter = HtmlReporter::new(path.clone());
         for event in fixtures::run() {
-            reporter.event(&event);
+            reporter.event(&event).unwrap();
         }
         reporter.finish().unwrap();
         assert_eq!(
@@ -813,7 +821,7 @@ mod tests {
     fn a_failed_check_shows_expected_beside_actual_and_its_spec_line() {
         let mut case = fixtures::failed_check();
         case.checks[0].line = Some(12);
-        let html = render(&[Event::CaseFinished(Box::new(case))]);
+        let html = render(&[fixtures::event(EventKind::CaseFinished(Box::new(case)))]);
         assert!(html.contains("<span class=\"where\">modules/motd/rehearsal.yaml:12</span>"));
         assert!(html.contains(
             "<tr><td>mode</td><td class=\"expected\">0644</td><td class=\"actual\">0600</td></tr>"
@@ -838,7 +846,7 @@ mod tests {
     fn a_long_output_is_cut_to_its_end() {
         let mut case = fixtures::not_idempotent();
         case.steps[2].output = (1..=100).map(|i| format!("line {i}\n")).collect();
-        let html = render(&[Event::CaseFinished(Box::new(case))]);
+        let html = render(&[fixtures::event(EventKind::CaseFinished(Box::new(case)))]);
         assert!(html.contains("idempotent output (last 40 of 100 lines)"));
         assert!(html.contains("<pre>line 61\n"));
         assert!(!html.contains("line 60\n"));
@@ -858,12 +866,14 @@ mod tests {
         case.checks[0].label = hostile.into();
         case.checks[0].status = crate::outcome::Status::Failed;
         case.checks[0].failures = vec![CheckFailure::mismatch("mode", hostile, hostile)];
-        let run_started = Event::RunStarted {
+        let run_started = fixtures::event(EventKind::RunStarted {
             run_id: hostile.into(),
             total: 1,
-            started_at: fixtures::run_start(),
-        };
-        let html = render(&[run_started, Event::CaseFinished(Box::new(case))]);
+        });
+        let html = render(&[
+            run_started,
+            fixtures::event(EventKind::CaseFinished(Box::new(case))),
+        ]);
         assert_eq!(
             html.matches("<script").count(),
             1,
@@ -876,6 +886,20 @@ mod tests {
         ));
         assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&gt;"));
         assert!(html.contains("&amp;amp;"));
+    }
+
+    #[test]
+    fn the_page_has_the_totals_of_the_run() {
+        let mut events = fixtures::run();
+        if let EventKind::RunFinished { totals } = &mut events.last_mut().unwrap().kind {
+            totals.skipped = 2;
+        }
+        let html = render(&events);
+        assert!(
+            html.contains("<span class=\"total\">6 cases</span>"),
+            "{html}"
+        );
+        assert!(html.contains("2 skipped</span>"));
     }
 
     #[test]
@@ -900,9 +924,9 @@ mod tests {
 
     #[test]
     fn an_empty_run_says_so() {
-        let html = render(&[Event::RunFinished {
-            duration: Duration::ZERO,
-        }]);
+        let html = render(&[fixtures::event(EventKind::RunFinished {
+            totals: Totals::default(),
+        })]);
         assert!(html.contains("<title>rehearsal: no case ran</title>"));
         assert!(html.contains("No case ran"));
         assert!(!html.contains("<table class=\"matrix\">"));
@@ -937,7 +961,9 @@ mod tests {
         // On the page: a row for the mismatch, a line of text for the rest.
         let mut case = fixtures::failed_check();
         case.checks[0].failures = vec![missing, retried];
-        let html = render(&[Event::CaseFinished(Box::new(case))]);
+        let html = render(&[crate::report::fixtures::event(EventKind::CaseFinished(
+            Box::new(case),
+        ))]);
         assert!(html.contains(
             "<tr><td>contains</td><td class=\"expected\">!debug</td><td class=\"actual\">not found</td></tr>"
         ));
@@ -963,7 +989,9 @@ mod tests {
                 message: "Error: Failed to parse template ntp/ntp.conf.erb".into(),
             },
         ];
-        let html = render(&[Event::CaseFinished(Box::new(case))]);
+        let html = render(&[crate::report::fixtures::event(EventKind::CaseFinished(
+            Box::new(case),
+        ))]);
         assert!(html.contains(
             "<h4>idempotent failed <span class=\"where\">modules/ntp/manifests/init.pp:5:3</span> \
              <span class=\"where\">modules/ntp/templates/ntp.conf.erb:2</span></h4>"

@@ -31,7 +31,7 @@ use serde::Serialize;
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
 use super::Reporter;
-use crate::outcome::{CaseReport, Event, Status, Step, Totals};
+use crate::outcome::{CaseReport, Event, EventKind, Status, Step, Totals};
 
 /// The version of the document's layout; it changes when a field changes meaning or goes.
 const FORMAT_VERSION: u32 = 1;
@@ -42,6 +42,8 @@ pub struct JsonReporter {
     run_id: Option<String>,
     started_at: Option<DateTime<Utc>>,
     duration: Option<Duration>,
+    /// The run's totals, as the runner counted them.
+    totals: Option<Totals>,
     cases: Vec<CaseReport>,
     snapshots: Vec<crate::outcome::SnapshotReport>,
 }
@@ -90,6 +92,7 @@ impl JsonReporter {
             started_at: None,
             duration: None,
             cases: Vec::new(),
+            totals: None,
             snapshots: Vec::new(),
         }
     }
@@ -97,10 +100,12 @@ impl JsonReporter {
     fn to_json(&self) -> io::Result<String> {
         let cases = sorted_by_module_platform_case(&self.cases);
 
-        let mut totals = Totals::default();
+        // The run's totals; a report of a run that never finished counts its cases.
+        let totals = self
+            .totals
+            .unwrap_or_else(|| cases.iter().map(|c| c.status()).collect());
         let mut phases = [Duration::ZERO; 5];
         for case in &cases {
-            totals.add(case.status());
             for step in &case.steps {
                 phases[phase_index(step.step)] += step.duration;
             }
@@ -142,19 +147,21 @@ impl JsonReporter {
 }
 
 impl Reporter for JsonReporter {
-    fn event(&mut self, event: &Event) {
-        match event {
-            Event::RunStarted {
-                run_id, started_at, ..
-            } => {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        match &event.kind {
+            EventKind::RunStarted { run_id, .. } => {
                 self.run_id = Some(run_id.clone());
-                self.started_at = Some(*started_at);
+                self.started_at = Some(event.timestamp);
             }
-            Event::CaseStarted { .. } => {}
-            Event::Snapshot(report) => self.snapshots.push((**report).clone()),
-            Event::CaseFinished(report) => self.cases.push(report.cleaned()),
-            Event::RunFinished { duration } => self.duration = Some(*duration),
+            EventKind::Snapshot(report) => self.snapshots.push((**report).clone()),
+            EventKind::CaseFinished(report) => self.cases.push(report.cleaned()),
+            EventKind::RunFinished { totals } => {
+                self.duration = Some(event.elapsed);
+                self.totals = Some(*totals);
+            }
+            _ => {}
         }
+        Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
@@ -189,7 +196,7 @@ mod tests {
         let path = dir.path().join("out/rehearsal.json");
         let mut reporter = JsonReporter::new(path.clone());
         for event in events {
-            reporter.event(event);
+            reporter.event(event).unwrap();
         }
         reporter.finish().unwrap();
         std::fs::read_to_string(path).unwrap()

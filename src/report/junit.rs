@@ -17,7 +17,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, X
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
 use super::Reporter;
-use crate::outcome::{CaseReport, CheckReport, Event, Status, Step, StepReport};
+use crate::outcome::{CaseReport, CheckReport, Event, EventKind, Status, Step, StepReport};
 use crate::text::sanitize::clean;
 
 /// Collects the finished cases and writes them as JUnit XML when the run is over.
@@ -61,13 +61,14 @@ impl JunitReporter {
 }
 
 impl Reporter for JunitReporter {
-    fn event(&mut self, event: &Event) {
-        match event {
-            Event::RunStarted { started_at, .. } => self.run_started = Some(*started_at),
-            Event::CaseStarted { .. } | Event::Snapshot(_) => {}
-            Event::CaseFinished(report) => self.cases.push((**report).clone()),
-            Event::RunFinished { duration } => self.run_duration = Some(*duration),
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        match &event.kind {
+            EventKind::RunStarted { .. } => self.run_started = Some(event.timestamp),
+            EventKind::CaseFinished(report) => self.cases.push((**report).clone()),
+            EventKind::RunFinished { .. } => self.run_duration = Some(event.elapsed),
+            _ => {}
         }
+        Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
@@ -207,13 +208,13 @@ mod tests {
     use std::path::Path;
 
     use super::JunitReporter;
-    use crate::outcome::{Event, Status, Step};
+    use crate::outcome::{Event, EventKind, Status, Step};
     use crate::report::{fixtures, Reporter};
 
     fn write(events: &[Event], path: &Path) -> String {
         let mut reporter = JunitReporter::new(path.to_path_buf());
         for event in events {
-            reporter.event(event);
+            reporter.event(event).unwrap();
         }
         reporter.finish().unwrap();
         std::fs::read_to_string(path).unwrap()
@@ -289,7 +290,7 @@ mod tests {
             "'a'",
             format!("'{hostile}'"),
         )];
-        let xml = write_in_temp_dir(&[Event::CaseFinished(Box::new(report))]);
+        let xml = write_in_temp_dir(&[fixtures::event(EventKind::CaseFinished(Box::new(report)))]);
 
         assert!(!xml.contains('\u{1b}'));
         assert!(!xml.contains('\u{0}'));
@@ -340,7 +341,7 @@ mod tests {
             step.status = Status::Skipped;
         }
         report.checks.clear();
-        let xml = write_in_temp_dir(&[Event::CaseFinished(Box::new(report))]);
+        let xml = write_in_temp_dir(&[fixtures::event(EventKind::CaseFinished(Box::new(report)))]);
         let doc = roxmltree::Document::parse(&xml).unwrap();
         let case = doc
             .descendants()

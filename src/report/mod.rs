@@ -24,8 +24,9 @@ pub use progress::Progress;
 
 /// Something that turns the event stream into output.
 pub trait Reporter: Send {
-    /// Called for every event, in the order the runner sent them.
-    fn event(&mut self, event: &Event);
+    /// Called for every event, in the order the runner sent them. An error does not stop
+    /// the run; the run returns the first one once every report is written.
+    fn event(&mut self, event: &Event) -> std::io::Result<()>;
     /// Called once after the last event: write files, print the summary.
     fn finish(&mut self) -> std::io::Result<()>;
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::outcome::{CaseId, Event, Status};
+use crate::outcome::{CaseId, Event, EventKind, Status};
 
 /// How often the bar is redrawn when nothing happens (the spinner and elapsed time move).
 const TICK: Duration = Duration::from_millis(120);
@@ -53,20 +53,20 @@ impl Progress {
 
     /// Follows the run: the total when it starts, the running cases, one step per case.
     pub fn event(&mut self, event: &Event) {
-        if let Event::RunFinished { .. } = event {
+        if let EventKind::RunFinished { .. } = event.kind {
             self.clear();
             return;
         }
-        match event {
-            Event::RunStarted { total, .. } => {
+        match &event.kind {
+            EventKind::RunStarted { total, .. } => {
                 self.bar.set_length(*total as u64);
                 self.bar.reset_elapsed();
                 if !self.bar.is_hidden() {
                     self.bar.enable_steady_tick(TICK);
                 }
             }
-            Event::CaseStarted { id } => self.running.push(id.clone()),
-            Event::CaseFinished(report) => {
+            EventKind::CaseStarted { id } => self.running.push(id.clone()),
+            EventKind::CaseFinished(report) => {
                 if let Some(at) = self.running.iter().position(|id| *id == report.id) {
                     self.running.remove(at);
                 }
@@ -125,7 +125,7 @@ mod tests {
     use indicatif::{ProgressDrawTarget, TermLike};
 
     use super::Progress;
-    use crate::outcome::Event;
+    use crate::outcome::{Event, EventKind};
     use crate::report::{fixtures, ConsoleReporter, Reporter, Verbosity};
 
     fn hidden() -> Progress {
@@ -300,7 +300,7 @@ mod tests {
             reporter = reporter.with_progress(progress);
         }
         for event in events {
-            reporter.event(event);
+            reporter.event(event).unwrap();
         }
         reporter.finish().unwrap();
         let text = screen.0.lock().unwrap().text();
@@ -321,8 +321,8 @@ mod tests {
             .with_progress(progress);
         let mut seen_bar = false;
         for event in &events {
-            reporter.event(event);
-            if let Event::CaseFinished(_) = event {
+            reporter.event(event).unwrap();
+            if let EventKind::CaseFinished(_) = event.kind {
                 // Between cases the bar is on screen, under the last case's lines.
                 let text = screen.0.lock().unwrap().text();
                 let last = text.lines().last().unwrap_or_default().to_owned();

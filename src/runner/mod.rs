@@ -1,30 +1,47 @@
 //! Running a plan: cases start in plan order, at most `jobs` at a time, and finish in
-//! any order. Every outcome goes out as an event on one stream that all reporters read.
+//! any order. This module is the dispatch: snapshots first, then the cases with bounded
+//! concurrency, interrupts (a grace period, then a stop; [`Interrupts`]), `--fail-fast`,
+//! an engine that went away ([`engine`]), and the sweep at the end; one case's steps are
+//! in [`case`]. Every outcome goes out as a timed event on one stream that all reporters
+//! read ([`events`]); a stop is an event with its reason, not a line printed here.
 //! Whatever happens (a failed case, an engine error, Ctrl-C or SIGTERM), every container
 //! the run created is removed unless the user asked to keep it.
 
 pub mod case;
+mod engine;
+mod events;
+mod fault;
+mod live;
+mod signal;
+pub mod step;
 pub mod workspace;
 
-use crate::labels;
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashSet;
-use std::path::Path;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::backend::Backend;
-use crate::outcome::{CaseReport, Event, Status, Step, StepReport, Totals};
+use crate::labels;
+use crate::outcome::{
+    CancelReason, CancelStage, CaseReport, EventKind, Status, Step, StepReport, Totals, Warning,
+};
 use crate::plan::PlannedCase;
 use crate::report::Reporter;
 use crate::snapshot;
+use events::Emitter;
+pub use signal::Interrupts;
 
 /// When to keep a case's container instead of removing it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Keep {
     #[default]
     Never,
@@ -59,16 +76,6 @@ pub struct Context<B: Backend> {
     pub engine_wait: std::time::Duration,
 }
 
-/// Why the loop over the cases ended early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    Interrupted,
-    FailFast,
-    /// The site baseline failed on a platform: no case may start from it.
-    BaselineFailed,
-    EngineLost,
-}
-
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunSummary {
@@ -79,231 +86,235 @@ pub struct RunSummary {
     pub engine_lost: bool,
 }
 
-/// Runs the plan, feeding `reporters`; returns once every report is written.
+/// Runs the plan, feeding `reporters`; returns once every report is written, with the
+/// first error a reporter met (the run still ran to its end, containers removed).
+/// `interrupts`: Ctrl-C and SIGTERM ([`Interrupts::from_signals`]), or a test's channel.
 pub async fn run<B: Backend>(
     ctx: Arc<Context<B>>,
     plan: Vec<PlannedCase>,
     jobs: usize,
     reporters: Vec<Box<dyn Reporter>>,
-) -> std::io::Result<RunSummary> {
-    let (tx, rx) = mpsc::unbounded_channel::<Event>();
-    let reporting = tokio::spawn(report(rx, reporters));
-    let clock = Instant::now();
-    let _ = tx.send(Event::RunStarted {
+    mut interrupts: Interrupts,
+) -> io::Result<RunSummary> {
+    let (events, reporting) = Emitter::start(reporters);
+    events.send(EventKind::RunStarted {
         run_id: ctx.run_id.clone(),
         total: plan.len(),
-        started_at: Utc::now(),
     });
-
-    let mut totals = Totals::default();
-    let mut finished: HashSet<usize> = HashSet::new();
-    // Containers kept on purpose; the sweep leaves them.
-    let mut kept: HashSet<String> = HashSet::new();
-
-    // One listener at a time for the whole run, so no signal falls between two iterations.
-    let mut signal = Box::pin(interrupt());
+    let mut tally = Tally::default();
 
     // Snapshots first: no case starts before the layers it stands on exist.
-    let progress = |line: &str| eprintln!("{line}");
-    let snapshots = tokio::select! {
-        made = snapshot::build::resolve(&*ctx.backend, &plan, &ctx.run_id, jobs, &progress) => Some(made),
-        _ = &mut signal => None,
-    };
-    let (starts, baseline_failed) = match &snapshots {
-        Some(made) => {
-            for report in &made.reports {
-                let _ = tx.send(Event::Snapshot(Box::new(report.clone())));
-            }
-            let starts: Vec<_> = plan.iter().map(|row| made.start_of(row)).collect();
-            (starts, made.failed_baseline())
-        }
-        None => (Vec::new(), None),
-    };
-
-    // Set by the first interrupt: cases not started yet are not started at all.
-    let stopping = Arc::new(AtomicBool::new(false));
-    let (case_ctx, case_tx, case_stopping) = (ctx.clone(), tx.clone(), stopping.clone());
-    let mut cases = Box::pin(
-        futures_util::stream::iter(plan.iter().zip(starts).enumerate())
-            .map(move |(index, (row, start))| {
-                let ctx = case_ctx.clone();
-                let tx = case_tx.clone();
-                let stopping = case_stopping.clone();
-                async move {
-                    if stopping.load(Ordering::SeqCst) {
-                        return (index, not_run(row, INTERRUPTED));
+    let stop = match snapshots(&ctx, &plan, jobs, &events, &mut interrupts).await {
+        None => Some(CancelReason::Interrupt),
+        Some(made) => match made.failed_baseline() {
+            // Every case of the failing platform errors with the baseline's failure; the
+            // run stops there.
+            Some(failure) => {
+                for (index, row) in plan.iter().enumerate() {
+                    if row.platform.name == failure.platform {
+                        tally.finish(index, cannot_start(row, &failure), &events);
                     }
-                    let _ = tx.send(Event::CaseStarted { id: row.id() });
-                    let report = match start {
-                        Ok(image) => case::run(&ctx, row, index, &image).await,
-                        Err(failure) => cannot_start(row, &failure),
-                    };
-                    (index, report)
                 }
-            })
-            .buffer_unordered(jobs.max(1)),
-    );
-
-    let stop = if snapshots.is_none() {
-        Some(Stop::Interrupted)
-    } else if let Some(failure) = &baseline_failed {
-        // Every case of the failing platform errors with the baseline's failure; the run
-        // stops there.
+                Some(CancelReason::BaselineFailed)
+            }
+            None => {
+                let starts = plan.iter().map(|row| made.start_of(row)).collect();
+                let dispatch = Dispatch {
+                    ctx: &ctx,
+                    plan: &plan,
+                    jobs,
+                    events: &events,
+                };
+                dispatch.cases(starts, &mut interrupts, &mut tally).await
+            }
+        },
+    };
+    if let Some(reason) = stop {
+        events.send(EventKind::Cancel {
+            reason,
+            stage: CancelStage::Stop,
+        });
+        let why = not_run_because(reason);
         for (index, row) in plan.iter().enumerate() {
-            if row.platform.name == failure.platform {
-                finished.insert(index);
-                let report = cannot_start(row, failure);
-                totals.add(report.status());
-                let _ = tx.send(Event::CaseFinished(Box::new(report)));
+            if !tally.finished.contains(&index) {
+                tally.finish(index, not_run(row, why), &events);
             }
         }
-        Some(Stop::BaselineFailed)
-    } else {
-        None
+    }
+    sweep(&ctx, &tally.kept, &events).await;
+    events.send(EventKind::RunFinished {
+        totals: tally.totals,
+    });
+    drop(events);
+    reporting.await.map_err(io::Error::other)??;
+    Ok(RunSummary {
+        totals: tally.totals,
+        interrupted: stop == Some(CancelReason::Interrupt),
+        engine_lost: stop == Some(CancelReason::EngineLost),
+    })
+}
+
+/// Makes the snapshots the plan needs, telling how each build goes; `None` when an
+/// interrupt came first (the sweep removes the build containers).
+async fn snapshots<B: Backend>(
+    ctx: &Context<B>,
+    plan: &[PlannedCase],
+    jobs: usize,
+    events: &Emitter,
+    interrupts: &mut Interrupts,
+) -> Option<snapshot::build::Snapshots> {
+    let progress = |progress| events.send(EventKind::SnapshotProgress(progress));
+    let made = tokio::select! {
+        made = snapshot::build::resolve(&*ctx.backend, plan, &ctx.run_id, jobs, &progress) => made,
+        _ = interrupts.next() => return None,
     };
-    let stop = if stop.is_some() {
-        stop
-    } else {
+    for report in &made.reports {
+        events.send(EventKind::Snapshot(Box::new(report.clone())));
+    }
+    Some(made)
+}
+
+/// The finished cases of a run: the one place its totals are counted.
+#[derive(Default)]
+struct Tally {
+    totals: Totals,
+    /// Plan indices of the cases reported.
+    finished: HashSet<usize>,
+    /// Containers kept on purpose; the sweep leaves them.
+    kept: HashSet<String>,
+}
+
+impl Tally {
+    /// Counts the case of plan row `index`, and tells it.
+    fn finish(&mut self, index: usize, report: CaseReport, events: &Emitter) {
+        self.finished.insert(index);
+        self.kept.extend(report.kept_container.clone());
+        self.totals.add(report.status());
+        events.send(EventKind::CaseFinished(Box::new(report)));
+    }
+}
+
+/// What the loop over the cases works with.
+struct Dispatch<'a, B: Backend> {
+    ctx: &'a Context<B>,
+    plan: &'a [PlannedCase],
+    jobs: usize,
+    events: &'a Emitter,
+}
+
+impl<B: Backend> Dispatch<'_, B> {
+    /// Runs the cases, `jobs` at a time, in plan order, from the images in `starts`;
+    /// why the run stops early, if it does. Returning drops the cases still running,
+    /// which cancels them; the sweep removes their containers.
+    async fn cases(
+        &self,
+        starts: Vec<Result<String, Arc<snapshot::StartFailure>>>,
+        interrupts: &mut Interrupts,
+        tally: &mut Tally,
+    ) -> Option<CancelReason> {
+        let (ctx, events, plan) = (self.ctx, self.events, self.plan);
+        // Set by the first interrupt: cases not started yet are not started at all.
+        let stopping = AtomicBool::new(false);
+        let stopping = &stopping;
+        // By index: a stream of borrowed rows would not be `Send` for every lifetime.
+        let cases = futures_util::stream::iter(starts.into_iter().enumerate())
+            .map(|(index, start)| async move {
+                let row = &plan[index];
+                if stopping.load(Ordering::SeqCst) {
+                    return (index, not_run(row, INTERRUPTED));
+                }
+                events.send(EventKind::CaseStarted { id: row.id() });
+                let report = match start {
+                    Ok(image) => case::run(ctx, events, row, index, &image).await,
+                    Err(failure) => cannot_start(row, &failure),
+                };
+                (index, report)
+            })
+            .buffer_unordered(self.jobs.max(1));
+        let mut cases = std::pin::pin!(cases);
+
         // After a first interrupt: until when running steps may go on.
-        let mut grace: Option<tokio::time::Instant> = None;
-        let deadline = async move |at: Option<tokio::time::Instant>| match at {
+        let mut grace: Option<Instant> = None;
+        let deadline = async |at: Option<Instant>| match at {
             Some(at) => tokio::time::sleep_until(at).await,
             None => std::future::pending().await,
+        };
+        let interrupt = |stage| {
+            events.send(EventKind::Cancel {
+                reason: CancelReason::Interrupt,
+                stage,
+            })
         };
         loop {
             tokio::select! {
                 next = cases.next() => match next {
                     Some((index, report)) => {
-                        finished.insert(index);
-                        kept.extend(report.kept_container.clone());
                         let status = report.status();
-                        totals.add(status);
-                        let _ = tx.send(Event::CaseFinished(Box::new(report)));
-                        if ctx.engine_lost.load(std::sync::atomic::Ordering::Relaxed) {
-                            break Some(Stop::EngineLost);
+                        tally.finish(index, report, events);
+                        if ctx.engine_lost.load(Ordering::Relaxed) {
+                            return Some(CancelReason::EngineLost);
                         }
                         if ctx.fail_fast && matches!(status, Status::Failed | Status::Error) {
-                            break Some(Stop::FailFast);
+                            return Some(CancelReason::FailFast);
                         }
                     }
-                    None => break grace.map(|_| Stop::Interrupted),
+                    None => return grace.map(|_| CancelReason::Interrupt),
                 },
-                _ = &mut signal => {
+                _ = interrupts.next() => {
                     if grace.is_some() {
-                        eprintln!("interrupted again: stopping now, removing this run's containers");
-                        break Some(Stop::Interrupted);
+                        interrupt(CancelStage::Again);
+                        return Some(CancelReason::Interrupt);
                     }
                     stopping.store(true, Ordering::SeqCst);
-                    grace = Some(tokio::time::Instant::now() + GRACE);
-                    signal = Box::pin(interrupt());
-                    eprintln!(
-                        "interrupted: no new case starts; running steps may finish within {}s (interrupt again to stop now)",
-                        GRACE.as_secs()
-                    );
+                    grace = Some(Instant::now() + GRACE);
+                    interrupt(CancelStage::Grace { grace: GRACE });
                 }
                 _ = deadline(grace) => {
-                    eprintln!("the grace period is over: stopping the cases still running");
-                    break Some(Stop::Interrupted);
+                    interrupt(CancelStage::GraceOver);
+                    return Some(CancelReason::Interrupt);
                 }
             }
         }
-    };
-    // Dropping the stream cancels the cases still running; the sweep removes their containers.
-    drop(cases);
-    if let Some(stop) = stop {
-        let why = match stop {
-            Stop::Interrupted => {
-                eprintln!(
-                    "interrupted: removing this run's containers, writing reports with what finished"
-                );
-                INTERRUPTED
-            }
-            Stop::FailFast => "not run: --fail-fast stopped the run at the first failure",
-            Stop::BaselineFailed => "not run: the site baseline failed, so the run stopped",
-            Stop::EngineLost => {
-                eprintln!("error: the container engine stopped answering and did not come back: stopping the run");
-                "not run: the container engine stopped answering"
-            }
-        };
-        for (_, row) in plan
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !finished.contains(i))
-        {
-            let report = not_run(row, why);
-            totals.add(report.status());
-            let _ = tx.send(Event::CaseFinished(Box::new(report)));
-        }
     }
-    let interrupted = stop == Some(Stop::Interrupted);
-    sweep(&ctx, &kept).await;
-    let _ = tx.send(Event::RunFinished {
-        duration: clock.elapsed(),
-    });
-    drop(tx);
-    reporting.await.map_err(std::io::Error::other)??;
-    Ok(RunSummary {
-        totals,
-        interrupted,
-        engine_lost: stop == Some(Stop::EngineLost),
-    })
-}
-
-/// Feeds every event to every reporter, then lets each finish.
-async fn report(
-    mut rx: mpsc::UnboundedReceiver<Event>,
-    mut reporters: Vec<Box<dyn Reporter>>,
-) -> std::io::Result<()> {
-    while let Some(event) = rx.recv().await {
-        for reporter in reporters.iter_mut() {
-            reporter.event(&event);
-        }
-    }
-    for reporter in reporters.iter_mut() {
-        reporter.finish()?;
-    }
-    Ok(())
 }
 
 /// Removes every container of this run that was not kept on purpose: those of cases cut
 /// short, and snapshot build containers, whatever `--keep` says.
-async fn sweep<B: Backend>(ctx: &Context<B>, kept: &HashSet<String>) {
+async fn sweep<B: Backend>(ctx: &Context<B>, kept: &HashSet<String>, events: &Emitter) {
     let labels = [
         (labels::MANAGED_BY, labels::MANAGED_BY_VALUE),
         (labels::RUN_ID, ctx.run_id.as_str()),
     ];
+    let warn = |warning| events.send(EventKind::Warning(warning));
     match ctx.backend.containers_labelled(&labels).await {
         Ok(ids) => {
             for id in ids.into_iter().filter(|id| !kept.contains(id)) {
                 if let Err(err) = ctx.backend.remove(&id).await {
-                    eprintln!(
-                        "warning: {err} (container {id}); `rehearsal clean` removes it later"
-                    );
+                    warn(Warning::NotSwept {
+                        container: id,
+                        error: err.to_string(),
+                    });
                 }
             }
         }
-        Err(err) => eprintln!("warning: {err}; this run's containers may remain"),
+        Err(err) => warn(Warning::SweepFailed {
+            error: err.to_string(),
+        }),
     }
 }
 
 /// How long running steps may go on after a first interrupt.
-const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+const GRACE: Duration = Duration::from_secs(10);
 /// Why a case did not run when the run was interrupted.
 const INTERRUPTED: &str = "not run: the run was interrupted";
 
-/// Resolves on Ctrl-C or SIGTERM (Jenkins' abort).
-async fn interrupt() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
+/// Why the cases that did not finish did not run, in their reports.
+fn not_run_because(reason: CancelReason) -> &'static str {
+    match reason {
+        CancelReason::Interrupt => INTERRUPTED,
+        CancelReason::FailFast => "not run: --fail-fast stopped the run at the first failure",
+        CancelReason::BaselineFailed => "not run: the site baseline failed, so the run stopped",
+        CancelReason::EngineLost => "not run: the container engine stopped answering",
     }
 }
 
@@ -314,7 +325,7 @@ fn cannot_start(row: &PlannedCase, failure: &snapshot::StartFailure) -> CaseRepo
     report.steps = vec![StepReport {
         step: Step::Prepare,
         status: Status::Error,
-        duration: std::time::Duration::ZERO,
+        duration: Duration::ZERO,
         message: Some(format!(
             "{} failed on {}, so the case did not start: {}",
             failure.layer, failure.platform, failure.failure.message
@@ -331,39 +342,17 @@ pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
         id: row.id(),
         spec_file: row.spec.file.clone(),
         started_at: Utc::now(),
-        duration: std::time::Duration::ZERO,
+        duration: Duration::ZERO,
         steps: vec![StepReport {
             step: Step::Start,
             status: Status::Skipped,
-            duration: std::time::Duration::ZERO,
+            duration: Duration::ZERO,
             message: Some(why.to_string()),
             errors: Vec::new(),
             output: String::new(),
         }],
         checks: vec![],
         kept_container: None,
-        removal: std::time::Duration::ZERO,
+        removal: Duration::ZERO,
     }
-}
-
-/// Container paths of a case and the host paths they come from (shown relative to the
-/// current directory when inside it).
-pub fn workspace_paths(row: &PlannedCase) -> Vec<(String, String)> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let show = |p: &Path| -> String {
-        p.strip_prefix(&cwd)
-            .map(|r| r.display().to_string())
-            .unwrap_or_else(|_| p.display().to_string())
-    };
-    let mut pairs = vec![(
-        crate::layout::module_dir(&row.spec.module_name),
-        show(&row.spec.module_dir),
-    )];
-    for fixture in &row.spec.fixtures {
-        pairs.push((
-            crate::layout::module_dir(&fixture.name),
-            show(&fixture.path),
-        ));
-    }
-    pairs
 }

@@ -1,14 +1,30 @@
 //! A case's workspace: the files a case needs inside its container (the manifest, a
 //! Hiera config that puts the spec's data first, the facts, the probe), written to a
-//! temporary host directory mounted read-only, and the mounts that go with it.
+//! temporary host directory mounted read-only, and the mounts that go with it; and the
+//! way back from the container's paths to the host's, for Puppet's messages.
 
+use std::io;
 use std::path::Path;
 
 use crate::backend::Mount;
 use crate::layout::{self, CASE_DIR, SITE_PP};
 use crate::plan::PlannedCase;
-use crate::puppet::inputs;
+use crate::puppet::inputs::{self, InputsError};
 use crate::spec::Manifest;
+
+/// Why a case's files could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("cannot create a case directory: {0}")]
+    CreateDir(#[source] io::Error),
+    #[error("cannot write {name} for the case: {source}")]
+    Write {
+        name: &'static str,
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Inputs(#[from] InputsError),
+}
 
 /// A case's files on the host; removed when dropped.
 pub struct Workspace {
@@ -24,16 +40,16 @@ impl Workspace {
     }
 
     /// Writes the workspace for a planned case.
-    pub fn create(row: &PlannedCase) -> Result<Workspace, String> {
+    pub fn create(row: &PlannedCase) -> Result<Workspace, WorkspaceError> {
         let spec = &row.spec;
         let case = row.case();
         let dir = tempfile::Builder::new()
             .prefix("rehearsal-case-")
             .tempdir()
-            .map_err(|err| format!("cannot create a case directory: {err}"))?;
-        let write = |name: &str, content: &[u8]| {
+            .map_err(WorkspaceError::CreateDir)?;
+        let write = |name: &'static str, content: &[u8]| {
             std::fs::write(dir.path().join(name), content)
-                .map_err(|err| format!("cannot write {name} for the case: {err}"))
+                .map_err(|source| WorkspaceError::Write { name, source })
         };
 
         let manifest = match &case.manifest {
@@ -56,8 +72,7 @@ impl Workspace {
             &case.hiera_data,
             &case.facts,
             "the case",
-        )
-        .map_err(|err| err.to_string())?;
+        )?;
 
         let mut mounts = vec![
             Mount {
@@ -93,5 +108,45 @@ impl Workspace {
             mounts,
             manifest,
         })
+    }
+}
+
+/// Container paths of a case and the host paths they come from (shown relative to the
+/// current directory when inside it).
+pub fn workspace_paths(row: &PlannedCase) -> Vec<(String, String)> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let show = |p: &Path| -> String {
+        p.strip_prefix(&cwd)
+            .map(|r| r.display().to_string())
+            .unwrap_or_else(|_| p.display().to_string())
+    };
+    let mut pairs = vec![(
+        layout::module_dir(&row.spec.module_name),
+        show(&row.spec.module_dir),
+    )];
+    for fixture in &row.spec.fixtures {
+        pairs.push((layout::module_dir(&fixture.name), show(&fixture.path)));
+    }
+    pairs
+}
+
+/// Maps container paths in Puppet's messages back to the repository's paths, so an
+/// error at `/etc/rehearsal/modules/motd/manifests/init.pp` names the file you edit.
+pub struct PathMap(Vec<(String, String)>);
+
+impl PathMap {
+    pub fn new(row: &PlannedCase) -> PathMap {
+        let mut pairs: Vec<(String, String)> = workspace_paths(row);
+        // Longest first, so a fixture inside a module maps to itself.
+        pairs.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+        PathMap(pairs)
+    }
+
+    pub fn to_host(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (from, to) in &self.0 {
+            out = out.replace(from.as_str(), to);
+        }
+        out
     }
 }

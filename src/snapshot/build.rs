@@ -11,7 +11,9 @@
 use crate::labels;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use futures_util::StreamExt;
 
@@ -19,9 +21,11 @@ use super::{
     chain_of, Failure, Kind, Layer, Outcome, Ready, SnapshotReport, StartFailure, Starts,
     REPOSITORY,
 };
-use crate::backend::{Backend, BackendError, ContainerConfig, ExecOutput};
+use crate::backend::exec::exec_within;
+use crate::backend::{Backend, BackendError, ContainerConfig};
+use crate::outcome::snapshot::{BuildProgress, BuildStage};
 use crate::plan::PlannedCase;
-use crate::puppet::{self, Outcome as ApplyOutcome};
+use crate::puppet::{self, Apply, Verdict};
 use crate::text::sanitize::clean as clean_output;
 
 /// How long systemd may take to come up in a build container.
@@ -76,14 +80,17 @@ impl Task {
 /// A (spec, platform) with the layers it still needs, and the image they stand on.
 type Chain = ((std::path::PathBuf, String), Vec<Arc<Layer>>, String);
 
+/// Where a layer's build tells how it goes (the runner turns it into events).
+pub type Progress<'a> = dyn Fn(BuildProgress) + Send + Sync + 'a;
+
 /// Makes (or finds) every snapshot the plan needs, `jobs` at a time, lowest layers
-/// first. `progress` gets a line per layer.
+/// first. `progress` hears how each build goes.
 pub async fn resolve<B: Backend>(
     backend: &B,
     plan: &[PlannedCase],
     run_id: &str,
     jobs: usize,
-    progress: &(dyn Fn(&str) + Send + Sync),
+    progress: &Progress<'_>,
 ) -> Snapshots {
     let mut starts: Starts = HashMap::new();
     let mut reports = Vec::new();
@@ -210,9 +217,16 @@ pub async fn ensure<B: Backend>(
     parent: &str,
     layer: &Layer,
     run_id: &str,
-    progress: &(dyn Fn(&str) + Send + Sync),
+    progress: &Progress<'_>,
 ) -> Result<Ready, Failure> {
     let what = layer.describe();
+    let tell = |stage: BuildStage| {
+        progress(BuildProgress {
+            platform: platform.to_string(),
+            layer: what.clone(),
+            stage,
+        })
+    };
     let engine = |err: BackendError| Failure::new(err.to_string(), String::new());
     let parent_id = backend
         .image(parent)
@@ -268,16 +282,21 @@ pub async fn ensure<B: Backend>(
                     let _ = backend.remove(&id).await;
                     continue;
                 }
-                progress(&format!("[{platform}] {what}: building {image}"));
+                tell(BuildStage::Building {
+                    image: image.clone(),
+                });
                 let built = build(backend, &id, layer, parent, &image, &key, platform).await;
                 if let Err(err) = backend.remove(&id).await {
-                    eprintln!("warning: {err} (snapshot build container {lock}); `rehearsal clean` removes it");
+                    tell(BuildStage::NotRemoved {
+                        container: lock.clone(),
+                        error: err.to_string(),
+                    });
                 }
                 let built = built?;
-                progress(&format!(
-                    "[{platform}] {what}: built {image} in {:.1} s",
-                    clock.elapsed().as_secs_f64()
-                ));
+                tell(BuildStage::Built {
+                    image: built.clone(),
+                    took: clock.elapsed(),
+                });
                 return Ok(Ready {
                     image: built,
                     built: true,
@@ -287,16 +306,14 @@ pub async fn ensure<B: Backend>(
             Err(BackendError::NameInUse(_)) => {
                 let holder = backend.container(&lock).await.map_err(engine)?;
                 if let Some(holder) = holder.filter(|h| abandoned(&h.labels)) {
-                    progress(&format!(
-                        "[{platform}] {what}: removing a build left by a process that is gone"
-                    ));
+                    tell(BuildStage::RemovingAbandoned);
                     backend.remove(&holder.id).await.map_err(engine)?;
                     continue;
                 }
                 if !waited {
-                    progress(&format!(
-                        "[{platform}] {what}: another run is building {image}; waiting for it"
-                    ));
+                    tell(BuildStage::Waiting {
+                        image: image.clone(),
+                    });
                     waited = true;
                 }
                 if clock.elapsed() > patience {
@@ -326,55 +343,42 @@ async fn build<B: Backend>(
     key: &str,
     platform: &str,
 ) -> Result<String, Failure> {
-    let fail = |message: String, output: String| Failure::new(message, tail(&output));
-    let ready = exec(
+    let fail =
+        |message: String, output: String| Failure::new(message, puppet::tail(output, MAX_OUTPUT));
+    let ready = exec_within(
         backend,
         id,
         &["sh", "-c", &puppet::ready_script()],
         START_LIMIT,
+        None,
     )
     .await;
     match ready {
         Ok(out) if out.exit_code == 0 => {}
         Ok(out) => return Err(fail("the container did not start".into(), out.combined())),
-        Err(message) => return Err(fail(message, String::new())),
+        Err(err) => return Err(fail(err.to_string(), String::new())),
     }
     let manifest = crate::layout::case_file(layer.code_file());
     let command = puppet::apply_command_in(&manifest, &layer.modulepath, layer.timeout);
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
-    for attempt in ["apply", "second apply"] {
-        let out = exec(backend, id, &command, layer.timeout)
+    for (apply, attempt) in [(Apply::First, "apply"), (Apply::Second, "second apply")] {
+        let out = exec_within(backend, id, &command, layer.timeout, None)
             .await
-            .map_err(|m| fail(format!("the {attempt} {m}"), String::new()))?;
+            .map_err(|err| fail(format!("the {attempt} {err}"), String::new()))?;
         let output = clean_output(&out.combined());
-        match (attempt, puppet::outcome(out.exit_code)) {
-            ("apply", ApplyOutcome::Unchanged | ApplyOutcome::Changed)
-            | (_, ApplyOutcome::Unchanged) => {}
-            (_, ApplyOutcome::TimedOut) => {
-                return Err(fail(
-                    format!(
-                        "the {attempt} timed out after {}",
-                        humantime::format_duration(layer.timeout)
-                    ),
-                    output,
-                ))
-            }
-            (_, ApplyOutcome::Changed) => {
-                let changed = puppet::changed_resources(&output);
-                return Err(fail(
-                    format!(
-                        "the code is not idempotent: the second apply changed {}; no case starts from a snapshot that changes on every apply",
-                        if changed.is_empty() { "something".to_string() } else { changed.join(", ") }
-                    ),
-                    output,
-                ));
-            }
-            (_, ApplyOutcome::Failed) => {
-                let errors = puppet::error_lines(&output);
-                let mut message = format!(
-                    "puppet apply failed (exit {}), so no case starts from it",
-                    out.exit_code
-                );
+        let message = match puppet::judge(apply, out.exit_code, &output) {
+            Verdict::Passed => continue,
+            Verdict::TimedOut => format!(
+                "the {attempt} timed out after {}",
+                humantime::format_duration(layer.timeout)
+            ),
+            Verdict::NotIdempotent { changed } => format!(
+                "the code is not idempotent: the second apply changed {}; no case starts from a snapshot that changes on every apply",
+                if changed.is_empty() { "something".to_string() } else { changed.join(", ") }
+            ),
+            Verdict::Failed { exit_code, errors } => {
+                let mut message =
+                    format!("puppet apply failed (exit {exit_code}), so no case starts from it");
                 if !errors.is_empty() {
                     message = format!("{message}:\n{}", errors.join("\n"));
                 }
@@ -384,7 +388,8 @@ async fn build<B: Backend>(
                     ..fail(message, output)
                 });
             }
-        }
+        };
+        return Err(fail(message, output));
     }
     let labels = HashMap::from([
         (
@@ -435,23 +440,6 @@ pub(super) fn located_errors(layer: &Layer, output: &str) -> Vec<crate::outcome:
     errors
 }
 
-/// A command in the build container, bounded here too (a hung engine).
-async fn exec<B: Backend>(
-    backend: &B,
-    id: &str,
-    cmd: &[&str],
-    limit: Duration,
-) -> Result<ExecOutput, String> {
-    match tokio::time::timeout(limit + Duration::from_secs(30), backend.exec(id, cmd)).await {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(_) => Err(format!(
-            "timed out after {}",
-            humantime::format_duration(limit)
-        )),
-    }
-}
-
 /// Whether a build container's holder is a process of this host that no longer runs.
 fn abandoned(labels: &HashMap<String, String>) -> bool {
     let same_host = labels.get(labels::LOCK_HOST).map(String::as_str) == Some(&this_host());
@@ -470,15 +458,4 @@ fn this_host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_default()
-}
-
-fn tail(text: &str) -> String {
-    if text.len() <= MAX_OUTPUT {
-        return text.to_string();
-    }
-    let mut start = text.len() - MAX_OUTPUT;
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    format!("[…]\n{}", &text[start..])
 }
