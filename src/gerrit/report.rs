@@ -13,6 +13,17 @@ use super::GerritError;
 use crate::outcome::CaseReport;
 pub use crate::outcome::{CaseId, Status};
 
+/// Why a file is not a JSON report this rehearsal reads.
+#[derive(Debug, thiserror::Error)]
+pub enum NotAReport {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("it has no `version`")]
+    NoVersion,
+    #[error("its layout is version {0}, newer than this rehearsal reads ({FORMAT_VERSION})")]
+    Newer(u32),
+}
+
 /// The newest layout of the JSON report this code reads.
 const FORMAT_VERSION: u32 = 1;
 
@@ -47,22 +58,18 @@ impl Report {
     }
 
     /// Parses a JSON report; the error says why it is not one.
-    pub fn from_json(text: &str) -> Result<Report, String> {
+    pub fn from_json(text: &str) -> Result<Report, NotAReport> {
         #[derive(Deserialize)]
         struct Version {
             version: Option<u32>,
         }
-        let version: Version = serde_json::from_str(text).map_err(|err| err.to_string())?;
+        let version: Version = serde_json::from_str(text)?;
         match version.version {
-            None => return Err("it has no `version`".to_string()),
-            Some(v) if v > FORMAT_VERSION => {
-                return Err(format!(
-                    "its layout is version {v}, newer than this rehearsal reads ({FORMAT_VERSION})"
-                ))
-            }
+            None => return Err(NotAReport::NoVersion),
+            Some(v) if v > FORMAT_VERSION => return Err(NotAReport::Newer(v)),
             Some(_) => {}
         }
-        serde_json::from_str(text).map_err(|err| err.to_string())
+        Ok(serde_json::from_str(text)?)
     }
 
     /// The runner's case reports, as the JSON report would tell them (texts cleaned of
@@ -165,9 +172,11 @@ mod tests {
     fn a_foreign_or_newer_file_is_refused_with_the_reason() {
         assert!(Report::from_json("{\"cases\": []}")
             .unwrap_err()
+            .to_string()
             .contains("no `version`"));
         assert!(Report::from_json("{\"version\": 2, \"cases\": []}")
             .unwrap_err()
+            .to_string()
             .contains("version 2, newer"));
         assert!(Report::from_json("<testsuites/>").is_err());
         let err = Report::read(Path::new("/nonexistent/run.json")).unwrap_err();

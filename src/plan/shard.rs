@@ -41,18 +41,24 @@ impl fmt::Display for Shard {
     }
 }
 
+/// Why a `--timings` file gives no durations.
+#[derive(Debug, thiserror::Error)]
+pub enum TimingsError {
+    #[error("not a rehearsal JSON report: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("not a rehearsal JSON report: it has no `cases` list")]
+    NoCases,
+}
+
 /// Recorded case durations, from a previous run's JSON report.
 #[derive(Debug, Clone, Default)]
 pub struct Timings(HashMap<CaseId, Duration>);
 
 impl Timings {
     /// Reads the `cases[].id` and `cases[].duration` of a JSON report.
-    pub fn from_report(json: &str) -> Result<Timings, String> {
-        let doc: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| format!("not a rehearsal JSON report: {e}"))?;
-        let cases = doc["cases"]
-            .as_array()
-            .ok_or("not a rehearsal JSON report: it has no `cases` list")?;
+    pub fn from_report(json: &str) -> Result<Timings, TimingsError> {
+        let doc: serde_json::Value = serde_json::from_str(json)?;
+        let cases = doc["cases"].as_array().ok_or(TimingsError::NoCases)?;
         let mut timings = HashMap::new();
         for case in cases {
             let id = &case["id"];
@@ -201,9 +207,11 @@ mod tests {
     fn a_report_that_is_not_one_says_so() {
         assert!(Timings::from_report("{")
             .unwrap_err()
+            .to_string()
             .contains("not a rehearsal JSON report"));
         assert!(Timings::from_report("{}")
             .unwrap_err()
+            .to_string()
             .contains("no `cases`"));
     }
 }

@@ -111,14 +111,14 @@ pub async fn resolve<B: Backend>(
                     row.platform.image(),
                 ));
             }
-            Err(message) => {
+            Err(err) => {
                 starts.insert(
                     key,
                     Err(Arc::new(StartFailure {
                         kind: Kind::Baseline,
                         layer: "baseline".into(),
                         platform: row.platform.name.clone(),
-                        failure: Failure::new(message, String::new()),
+                        failure: Failure::new(err.to_string(), String::new()),
                     })),
                 );
             }
@@ -236,13 +236,13 @@ pub async fn ensure<B: Backend>(
         .id;
     let key = layer
         .key(&parent_id)
-        .map_err(|message| Failure::new(message, String::new()))?;
+        .map_err(|err| Failure::new(err.to_string(), String::new()))?;
     let short = &key[..16];
     let image = format!("{REPOSITORY}:{platform}-{short}");
     let lock = format!("rehearsal-snapshot-{platform}-{short}");
     let (_workspace, mounts) = layer
         .workspace()
-        .map_err(|message| Failure::new(message, String::new()))?;
+        .map_err(|err| Failure::new(err.to_string(), String::new()))?;
     let config = ContainerConfig {
         image: parent.to_string(),
         name: lock.clone(),

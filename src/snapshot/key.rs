@@ -9,12 +9,12 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::Layer;
+use super::{Layer, LayerError};
 
 /// Bumped when what a snapshot holds changes for the same inputs (the build steps).
 const FORMAT: &str = "rehearsal-snapshot/1";
 
-pub(super) fn layer_key(layer: &Layer, parent_id: &str) -> Result<String, String> {
+pub(super) fn layer_key(layer: &Layer, parent_id: &str) -> Result<String, LayerError> {
     let mut hash = Sha256::new();
     let mut field = |name: &str, value: &[u8]| {
         hash.update(name.as_bytes());
@@ -61,10 +61,12 @@ pub(super) fn layer_key(layer: &Layer, parent_id: &str) -> Result<String, String
 
 /// SHA-256 over a directory tree: each entry's relative path, type, mode and content, in
 /// name order. Version-control directories are left out.
-pub(super) fn tree_hash(root: &Path) -> Result<Vec<u8>, String> {
+pub(super) fn tree_hash(root: &Path) -> Result<Vec<u8>, LayerError> {
     let mut hash = Sha256::new();
-    walk(root, root, &mut hash)
-        .map_err(|err| format!("cannot read {} to key its snapshot: {err}", root.display()))?;
+    walk(root, root, &mut hash).map_err(|source| LayerError::Tree {
+        dir: root.to_path_buf(),
+        source,
+    })?;
     Ok(hash.finalize().to_vec())
 }
 

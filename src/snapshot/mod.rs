@@ -53,7 +53,7 @@ pub struct Layer {
 
 impl Layer {
     /// The site baseline that applies to a spec, unless the spec opts out.
-    pub fn baseline_of(spec: &ModuleSpec) -> Result<Option<Layer>, String> {
+    pub fn baseline_of(spec: &ModuleSpec) -> Result<Option<Layer>, LayerError> {
         let Some(site) = spec.site.as_deref().filter(|_| spec.use_baseline) else {
             return Ok(None);
         };
@@ -62,12 +62,12 @@ impl Layer {
         };
         let code = match &baseline.manifest {
             BaselineManifest::Inline(code) => code.clone(),
-            BaselineManifest::File(file) => std::fs::read_to_string(file).map_err(|err| {
-                format!(
-                    "cannot read the baseline's manifest {}: {err}",
-                    file.display()
-                )
-            })?,
+            BaselineManifest::File(file) => {
+                std::fs::read_to_string(file).map_err(|source| LayerError::ReadManifest {
+                    file: file.clone(),
+                    source,
+                })?
+            }
         };
         let mounts: Vec<(PathBuf, String)> = baseline
             .modulepath
@@ -131,7 +131,7 @@ impl Layer {
     }
 
     /// The content hash of this layer on top of the image whose id is `parent_id`.
-    pub fn key(&self, parent_id: &str) -> Result<String, String> {
+    pub fn key(&self, parent_id: &str) -> Result<String, LayerError> {
         key::layer_key(self, parent_id)
     }
 
@@ -158,21 +158,24 @@ impl Layer {
 
     /// The files the layer's container needs: the code, the hiera config (the layer's data
     /// first), the data and the facts, in a temporary directory mounted at [`CASE_DIR`].
-    fn workspace(&self) -> Result<(tempfile::TempDir, Vec<crate::backend::Mount>), String> {
+    fn workspace(&self) -> Result<(tempfile::TempDir, Vec<crate::backend::Mount>), LayerError> {
         let dir = tempfile::Builder::new()
             .prefix("rehearsal-snapshot-")
             .tempdir()
-            .map_err(|err| format!("cannot create a snapshot directory: {err}"))?;
-        std::fs::write(dir.path().join(self.code_file()), &self.code)
-            .map_err(|err| format!("cannot write {} for the snapshot: {err}", self.code_file()))?;
+            .map_err(LayerError::CreateDir)?;
+        std::fs::write(dir.path().join(self.code_file()), &self.code).map_err(|source| {
+            LayerError::Write {
+                name: self.code_file(),
+                source,
+            }
+        })?;
         crate::puppet::inputs::write_apply_inputs(
             dir.path(),
             self.hiera_config.as_deref(),
             &self.hiera_data,
             &self.facts,
             "the snapshot",
-        )
-        .map_err(|err| err.to_string())?;
+        )?;
         let mount = |host: &Path, container: &str| crate::backend::Mount {
             host: host.to_path_buf(),
             container: container.to_string(),
@@ -192,8 +195,32 @@ impl Layer {
     }
 }
 
+/// Why a layer's inputs cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    #[error("cannot read the baseline's manifest {}: {source}", .file.display())]
+    ReadManifest {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {} to key its snapshot: {source}", .dir.display())]
+    Tree {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot create a snapshot directory: {0}")]
+    CreateDir(#[source] std::io::Error),
+    #[error("cannot write {name} for the snapshot: {source}")]
+    Write {
+        name: &'static str,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Inputs(#[from] crate::puppet::inputs::InputsError),
+}
+
 /// The layers a planned case starts from, bottom first.
-pub fn chain_of(row: &PlannedCase) -> Result<Vec<Layer>, String> {
+pub fn chain_of(row: &PlannedCase) -> Result<Vec<Layer>, LayerError> {
     let mut layers = Vec::new();
     layers.extend(Layer::baseline_of(&row.spec)?);
     layers.extend(Layer::prepare_of(&row.spec));

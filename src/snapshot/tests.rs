@@ -124,7 +124,7 @@ fn a_missing_baseline_file_is_a_clear_error() {
     let mut site = (**spec.site.as_ref().unwrap()).clone();
     site.baseline.as_mut().unwrap().manifest = site::BaselineManifest::File(missing.clone());
     spec.site = Some(Arc::new(site));
-    let err = Layer::baseline_of(&spec).unwrap_err();
+    let err = Layer::baseline_of(&spec).unwrap_err().to_string();
     assert!(err.contains("cannot read the baseline's manifest"), "{err}");
     assert!(err.contains(&missing.display().to_string()), "{err}");
 }
