@@ -345,4 +345,4 @@ fn cases_text(cases: &Cases) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

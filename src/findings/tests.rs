@@ -8,7 +8,8 @@ use super::paths::{key_of, SpecFile};
 use super::*;
 use crate::outcome::{CaseId, CheckFailure, CheckReport, PuppetError};
 
-const SPEC: &str = "\
+/// The spec of the `broken` module in [`repo`]; the review's tests use it too.
+pub(crate) const SPEC: &str = "\
 platforms: [debian11, debian12, debian13]
 prepare: |
   package { 'curl': ensure => installed }
@@ -30,13 +31,24 @@ cases:
       file { '/x': ensure => fil }
 ";
 
-/// A repository in a temporary directory with `modules/broken/rehearsal.yaml`.
-fn repo() -> tempfile::TempDir {
+/// A manifest that does not parse.
+const SYNTAX_PP: &str = "\
+# Does not parse: the attribute has no value.
+class broken::syntax {
+  file { '/etc/syntax.conf':
+    ensure =>
+  }
+}
+";
+
+/// A repository in a temporary directory: `modules/broken/{rehearsal.yaml,manifests/syntax.pp}`.
+pub(crate) fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     let module = dir.path().join("modules/broken");
     std::fs::create_dir_all(module.join("manifests")).unwrap();
     std::fs::write(module.join("rehearsal.yaml"), SPEC).unwrap();
+    std::fs::write(module.join("manifests/syntax.pp"), SYNTAX_PP).unwrap();
     dir
 }
 

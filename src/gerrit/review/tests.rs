@@ -4,47 +4,8 @@ use serde_json::{json, Value};
 
 use super::*;
 
-const SPEC: &str = "\
-platforms: [debian11, debian12, debian13]
-prepare: |
-  package { 'curl': ensure => installed }
-  notify { 'prepared': }
-cases:
-  # A comment between cases.
-  wrong mode:
-    manifest: \"file { '/etc/broken.conf': ensure => file, mode => '0600' }\"
-    expect:
-      - file: /etc/broken.conf
-        mode: \"0644\"
-  not idempotent:
-    manifest: \"exec { 'stamp': command => '/bin/date >> /tmp/stamp' }\"
-  compile error:
-    manifest: include broken::syntax
-  'inline: quoted':
-    manifest: |
-      notice('fine')
-      file { '/x': ensure => fil }
-";
-
-const SYNTAX_PP: &str = "\
-# Does not parse: the attribute has no value.
-class broken::syntax {
-  file { '/etc/syntax.conf':
-    ensure =>
-  }
-}
-";
-
-/// A repository in a temporary directory: `modules/broken/{rehearsal.yaml,manifests/syntax.pp}`.
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".git")).unwrap();
-    let module = dir.path().join("modules/broken");
-    std::fs::create_dir_all(module.join("manifests")).unwrap();
-    std::fs::write(module.join("rehearsal.yaml"), SPEC).unwrap();
-    std::fs::write(module.join("manifests/syntax.pp"), SYNTAX_PP).unwrap();
-    dir
-}
+// The repository (and its spec) the findings' tests use too: one fixture for both.
+use crate::findings::tests::repo;
 
 fn step(step: &str, status: &str, message: Option<&str>) -> Value {
     json!({"step": step, "status": status, "duration": 1.0, "message": message, "output": ""})
