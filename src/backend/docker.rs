@@ -18,7 +18,7 @@ use crate::spec::limits::Network;
 
 use super::{
     Backend, BackendError, ByteStream, ContainerConfig, ContainerInfo, ContainerSummary,
-    ExecOutput, Fate, ImageInfo, ImageSummary, OutputSink, Result,
+    ExecOutput, Fate, ImageInfo, ImageMeta, ImageSummary, OutputSink, Result, Signal,
 };
 
 /// A connection to a Docker-API engine.
@@ -98,6 +98,37 @@ fn tmpfs_mounts(memory: u64) -> HashMap<String, String> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// A name another container holds: Docker answers 409; Podman's Docker-compatible API has
+/// answered 500 with "… is already in use" (libpod's storage error), so both are read as
+/// the conflict they are.
+fn is_name_conflict(err: &bollard::errors::Error) -> bool {
+    match err {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } => *status_code == 409 || message.contains("is already in use"),
+        _ => false,
+    }
+}
+
+/// An image's command, environment and labels as the Dockerfile-style `changes` of an
+/// import; values are JSON-quoted, which Dockerfile syntax reads as quoted strings.
+fn import_changes(meta: &ImageMeta) -> Vec<String> {
+    let quote = |v: &str| serde_json::to_string(v).expect("a string is JSON");
+    let mut changes = Vec::new();
+    if !meta.command.is_empty() {
+        let command = serde_json::to_string(&meta.command).expect("strings are JSON");
+        changes.push(format!("CMD {command}"));
+    }
+    for (name, value) in &meta.env {
+        changes.push(format!("ENV {name}={}", quote(value)));
+    }
+    for (name, value) in &meta.labels {
+        changes.push(format!("LABEL {name}={}", quote(value)));
+    }
+    changes
 }
 
 impl DockerBackend {
@@ -236,9 +267,9 @@ impl Backend for DockerBackend {
             .build();
         let created = match self.docker.create_container(Some(options), body).await {
             Ok(created) => created,
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 409, ..
-            }) => return Err(BackendError::NameInUse(config.name.clone())),
+            Err(err) if is_name_conflict(&err) => {
+                return Err(BackendError::NameInUse(config.name.clone()))
+            }
             Err(err) => return Err(op("create a container")(err)),
         };
         if let Err(err) = self.docker.start_container(&created.id, None).await {
@@ -310,11 +341,14 @@ impl Backend for DockerBackend {
         };
         let running = state.running.unwrap_or(false) && happened("die").next().is_none();
         let killed = happened("kill").next_back().map(|e| {
-            e.actor
-                .as_ref()
-                .and_then(|a| a.attributes.as_ref())
-                .and_then(|a| a.get("signal").cloned())
-                .unwrap_or_default()
+            Signal::from_engine(
+                e.actor
+                    .as_ref()
+                    .and_then(|a| a.attributes.as_ref())
+                    .and_then(|a| a.get("signal"))
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            )
         });
         let pids = if running {
             let options = bollard::query_parameters::StatsOptions {
@@ -492,7 +526,8 @@ impl Backend for DockerBackend {
         }
     }
 
-    async fn import_rootfs(&self, tar: ByteStream, name: &str, changes: Vec<String>) -> Result<()> {
+    async fn import_rootfs(&self, tar: ByteStream, name: &str, meta: &ImageMeta) -> Result<()> {
+        let changes = import_changes(meta);
         let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
         let options = CreateImageOptionsBuilder::default()
             .from_src("-")
@@ -540,5 +575,46 @@ impl Backend for DockerBackend {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_metadata_becomes_the_changes_of_an_import() {
+        let meta = ImageMeta {
+            command: vec!["/lib/systemd/systemd".into()],
+            env: vec![("container".into(), "docker".into())],
+            labels: [("rehearsal.platform".to_string(), "debian 12".to_string())].into(),
+        };
+        assert_eq!(
+            import_changes(&meta),
+            [
+                r#"CMD ["/lib/systemd/systemd"]"#,
+                r#"ENV container="docker""#,
+                r#"LABEL rehearsal.platform="debian 12""#,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_conflict_is_docker_409_or_podmans_already_in_use() {
+        let answer =
+            |status_code, message: &str| bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message: message.into(),
+            };
+        assert!(is_name_conflict(&answer(
+            409,
+            "Conflict. The container name is in use"
+        )));
+        assert!(is_name_conflict(&answer(
+            500,
+            "creating container storage: the container name \"rehearsal-snapshot-x\" is already in use by 4f2c"
+        )));
+        assert!(!is_name_conflict(&answer(500, "no space left on device")));
+        assert!(!is_name_conflict(&answer(404, "no such image")));
     }
 }

@@ -361,7 +361,7 @@ impl Backend for FakeBackend {
         &self,
         _tar: ByteStream,
         _name: &str,
-        _changes: Vec<String>,
+        _meta: &crate::backend::ImageMeta,
     ) -> Result<()> {
         Ok(())
     }

@@ -51,11 +51,53 @@ pub struct Fate {
     pub exit_code: Option<i64>,
     /// The kernel killed a process in it for lack of memory since the time asked about.
     pub out_of_memory: bool,
-    /// It was sent this signal from outside (`docker kill`, `docker stop`), as the engine
-    /// names it (`9`, `SIGTERM`…).
-    pub killed: Option<String>,
+    /// It was sent this signal from outside (`docker kill`, `docker stop`).
+    pub killed: Option<Signal>,
     /// Processes in it now and its limit, while it runs.
     pub pids: Option<(u64, u64)>,
+}
+
+/// A signal sent to a container from outside, as a kind: engines name signals their own
+/// way (`9`, `KILL`, `SIGKILL`), so each backend reads its engine's name with
+/// [`Signal::from_engine`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    Kill,
+    Term,
+    /// Another signal, as the engine named it.
+    Other(String),
+}
+
+impl Signal {
+    /// A signal by number or name, with or without `SIG`.
+    pub fn from_engine(name: &str) -> Signal {
+        match name.trim().trim_start_matches("SIG") {
+            "9" | "KILL" => Signal::Kill,
+            "15" | "TERM" => Signal::Term,
+            _ => Signal::Other(name.trim().to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Signal::Kill => f.write_str("SIGKILL"),
+            Signal::Term => f.write_str("SIGTERM"),
+            Signal::Other(name) => write!(f, "signal {name}"),
+        }
+    }
+}
+
+/// What an image runs and carries, as data; each backend writes it the way its engine
+/// takes it (Docker: the `changes` of an import).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageMeta {
+    /// The command its containers start (systemd).
+    pub command: Vec<String>,
+    /// Environment variables of its containers, in order.
+    pub env: Vec<(String, String)>,
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// What a command run in a container printed, and how it ended.
@@ -237,13 +279,13 @@ pub trait Backend: Send + Sync + 'static {
     }
     /// An image by name, if the engine has it.
     fn image(&self, name: &str) -> impl Future<Output = Result<Option<ImageInfo>>> + Send;
-    /// Creates an image from a root filesystem tarball, applying Dockerfile-style
-    /// `changes` (CMD, ENV, LABEL…).
+    /// Creates an image from a root filesystem tarball, with its command, environment and
+    /// labels.
     fn import_rootfs(
         &self,
         tar: ByteStream,
         name: &str,
-        changes: Vec<String>,
+        meta: &ImageMeta,
     ) -> impl Future<Output = Result<()>> + Send;
     /// Builds an image from a tar build context holding a Dockerfile; `progress` gets
     /// the build's output lines.
@@ -254,4 +296,23 @@ pub trait Backend: Send + Sync + 'static {
         labels: HashMap<String, String>,
         progress: &(dyn Fn(&str) + Send + Sync),
     ) -> impl Future<Output = Result<()>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_names_of_a_signal_are_one_kind() {
+        for name in ["9", "KILL", "SIGKILL", " SIGKILL "] {
+            assert_eq!(Signal::from_engine(name), Signal::Kill, "{name}");
+        }
+        for name in ["15", "TERM", "SIGTERM"] {
+            assert_eq!(Signal::from_engine(name), Signal::Term, "{name}");
+        }
+        let other = Signal::from_engine("SIGUSR1");
+        assert_eq!(other, Signal::Other("SIGUSR1".into()));
+        assert_eq!(other.to_string(), "signal SIGUSR1");
+        assert_eq!(Signal::Kill.to_string(), "SIGKILL");
+    }
 }

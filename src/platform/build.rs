@@ -13,7 +13,7 @@ use tokio::process::Command;
 use tokio_util::io::ReaderStream;
 
 use super::{Platform, Source};
-use crate::backend::Backend;
+use crate::backend::{Backend, ImageMeta};
 
 /// Why an image could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -184,17 +184,13 @@ async fn debootstrap<B: Backend>(
         .map_err(|err| format!("cannot run tar: {err}"))?;
     let stdout = tar.stdout.take().expect("piped stdout");
     let stream = ReaderStream::with_capacity(stdout, 1 << 20).boxed();
-    let mut changes = vec![
-        r#"CMD ["/lib/systemd/systemd"]"#.to_string(),
-        "ENV container=docker".to_string(),
-    ];
-    changes.extend(
-        labels(platform)
-            .into_iter()
-            .map(|(k, v)| format!("LABEL {k}={v}")),
-    );
+    let meta = ImageMeta {
+        command: vec!["/lib/systemd/systemd".into()],
+        env: vec![("container".into(), "docker".into())],
+        labels: labels(platform).into_iter().collect(),
+    };
     let imported = backend
-        .import_rootfs(stream, &platform.image(), changes)
+        .import_rootfs(stream, &platform.image(), &meta)
         .await;
     let status = tar
         .wait_with_output()

@@ -372,7 +372,7 @@ impl crate::backend::Backend for Host {
         &self,
         _: crate::backend::ByteStream,
         _: &str,
-        _: Vec<String>,
+        _: &crate::backend::ImageMeta,
     ) -> crate::backend::Result<()> {
         unreachable!()
     }

@@ -65,11 +65,6 @@ pub async fn fault<B: Backend>(
         return Some("the container was removed from outside while the case ran".into());
     }
     if let Some(signal) = &fate.killed {
-        let signal = match signal.as_str() {
-            "9" | "KILL" | "SIGKILL" => "SIGKILL".to_string(),
-            "15" | "TERM" | "SIGTERM" => "SIGTERM".to_string(),
-            other => format!("signal {other}"),
-        };
         return Some(format!(
             "the container was killed from outside ({signal}, `docker kill` or the like) while the case ran"
         ));
