@@ -274,3 +274,65 @@ fn bad_limits_are_refused_at_their_line_before_any_container() {
         "{stderr}"
     );
 }
+
+/// A container whose init gives up at once (as systemd does on a cgroup v2 host that
+/// gives it a read-only cgroup) fails its case's start with what the init printed, not
+/// only "did not come up". The platform is a Dockerfile on top of the debian12 image
+/// whose command prints systemd's words and exits.
+#[test]
+fn a_container_whose_init_gives_up_says_what_it_printed() {
+    let listed = Rehearsal::new().args(["images", "list"]).run();
+    listed.success();
+    let base = listed
+        .stdout()
+        .lines()
+        .find(|l| l.starts_with("debian12 "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("the debian12 image is listed")
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    common::write(
+        dir.path(),
+        "images/initfails/Dockerfile",
+        format!(
+            "FROM {base}\nCMD [\"/bin/sh\", \"-c\", \"echo 'Failed to create /init.scope control group: \
+             Read-only file system' >&2; echo 'Failed to allocate manager object.' >&2; exit 1\"]\n"
+        ),
+    );
+    module(
+        &dir.path().join("initmod"),
+        "initmod",
+        "cases:\n  default:\n    manifest: include initmod\n",
+    );
+    let out = Rehearsal::new()
+        .current_dir(dir.path())
+        .args(["run", "initmod", "--images", "images"])
+        .json()
+        .run();
+    let image = Rehearsal::new()
+        .current_dir(dir.path())
+        .args(["images", "list", "--images", "images"])
+        .run()
+        .stdout()
+        .lines()
+        .find(|l| l.starts_with("initfails "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .map(str::to_string);
+    if let Some(image) = image {
+        common::force_remove_image(&image);
+    }
+    out.exit(1);
+    let case = &common::cases(out.json())[0];
+    let start = step(case, "start");
+    assert_eq!(start["status"], "error", "{case:#}");
+    let message = start["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "its init printed (last lines):\n  \
+             Failed to create /init.scope control group: Read-only file system\n  \
+             Failed to allocate manager object."
+        ),
+        "{message}"
+    );
+    assert!(containers_of_run(out.json()["run_id"].as_str().unwrap()).is_empty());
+}

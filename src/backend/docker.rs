@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount as DockerMount, MountType};
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, CommitContainerOptions, CreateContainerOptionsBuilder,
-    CreateImageOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptions,
+    CreateImageOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptions, LogsOptionsBuilder,
     RemoveContainerOptionsBuilder, RemoveImageOptions,
 };
 use bollard::Docker;
@@ -524,6 +524,24 @@ impl Backend for DockerBackend {
             Err(err) if is_not_found(&err) => Ok(None),
             Err(err) => Err(op("inspect an image")(err)),
         }
+    }
+
+    async fn init_output(&self, id: &str, lines: usize) -> Result<String> {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let chunks: Vec<_> = self
+            .docker
+            .logs(id, Some(options))
+            .try_collect()
+            .await
+            .map_err(op("read a container's output"))?;
+        Ok(chunks
+            .into_iter()
+            .map(|chunk| String::from_utf8_lossy(&chunk.into_bytes()).into_owned())
+            .collect())
     }
 
     async fn import_rootfs(&self, tar: ByteStream, name: &str, meta: &ImageMeta) -> Result<()> {

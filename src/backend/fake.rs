@@ -101,6 +101,8 @@ struct State {
     start_failures: Vec<(Matcher, String, usize)>,
     /// Pings that fail, counted down (`usize::MAX`: for ever).
     failing_pings: usize,
+    /// What every container's init printed (for a container that did not come up).
+    init_output: String,
     /// Every command run: the container's name and the kind of command.
     execs: Vec<(String, Command)>,
 }
@@ -130,6 +132,12 @@ impl FakeBackend {
                 size: 0,
             },
         );
+        self
+    }
+
+    /// Every container's init (systemd) printed this.
+    pub fn init_prints(self, text: &str) -> FakeBackend {
+        self.state().init_output = text.to_string();
         self
     }
 
@@ -351,6 +359,10 @@ impl Backend for FakeBackend {
     async fn remove_image(&self, name: &str) -> Result<()> {
         self.state().images.remove(name);
         Ok(())
+    }
+
+    async fn init_output(&self, _id: &str, _lines: usize) -> Result<String> {
+        Ok(self.state().init_output.clone())
     }
 
     async fn image(&self, name: &str) -> Result<Option<ImageInfo>> {

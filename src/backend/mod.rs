@@ -100,6 +100,23 @@ pub struct ImageMeta {
     pub labels: std::collections::BTreeMap<String, String>,
 }
 
+/// How many lines of its init's output a container that did not come up shows.
+pub const INIT_LINES: usize = 10;
+
+/// What a container's init said last, for a container that did not come up: `its init
+/// printed (last lines):` and the lines, indented; `None` when it said nothing (or the
+/// engine cannot tell), so the failure reads as before.
+pub async fn init_said<B: Backend>(backend: &B, id: &str) -> Option<String> {
+    let text = backend.init_output(id, INIT_LINES).await.ok()?;
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let shown = &lines[lines.len().saturating_sub(INIT_LINES)..];
+    (!shown.is_empty()).then(|| format!("its init printed (last lines):\n  {}", shown.join("\n  ")))
+}
+
 /// What a command run in a container printed, and how it ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExecOutput {
@@ -276,6 +293,12 @@ pub trait Backend: Send + Sync + 'static {
             sink(&out.stderr);
             Ok(out)
         }
+    }
+    /// The last `lines` lines its init (PID 1: systemd) printed, stdout and stderr as
+    /// they came; empty when the backend cannot tell.
+    fn init_output(&self, id: &str, lines: usize) -> impl Future<Output = Result<String>> + Send {
+        let _ = (id, lines);
+        async { Ok(String::new()) }
     }
     /// An image by name, if the engine has it.
     fn image(&self, name: &str) -> impl Future<Output = Result<Option<ImageInfo>>> + Send;

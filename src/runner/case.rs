@@ -265,15 +265,24 @@ async fn wait_ready<B: Backend>(
     limit: Duration,
 ) -> Result<String, StepError> {
     let ready = ["sh", "-c", &puppet::ready_script()];
-    let out = exec_within(&*ctx.backend, container, &ready, limit, None).await?;
-    if out.exit_code == 0 {
-        return Ok(String::new());
+    let (message, output) = match exec_within(&*ctx.backend, container, &ready, limit, None).await {
+        Ok(out) if out.exit_code == 0 => return Ok(String::new()),
+        Ok(out) => {
+            let output = out.combined();
+            (last_line(&output), output)
+        }
+        // A timeout stays one; an init that gave up makes the engine refuse the exec.
+        Err(ExecError::TimedOut { limit }) => return Err(ExecError::TimedOut { limit }.into()),
+        Err(err) => (StepError::from(err).to_string(), String::new()),
+    };
+    // What systemd said is why it did not come up (a read-only cgroup, say).
+    match crate::backend::init_said(&*ctx.backend, container).await {
+        Some(said) => Err(StepError::NotReady {
+            message: format!("the container did not come up: {message}\n{said}"),
+            output: format!("{output}{said}\n"),
+        }),
+        None => Err(StepError::NotReady { message, output }),
     }
-    let output = out.combined();
-    Err(StepError::NotReady {
-        message: last_line(&output),
-        output,
-    })
 }
 
 /// The apply: a normal case's must succeed; a `fails_with` case's must fail as expected.

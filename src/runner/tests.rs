@@ -467,6 +467,42 @@ async fn a_start_the_engine_refuses_errs_that_case_and_the_run_goes_on() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_container_that_does_not_come_up_says_what_its_init_printed() {
+    // systemd on a cgroup v2 host with a read-only cgroup: it exits at once, and the exec
+    // of the readiness wait is refused.
+    let (_dir, plan) = the_plan(false, &["debian12"]);
+    let backend = engine(&["debian12"])
+        .script(
+            case("a"),
+            Command::Ready,
+            vec![Reply::Fail("container 4f2c is not running".into())],
+        )
+        .init_prints(
+            "systemd 252 running in system mode\n\
+             Failed to create /init.scope control group: Read-only file system\n\
+             Failed to allocate manager object.\n",
+        );
+    let (summary, events) = launch(backend, plan, Options::default()).end().await;
+    check_the_stream(&events, 3, &summary);
+    let start = &report(&events, "a").steps[0];
+    assert_eq!((start.step, start.status), (Step::Start, Status::Error));
+    let message = start.message.as_deref().unwrap();
+    assert!(
+        message.starts_with("the container did not come up: ")
+            && message.contains("container 4f2c is not running")
+            && message.contains(
+                "its init printed (last lines):\n  systemd 252 running in system mode\n  \
+                 Failed to create /init.scope control group: Read-only file system\n  \
+                 Failed to allocate manager object."
+            ),
+        "{message}"
+    );
+    // Cases whose container came up do not quote their init.
+    let b = report(&events, "b");
+    assert_eq!(b.status(), Status::Passed);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_first_interrupt_lets_a_running_step_finish_within_the_grace_period() {
     let (_dir, plan) = the_plan(false, &["debian12"]);
     let backend = engine(&["debian12"]).script(

@@ -353,10 +353,20 @@ async fn build<B: Backend>(
         None,
     )
     .await;
-    match ready {
-        Ok(out) if out.exit_code == 0 => {}
-        Ok(out) => return Err(fail("the container did not start".into(), out.combined())),
-        Err(err) => return Err(fail(err.to_string(), String::new())),
+    let (message, output) = match ready {
+        Ok(out) if out.exit_code == 0 => (None, String::new()),
+        Ok(out) => (
+            Some("the container did not start".to_string()),
+            out.combined(),
+        ),
+        Err(err) => (Some(err.to_string()), String::new()),
+    };
+    if let Some(message) = message {
+        // What systemd said is why it did not come up (a read-only cgroup, say).
+        return Err(match crate::backend::init_said(backend, id).await {
+            Some(said) => fail(format!("{message}\n{said}"), format!("{output}{said}\n")),
+            None => fail(message, output),
+        });
     }
     let manifest = crate::layout::case_file(layer.code_file());
     let command = puppet::apply_command_in(&manifest, &layer.modulepath, layer.timeout);
