@@ -61,6 +61,12 @@ pub enum EventKind {
     },
     /// Something went wrong that does not change any case's outcome.
     Warning(Warning),
+    /// A line a step printed, as it came (`--verbose`: Puppet's output, live).
+    Output {
+        id: CaseId,
+        step: Step,
+        line: String,
+    },
     /// Every case is over; the totals of every case the run reported, counted once.
     RunFinished { totals: Totals },
 }

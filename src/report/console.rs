@@ -338,6 +338,9 @@ impl ConsoleReporter {
                 }
             }
             EventKind::Warning(warning) => self.notice(&warning_line(warning)),
+            EventKind::Output { step, line, .. } => {
+                self.notice(&format!("[{}] {line}", step.name()))
+            }
             EventKind::StepStarted { .. } | EventKind::StepFinished { .. } => {}
             EventKind::CaseFinished(report) => {
                 let status = report.status();
@@ -538,6 +541,27 @@ mod tests {
         }
         reporter.finish().unwrap();
         (out.text(), notices.text())
+    }
+
+    #[test]
+    fn live_output_goes_to_stderr_prefixed_with_its_step() {
+        let id = fixtures::passing().id;
+        let line = |step, text: &str| {
+            fixtures::event(EventKind::Output {
+                id: id.clone(),
+                step,
+                line: text.into(),
+            })
+        };
+        let (out, notices) = render_both(&[
+            line(crate::outcome::Step::Apply, "Notice: Compiled catalog"),
+            line(crate::outcome::Step::Idempotent, "Notice: Applied catalog"),
+        ]);
+        assert_eq!(
+            notices,
+            "[apply] Notice: Compiled catalog\n[idempotent] Notice: Applied catalog\n"
+        );
+        assert!(!out.contains("Notice"), "{out}");
     }
 
     #[test]

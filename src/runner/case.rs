@@ -135,7 +135,9 @@ impl<'a, B: Backend> Case<'a, B> {
         let manifest = &workspace.manifest;
 
         let began = self.begin(Step::Apply);
-        let applied = apply(ctx, container, manifest, case, &paths).await;
+        let (events, id) = (self.events, self.id.clone());
+        let live = ctx.verbose.then_some((events, &id));
+        let applied = apply(ctx, live, container, manifest, case, &paths).await;
         if !self.record(Step::Apply, began, applied).await {
             // A case that must fail has no idempotency step.
             return match case.fails_with {
@@ -145,7 +147,8 @@ impl<'a, B: Backend> Case<'a, B> {
         }
         if case.fails_with.is_none() && case.idempotent {
             let began = self.begin(Step::Idempotent);
-            let again = idempotent(ctx, container, manifest, case.timeouts.apply, &paths).await;
+            let again =
+                idempotent(ctx, live, container, manifest, case.timeouts.apply, &paths).await;
             self.record(Step::Idempotent, began, again).await;
         }
         if !case.expect.is_empty() {
@@ -288,13 +291,14 @@ async fn wait_ready<B: Backend>(
 /// The apply: a normal case's must succeed; a `fails_with` case's must fail as expected.
 async fn apply<B: Backend>(
     ctx: &Context<B>,
+    live: Live<'_>,
     container: &str,
     manifest: &str,
     case: &crate::spec::Case,
     paths: &PathMap,
 ) -> Result<String, StepError> {
     let limit = case.timeouts.apply;
-    let out = run_apply(ctx, container, manifest, limit, Step::Apply).await?;
+    let out = run_apply(ctx, live, container, manifest, limit, Step::Apply).await?;
     let output = paths.to_host(&clean_output(&out.combined()));
     match &case.fails_with {
         None => judged(
@@ -309,12 +313,13 @@ async fn apply<B: Backend>(
 /// The second apply, which must change nothing.
 async fn idempotent<B: Backend>(
     ctx: &Context<B>,
+    live: Live<'_>,
     container: &str,
     manifest: &str,
     limit: Duration,
     paths: &PathMap,
 ) -> Result<String, StepError> {
-    let out = run_apply(ctx, container, manifest, limit, Step::Idempotent).await?;
+    let out = run_apply(ctx, live, container, manifest, limit, Step::Idempotent).await?;
     let output = paths.to_host(&clean_output(&out.combined()));
     judged(
         puppet::judge(Apply::Second, out.exit_code, &output),
@@ -432,10 +437,15 @@ fn failed_as_expected(
     })
 }
 
-/// Runs an apply of `manifest`, bounded by `limit`; with `--verbose`, its output also
-/// goes to stderr as it comes, each line prefixed with the step.
+/// With `--verbose`: where a case's output goes as it comes (the run's events, and the
+/// case it belongs to).
+type Live<'a> = Option<(&'a Emitter, &'a CaseId)>;
+
+/// Runs an apply of `manifest`, bounded by `limit`; with `--verbose` (`live`), each line
+/// of its output is also an event as it comes.
 async fn run_apply<B: Backend>(
     ctx: &Context<B>,
+    live: Live<'_>,
     container: &str,
     manifest: &str,
     limit: Duration,
@@ -443,10 +453,10 @@ async fn run_apply<B: Backend>(
 ) -> Result<ExecOutput, ExecError> {
     let cmd = puppet::apply_command(manifest, limit);
     let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
-    if !ctx.verbose {
+    let Some((events, id)) = live else {
         return exec_within(&*ctx.backend, container, &cmd, limit, None).await;
-    }
-    let lines = LinePrinter::new(format!("[{}] ", step.name()));
+    };
+    let lines = LinePrinter::new(events, id.clone(), step);
     let sink = |chunk: &[u8]| lines.push(chunk);
     let result = exec_within(&*ctx.backend, container, &cmd, limit, Some(&sink)).await;
     lines.flush();

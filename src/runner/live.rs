@@ -1,18 +1,27 @@
-//! `--verbose`: Puppet's output on stderr as it comes, line by line, each line prefixed
-//! with its step (`[apply] Notice: …`), for a person watching one case.
+//! `--verbose`: Puppet's output as it comes, line by line, each line an event
+//! ([`EventKind::Output`]) the console prints prefixed with its step (`[apply] Notice: …`)
+//! on stderr, for a person watching one case.
 
+use std::sync::Mutex;
+
+use super::events::Emitter;
+use crate::outcome::{CaseId, EventKind, Step};
 use crate::text::sanitize::clean as clean_output;
 
-/// Prints output to stderr line by line as pieces of it arrive, each line prefixed.
-pub struct LinePrinter {
-    prefix: String,
-    pending: std::sync::Mutex<Vec<u8>>,
+/// Turns pieces of output, as they arrive, into one event per line.
+pub struct LinePrinter<'a> {
+    events: &'a Emitter,
+    id: CaseId,
+    step: Step,
+    pending: Mutex<Vec<u8>>,
 }
 
-impl LinePrinter {
-    pub fn new(prefix: String) -> LinePrinter {
+impl<'a> LinePrinter<'a> {
+    pub fn new(events: &'a Emitter, id: CaseId, step: Step) -> LinePrinter<'a> {
         LinePrinter {
-            prefix,
+            events,
+            id,
+            step,
             pending: Default::default(),
         }
     }
@@ -24,7 +33,7 @@ impl LinePrinter {
         pending.extend_from_slice(chunk);
         while let Some(end) = pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = pending.drain(..=end).collect();
-            self.print(&line[..end]);
+            self.send(&line[..end]);
         }
     }
 
@@ -32,13 +41,17 @@ impl LinePrinter {
         if let Ok(mut pending) = self.pending.lock() {
             if !pending.is_empty() {
                 let rest = std::mem::take(&mut *pending);
-                self.print(&rest);
+                self.send(&rest);
             }
         }
     }
 
-    fn print(&self, line: &[u8]) {
+    fn send(&self, line: &[u8]) {
         let text = clean_output(&String::from_utf8_lossy(line));
-        eprintln!("{}{}", self.prefix, text.trim_end_matches('\r'));
+        self.events.send(EventKind::Output {
+            id: self.id.clone(),
+            step: self.step,
+            line: text.trim_end_matches(['\r', '\n']).to_string(),
+        });
     }
 }

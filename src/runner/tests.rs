@@ -126,6 +126,7 @@ struct Options {
     jobs: usize,
     keep: Keep,
     fail_fast: bool,
+    verbose: bool,
     reporters: Vec<Box<dyn Reporter>>,
 }
 
@@ -135,6 +136,7 @@ impl Default for Options {
             jobs: 1,
             keep: Keep::Never,
             fail_fast: false,
+            verbose: false,
             reporters: Vec::new(),
         }
     }
@@ -147,7 +149,7 @@ fn launch(backend: FakeBackend, plan: Vec<PlannedCase>, options: Options) -> Run
         run_id: RUN_ID.into(),
         keep: options.keep,
         fail_fast: options.fail_fast,
-        verbose: false,
+        verbose: options.verbose,
         engine_lost: AtomicBool::new(false),
         engine_wait: Duration::from_secs(60),
     });
@@ -464,6 +466,49 @@ async fn a_start_the_engine_refuses_errs_that_case_and_the_run_goes_on() {
     assert_eq!(report(&events, "a").duration, Duration::ZERO);
     assert!(cancels(&events).is_empty());
     assert!(!summary.engine_lost);
+}
+
+#[tokio::test(start_paused = true)]
+async fn verbose_output_is_one_event_a_line_of_the_step_that_printed_it() {
+    let (_dir, plan) = the_plan(false, &["debian12"]);
+    let backend = engine(&["debian12"]).script(
+        case("a"),
+        Command::Apply,
+        vec![
+            Reply::Exit {
+                code: 2,
+                stdout: "Notice: one\nNotice: two\r\nNotice: no newline".into(),
+            },
+            Reply::Exit {
+                code: 0,
+                stdout: "Notice: again\n".into(),
+            },
+        ],
+    );
+    let options = Options {
+        verbose: true,
+        ..Options::default()
+    };
+    let (summary, events) = launch(backend, plan, options).end().await;
+    check_the_stream(&events, 3, &summary);
+    let lines: Vec<(String, Step, String)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Output { id, step, line } => Some((id.case.clone(), *step, line.clone())),
+            _ => None,
+        })
+        .filter(|(case, _, _)| case == "a")
+        .collect();
+    let a = |step, line: &str| ("a".to_string(), step, line.to_string());
+    assert_eq!(
+        lines,
+        [
+            a(Step::Apply, "Notice: one"),
+            a(Step::Apply, "Notice: two"),
+            a(Step::Apply, "Notice: no newline"),
+            a(Step::Idempotent, "Notice: again"),
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
