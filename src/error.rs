@@ -90,18 +90,11 @@ impl From<SpecError> for Error {
 /// The one rendering of an error: `error: ` before each line, and paths under the current
 /// directory shown relative to it.
 fn lines<T: fmt::Display>(items: &[T]) -> String {
-    let cwd = std::env::current_dir()
-        .map(|cwd| format!("{}/", cwd.display()))
-        .ok();
     items
         .iter()
         .flat_map(|item| {
-            let text = item.to_string();
-            let text = match &cwd {
-                Some(cwd) => text.replace(cwd.as_str(), ""),
-                None => text,
-            };
-            text.lines()
+            crate::text::relative(&item.to_string())
+                .lines()
                 .map(|line| format!("error: {line}"))
                 .collect::<Vec<_>>()
         })

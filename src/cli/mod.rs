@@ -100,13 +100,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
     }
 }
 
-/// Paths in messages, relative to the current directory when inside it.
-pub(crate) fn relative(text: &str) -> String {
-    match std::env::current_dir() {
-        Ok(cwd) => text.replace(&format!("{}/", cwd.display()), ""),
-        Err(_) => text.to_string(),
-    }
-}
+pub(crate) use crate::text::relative;
 
 pub(crate) async fn connect() -> Result<DockerBackend, Error> {
     DockerBackend::connect().await.map_err(Error::from)

@@ -351,7 +351,10 @@ async fn verify<B: Backend>(
 fn judged(verdict: Verdict, limit: Duration, output: String) -> Result<String, StepError> {
     // Where a failed apply's errors are, read once from the whole output (its paths
     // already mapped to the repository's).
-    let mut located = Vec::new();
+    let located = match verdict {
+        Verdict::Failed { .. } => puppet::errors::located(&output),
+        _ => Vec::new(),
+    };
     let message = match verdict {
         Verdict::Passed => return Ok(output),
         Verdict::TimedOut => {
@@ -362,11 +365,9 @@ fn judged(verdict: Verdict, limit: Duration, output: String) -> Result<String, S
             })
         }
         Verdict::Failed { exit_code, errors } if errors.is_empty() => {
-            located = puppet::errors::located(&output);
             format!("puppet apply failed (exit {exit_code})")
         }
         Verdict::Failed { exit_code, errors } => {
-            located = puppet::errors::located(&output);
             format!(
                 "puppet apply failed (exit {exit_code}):\n{}",
                 errors.join("\n")
