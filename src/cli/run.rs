@@ -196,6 +196,7 @@ async fn run_plan(
             Event::at_start(EventKind::RunStarted {
                 run_id: "none".into(),
                 total: 0,
+                engine: None,
             }),
             Event::at_start(EventKind::RunFinished {
                 totals: Totals::default(),
