@@ -105,7 +105,10 @@ fn a_container_killed_mid_apply_is_an_error_that_says_so() {
     assert_eq!(status(apply), "error", "{apply:#}");
     assert!(
         message(apply)
-            == "the container was killed from outside (SIGKILL, `docker kill` or the like) while the case ran",
+            == format!(
+                "the container was killed from outside (SIGKILL, `{} kill` or the like) while the case ran",
+                common::engine_name()
+            ),
         "container {killed}: {apply:#}"
     );
     assert_eq!(status(step(c, "idempotent")), "skipped");

@@ -19,6 +19,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use crate::spec::limits::Network;
 
+use super::raw::{self, Inspected};
 use super::{
     Backend, BackendError, ByteStream, ContainerConfig, ContainerInfo, ContainerSummary,
     EngineInfo, EngineKind, ExecOutput, Fate, ImageInfo, ImageMeta, ImageSummary, OutputSink,
@@ -32,6 +33,8 @@ pub struct DockerBackend {
     info: EngineInfo,
     /// What its containers may ask for (read once, when connecting).
     limits: HostLimits,
+    /// Podman's socket, for the inspections bollard cannot read (see `raw`).
+    socket: Option<String>,
 }
 
 fn op(operation: &'static str) -> impl Fn(bollard::errors::Error) -> BackendError {
@@ -248,11 +251,7 @@ pub fn create_body(
     let host_config = HostConfig {
         mounts: Some(mounts),
         tmpfs: Some(tmpfs_mounts(config.limits.memory)),
-        cap_add: Some(
-            ["SYS_ADMIN", "SYS_PTRACE", "NET_ADMIN"]
-                .map(String::from)
-                .to_vec(),
-        ),
+        cap_add: Some(CAPABILITIES.map(String::from).to_vec()),
         security_opt: (!security_opt.is_empty()).then_some(security_opt),
         cgroupns_mode: Some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE),
         sysctls: Some(HashMap::from([(
@@ -281,6 +280,29 @@ pub fn create_body(
         ..Default::default()
     }
 }
+
+/// The capabilities of a case's container, the same on every engine (Podman's default set
+/// lacks Docker's `NET_RAW`, `MKNOD` and `AUDIT_WRITE`): Docker's default set, and
+/// `SYS_ADMIN`, `SYS_PTRACE` and `NET_ADMIN` (see [`create_body`]).
+pub const CAPABILITIES: [&str; 17] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FSETID",
+    "FOWNER",
+    "MKNOD",
+    "NET_RAW",
+    "SETGID",
+    "SETUID",
+    "SETFCAP",
+    "SETPCAP",
+    "NET_BIND_SERVICE",
+    "SYS_CHROOT",
+    "KILL",
+    "AUDIT_WRITE",
+    "SYS_ADMIN",
+    "SYS_PTRACE",
+    "NET_ADMIN",
+];
 
 /// The major version of a Docker version string (`26.1.5+dfsg1` → 26); 0 when unreadable.
 fn docker_major(version: &str) -> u32 {
@@ -346,6 +368,7 @@ impl DockerBackend {
         let mut backend = Self::handshake(docker, hint).await?;
         backend.info.rootless |= !root;
         backend.limits = HostLimits::of_engine(Some(&socket));
+        backend.socket = Some(socket);
         Ok(backend)
     }
 
@@ -384,11 +407,44 @@ impl DockerBackend {
             docker,
             info,
             limits: HostLimits::default(),
+            socket: None,
         })
     }
 
     fn podman(&self) -> bool {
         self.info.kind == EngineKind::Podman
+    }
+
+    /// A container's labels, state and limits; `None` when it does not exist.
+    async fn inspect(&self, id: &str) -> Result<Option<Inspected>> {
+        if let (true, Some(socket)) = (self.podman(), &self.socket) {
+            return raw::inspect(socket, id)
+                .await
+                .map_err(|message| BackendError::Operation {
+                    operation: "inspect a container",
+                    message,
+                });
+        }
+        let found = match self.docker.inspect_container(id, None).await {
+            Ok(found) => found,
+            Err(err) if is_not_found(&err) => return Ok(None),
+            Err(err) => return Err(op("inspect a container")(err)),
+        };
+        let state = found.state.unwrap_or_default();
+        Ok(Some(Inspected {
+            id: found.id.unwrap_or_default(),
+            config: raw::InspectedConfig {
+                labels: found.config.and_then(|c| c.labels),
+            },
+            state: raw::InspectedState {
+                running: state.running.unwrap_or(false),
+                exit_code: state.exit_code,
+                oom_killed: state.oom_killed.unwrap_or(false),
+            },
+            host_config: raw::InspectedHost {
+                pids_limit: found.host_config.and_then(|h| h.pids_limit),
+            },
+        }))
     }
 
     /// Runs a command and waits for it; `sink` gets each piece of output as it comes.
@@ -590,17 +646,13 @@ impl Backend for DockerBackend {
     }
 
     async fn fate(&self, id: &str, since: chrono::DateTime<chrono::Utc>) -> Result<Option<Fate>> {
-        let inspected = match self.docker.inspect_container(id, None).await {
-            Ok(found) => found,
-            Err(err) if is_not_found(&err) => {
-                return Ok(Some(Fate {
-                    gone: true,
-                    ..Fate::default()
-                }))
-            }
-            Err(err) => return Err(op("inspect a container")(err)),
+        let Some(inspected) = self.inspect(id).await? else {
+            return Ok(Some(Fate {
+                gone: true,
+                ..Fate::default()
+            }));
         };
-        let state = inspected.state.unwrap_or_default();
+        let state = &inspected.state;
         // The engine marks OOMKilled only once the container stops, and a container just
         // killed may still show as running for a moment: its events tell both at once
         // (`oom` for a process killed for memory, `kill` with the signal, `die`).
@@ -634,16 +686,23 @@ impl Backend for DockerBackend {
                 .iter()
                 .filter(move |e| e.action.as_deref() == Some(action))
         };
-        let running = state.running.unwrap_or(false) && happened("die").next().is_none();
+        let running = state.running && happened("die").next().is_none();
         let killed = happened("kill").next_back().map(|e| {
-            Signal::from_engine(
-                e.actor
-                    .as_ref()
-                    .and_then(|a| a.attributes.as_ref())
-                    .and_then(|a| a.get("signal"))
-                    .map(String::as_str)
-                    .unwrap_or_default(),
-            )
+            let named = e
+                .actor
+                .as_ref()
+                .and_then(|a| a.attributes.as_ref())
+                .and_then(|a| a.get("signal"));
+            match named {
+                Some(signal) => Signal::from_engine(signal),
+                // Podman's kill events name no signal: its main process's status does,
+                // once it has stopped (128 + the signal).
+                None => state
+                    .exit_code
+                    .filter(|code| (129..160).contains(code) && !state.running)
+                    .map(|code| Signal::from_engine(&(code - 128).to_string()))
+                    .unwrap_or(Signal::Unknown),
+            }
         });
         let pids = if running {
             let options = bollard::query_parameters::StatsOptions {
@@ -656,7 +715,7 @@ impl Backend for DockerBackend {
                     .and_then(|p| {
                         // Podman's stats carry no limit: the container's own setting.
                         let limit = p.limit.filter(|l| *l > 0).or_else(|| {
-                            let set = inspected.host_config.as_ref()?.pids_limit?;
+                            let set = inspected.host_config.pids_limit?;
                             u64::try_from(set).ok().filter(|l| *l > 0)
                         });
                         Some((p.current?, limit?))
@@ -671,7 +730,7 @@ impl Backend for DockerBackend {
             gone: false,
             running,
             exit_code: (!running).then_some(state.exit_code).flatten(),
-            out_of_memory: state.oom_killed.unwrap_or(false) || happened("oom").next().is_some(),
+            out_of_memory: state.oom_killed || happened("oom").next().is_some(),
             killed,
             pids,
         }))
@@ -734,15 +793,11 @@ impl Backend for DockerBackend {
     }
 
     async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {
-        match self.docker.inspect_container(name, None).await {
-            Ok(found) => Ok(Some(ContainerInfo {
-                id: found.id.unwrap_or_default(),
-                labels: found.config.and_then(|c| c.labels).unwrap_or_default(),
-                running: found.state.and_then(|s| s.running).unwrap_or(false),
-            })),
-            Err(err) if is_not_found(&err) => Ok(None),
-            Err(err) => Err(op("inspect a container")(err)),
-        }
+        Ok(self.inspect(name).await?.map(|found| ContainerInfo {
+            id: found.id,
+            labels: found.config.labels.unwrap_or_default(),
+            running: found.state.running,
+        }))
     }
 
     async fn commit(&self, id: &str, name: &str, labels: HashMap<String, String>) -> Result<()> {
@@ -987,11 +1042,11 @@ mod tests {
                 "{what}: the host's cgroup tree is never mounted"
             );
             assert_eq!(host.privileged, None, "{what}");
-            assert_eq!(
-                host.cap_add.unwrap(),
-                ["SYS_ADMIN", "SYS_PTRACE", "NET_ADMIN"],
-                "{what}"
-            );
+            let caps = host.cap_add.unwrap();
+            for wanted in ["SYS_ADMIN", "SYS_PTRACE", "NET_ADMIN", "NET_RAW"] {
+                assert!(caps.iter().any(|c| c == wanted), "{what}: {wanted}");
+            }
+            assert!(!caps.iter().any(|c| c == "ALL" || c == "SYS_MODULE"), "{what}");
             let security = host.security_opt.unwrap_or_default();
             assert_eq!(
                 security.contains(&"writable-cgroups=true".to_string()),

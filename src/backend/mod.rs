@@ -9,6 +9,7 @@ pub mod engine;
 pub mod exec;
 #[cfg(test)]
 pub mod fake;
+pub mod raw;
 pub mod terminal;
 
 use std::collections::HashMap;
@@ -72,6 +73,8 @@ pub enum Signal {
     Term,
     /// Another signal, as the engine named it.
     Other(String),
+    /// A signal the engine did not name.
+    Unknown,
 }
 
 impl Signal {
@@ -91,6 +94,7 @@ impl std::fmt::Display for Signal {
             Signal::Kill => f.write_str("SIGKILL"),
             Signal::Term => f.write_str("SIGTERM"),
             Signal::Other(name) => write!(f, "signal {name}"),
+            Signal::Unknown => f.write_str("a signal"),
         }
     }
 }

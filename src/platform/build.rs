@@ -1,6 +1,8 @@
 //! Making a platform's image: debootstrap a root filesystem on the host, finish it with
-//! apt inside the new root, and import it through the engine API; or send the definition
-//! directory to the engine as a Dockerfile build context.
+//! apt inside the new root, keep it as a tar in the host's cache (one per platform and
+//! definition, so every engine imports the same tree and debootstrap runs once), and
+//! import it through the engine; or send the definition directory to the engine as a
+//! Dockerfile build context.
 
 use crate::host::is_root;
 use crate::labels;
@@ -108,11 +110,52 @@ async fn dockerfile<B: Backend>(
         .map_err(|err| err.to_string())
 }
 
+/// Where built root filesystems are kept, so a second engine (or a rebuilt engine's
+/// store) imports the same tree instead of running debootstrap again:
+/// `$REHEARSAL_CACHE/rootfs`, else `/var/cache/rehearsal/rootfs`.
+pub fn rootfs_cache() -> std::path::PathBuf {
+    std::env::var_os("REHEARSAL_CACHE")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/var/cache/rehearsal".into())
+        .join("rootfs")
+}
+
+/// The cached root filesystem of the platform's current definition.
+fn rootfs_tar(platform: &Platform) -> std::path::PathBuf {
+    rootfs_cache().join(format!("{}-{}.tar", platform.name, &platform.hash()[..16]))
+}
+
 async fn debootstrap<B: Backend>(
     backend: &B,
     platform: &Platform,
     progress: Progress<'_>,
 ) -> Result<(), String> {
+    let tar = rootfs_tar(platform);
+    if tar.is_file() {
+        progress(&format!("reusing the root filesystem built before ({})", tar.display()));
+    } else {
+        build_rootfs(platform, &tar, progress).await?;
+    }
+    progress("importing the root filesystem");
+    let file = tokio::fs::File::open(&tar)
+        .await
+        .map_err(|err| format!("cannot read {}: {err}", tar.display()))?;
+    let stream = ReaderStream::with_capacity(file, 1 << 20).boxed();
+    let meta = ImageMeta {
+        command: vec!["/lib/systemd/systemd".into()],
+        env: vec![("container".into(), "docker".into())],
+        labels: labels(platform).into_iter().collect(),
+    };
+    backend
+        .import_rootfs(stream, &platform.image(), &meta)
+        .await
+        .map_err(|err| err.to_string())
+}
+
+/// debootstraps the platform's root, finishes it with apt, and writes it as the tar
+/// `dest` (whole or not at all); older trees of the platform in the cache go.
+async fn build_rootfs(platform: &Platform, dest: &Path, progress: Progress<'_>) -> Result<(), String> {
     let Some(boot) = &platform.definition.debootstrap else {
         return Err(format!("{} has no `debootstrap` section", platform.origin));
     };
@@ -174,36 +217,48 @@ async fn debootstrap<B: Backend>(
         .await
         .map_err(|err| format!("the new root has no working Puppet: {err}"))?;
 
-    progress("importing the root filesystem");
-    let mut tar = Command::new("tar")
+    let dir = dest.parent().expect("a file in the cache");
+    std::fs::create_dir_all(dir)
+        .map_err(|err| format!("cannot make the cache directory {}: {err}", dir.display()))?;
+    let partial = tempfile::Builder::new()
+        .prefix(".rootfs-")
+        .suffix(".tar")
+        .tempfile_in(dir)
+        .map_err(|err| format!("cannot write in {}: {err}", dir.display()))?;
+    let output = Command::new("tar")
         .args(["--numeric-owner", "--xattrs", "-C"])
         .arg(&root)
-        .args(["-cf", "-", "."])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| format!("cannot run tar: {err}"))?;
-    let stdout = tar.stdout.take().expect("piped stdout");
-    let stream = ReaderStream::with_capacity(stdout, 1 << 20).boxed();
-    let meta = ImageMeta {
-        command: vec!["/lib/systemd/systemd".into()],
-        env: vec![("container".into(), "docker".into())],
-        labels: labels(platform).into_iter().collect(),
-    };
-    let imported = backend
-        .import_rootfs(stream, &platform.image(), &meta)
-        .await;
-    let status = tar
-        .wait_with_output()
+        .arg("-cf")
+        .arg(partial.path())
+        .arg(".")
+        .stdin(Stdio::null())
+        .output()
         .await
-        .map_err(|err| format!("tar failed: {err}"))?;
-    imported.map_err(|err| err.to_string())?;
-    if !status.status.success() {
+        .map_err(|err| format!("cannot run tar: {err}"))?;
+    if !output.status.success() {
         return Err(format!(
             "tar failed: {}",
-            String::from_utf8_lossy(&status.stderr).trim()
+            String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
+    // Only the current definition's tree stays.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let prefix = format!("{}-", platform.name);
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let hash = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".tar"));
+            if hash.is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit())) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    // Readable by others: a rootless engine's user imports the same tree.
+    set_mode(partial.path(), 0o644).map_err(|err| format!("cannot share {}: {err}", dest.display()))?;
+    partial
+        .persist(dest)
+        .map_err(|err| format!("cannot keep {}: {err}", dest.display()))?;
     Ok(())
 }
 

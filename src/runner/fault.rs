@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use super::Context;
 use crate::backend::exec::{exec_within, ExecError};
-use crate::backend::{Backend, BackendError, ContainerConfig};
+use crate::backend::{Backend, BackendError, ContainerConfig, EngineKind};
 
 /// Why a case's container stopped doing its work, when the cause lies outside the
 /// case's code: the container was killed or removed, ran out of memory or processes, or
@@ -28,17 +28,22 @@ pub async fn fault<B: Backend>(
     // Refused forks, counted by the kernel; the exec also tells a container that is
     // stopping but not yet marked stopped by the engine, which is then asked again.
     let mut refused_forks = false;
+    let mut oom_killed = false;
     if let Ok(Some(f)) = &found {
         if f.running {
-            let pids_events = ["sh", "-c", PIDS_EVENTS];
+            let counters = ["sh", "-c", COUNTERS];
             let limit = Duration::from_secs(10);
-            match exec_within(&*ctx.backend, container, &pids_events, limit, None).await {
+            match exec_within(&*ctx.backend, container, &counters, limit, None).await {
                 Ok(out) => {
-                    refused_forks = String::from_utf8_lossy(&out.stdout)
-                        .lines()
-                        .find_map(|l| l.strip_prefix("max "))
-                        .and_then(|n| n.trim().parse::<u64>().ok())
-                        > Some(0)
+                    let text = String::from_utf8_lossy(&out.stdout);
+                    let counter = |name: &str| {
+                        text.lines()
+                            .find_map(|l| l.strip_prefix(name))
+                            .and_then(|n| n.trim().parse::<u64>().ok())
+                            .unwrap_or(0)
+                    };
+                    refused_forks = counter("max ") > 0;
+                    oom_killed = counter("oom_kill ") > 0;
                 }
                 // The engine could not even fork the command: the limit is reached now.
                 Err(ExecError::Engine(BackendError::ProcessLimit { .. })) => refused_forks = true,
@@ -65,8 +70,13 @@ pub async fn fault<B: Backend>(
         return Some("the container was removed from outside while the case ran".into());
     }
     if let Some(signal) = &fate.killed {
+        let how = match ctx.backend.info().kind {
+            EngineKind::Docker => "`docker kill`",
+            EngineKind::Podman => "`podman kill`",
+            EngineKind::Lxc => "`lxc-stop --kill`",
+        };
         return Some(format!(
-            "the container was killed from outside ({signal}, `docker kill` or the like) while the case ran"
+            "the container was killed from outside ({signal}, {how} or the like) while the case ran"
         ));
     }
     if !fate.running {
@@ -78,7 +88,7 @@ pub async fn fault<B: Backend>(
             (false, None) => "the container stopped while the case ran".to_string(),
         });
     }
-    if fate.out_of_memory {
+    if fate.out_of_memory || oom_killed {
         return Some(memory_note);
     }
     // Within a few of the limit now, or forks refused earlier by processes gone since.
@@ -94,8 +104,15 @@ pub async fn fault<B: Backend>(
     })
 }
 
-/// Prints the container's `pids.events` (cgroup v2, else v1 as the cgroup tree is
-/// mounted): `max N` counts the forks refused at the process limit.
-const PIDS_EVENTS: &str = r#"for f in /sys/fs/cgroup/pids.events "/sys/fs/cgroup/pids$(awk -F: '$2=="pids"{print $3}' /proc/self/cgroup)/pids.events"; do
-  [ -r "$f" ] && exec cat "$f"
-done"#;
+/// Prints the kernel's counters of the container's own cgroup, whichever way the engine
+/// shows it (cgroup v2; v1 at the root of each hierarchy, as a private cgroup namespace
+/// or Podman's mounts show it, else at the process's path): `pids.events`' `max N`
+/// counts forks refused at the process limit, `oom_kill N` processes killed for memory
+/// (not every engine reports those itself: Podman on cgroup v1 does not).
+const COUNTERS: &str = r#"for f in /sys/fs/cgroup/pids.events /sys/fs/cgroup/pids/pids.events "/sys/fs/cgroup/pids$(awk -F: '$2=="pids"{print $3}' /proc/self/cgroup)/pids.events"; do
+  [ -r "$f" ] && { cat "$f"; break; }
+done
+for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control "/sys/fs/cgroup/memory$(awk -F: '$2=="memory"{print $3}' /proc/self/cgroup)/memory.oom_control"; do
+  [ -r "$f" ] && { grep '^oom_kill ' "$f"; break; }
+done
+true"#;

@@ -1,14 +1,27 @@
 //! The container engine, as the tests look at it from outside: every call to its command
-//! line is here, under names that say what is asked, not which engine answers (today
-//! the `docker` CLI).
+//! line is here, under names that say what is asked, not which engine answers. The
+//! engine is the one the binary under test picks from `REHEARSAL_ENGINE` (docker when it
+//! is unset): `docker`, or `podman --remote` (the API service rehearsal talks to, not a
+//! store of its own).
 
 use std::process::{Command, Output};
 
 use super::text;
 
+/// The engine under test, as `REHEARSAL_ENGINE` names it (docker when unset).
+pub fn engine_name() -> String {
+    std::env::var("REHEARSAL_ENGINE")
+        .ok()
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| "docker".into())
+}
+
 /// The engine's CLI, run to the end; `Err` when it cannot be started at all.
 pub fn try_engine_cli(args: &[&str]) -> std::io::Result<Output> {
-    Command::new("docker").args(args).output()
+    match engine_name().as_str() {
+        "podman" => Command::new("podman").arg("--remote").args(args).output(),
+        _ => Command::new("docker").args(args).output(),
+    }
 }
 
 /// The engine's CLI, run to the end.
@@ -136,6 +149,8 @@ pub fn snapshot_images() -> Vec<(String, String)> {
             name,
         ]);
         if let Ok(inspect) = inspect {
+            // Podman lists local images under localhost/.
+            let name = name.strip_prefix("localhost/").unwrap_or(name);
             images.push((name.to_string(), text(&inspect.stdout)));
         }
     }
