@@ -6,6 +6,7 @@ pub mod docker;
 pub mod exec;
 #[cfg(test)]
 pub mod fake;
+pub mod lxc;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -16,6 +17,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 
 pub use docker::DockerBackend;
+pub use lxc::LxcBackend;
 
 use crate::spec::limits::{Limits, Network};
 
