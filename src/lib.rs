@@ -15,6 +15,7 @@ pub mod error;
 pub mod exit;
 pub mod findings;
 pub mod gerrit;
+pub mod host;
 pub mod init;
 pub mod labels;
 pub mod layout;

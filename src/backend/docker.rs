@@ -1,7 +1,10 @@
-//! The Docker engine API (and Podman's, which answers the same), through bollard.
+//! The Docker engine API, and Podman's Docker-compatible one, through bollard.
 //!
-//! The API version is negotiated: Debian 12's engine speaks 1.41 at most, newer engines
-//! more, and bollard's default would be refused by the older ones.
+//! One client serves both: Podman's compatible API answers nearly everything Docker's
+//! does, so the differences are a handful of [`Flavor`] branches here (an import's tag, a
+//! commit's labels, the events' time window, rlimits) instead of a second client for
+//! libpod's own API. The API version is negotiated: Debian 12's engine speaks 1.41 at
+//! most, newer engines more, and bollard's default would be refused by the older ones.
 
 use std::collections::HashMap;
 
@@ -18,15 +21,17 @@ use crate::spec::limits::Network;
 
 use super::{
     Backend, BackendError, ByteStream, ContainerConfig, ContainerInfo, ContainerSummary,
-    ExecOutput, Fate, ImageInfo, ImageMeta, ImageSummary, OutputSink, Result, Signal,
+    EngineInfo, EngineKind, ExecOutput, Fate, ImageInfo, ImageMeta, ImageSummary, OutputSink,
+    Result, Signal,
 };
 
-/// A connection to a Docker-API engine.
+/// A connection to a Docker-API engine: Docker itself, or Podman's compatible API.
 #[derive(Clone)]
 pub struct DockerBackend {
     docker: Docker,
-    /// cgroup v1 hosts need the cgroup tree bind-mounted for systemd.
-    cgroup_v1: bool,
+    info: EngineInfo,
+    /// What its containers may ask for (read once, when connecting).
+    limits: HostLimits,
 }
 
 fn op(operation: &'static str) -> impl Fn(bollard::errors::Error) -> BackendError {
@@ -113,6 +118,26 @@ fn is_name_conflict(err: &bollard::errors::Error) -> bool {
     }
 }
 
+/// An image's name as rehearsal wrote it: Podman lists local images under `localhost/`.
+fn local_name(name: &str) -> &str {
+    name.strip_prefix("localhost/").unwrap_or(name)
+}
+
+/// Labels as one Dockerfile-style `LABEL` change, values JSON-quoted.
+fn commit_label_change(labels: &HashMap<String, String>) -> String {
+    let mut pairs: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                serde_json::to_string(v).expect("a string is JSON")
+            )
+        })
+        .collect();
+    pairs.sort();
+    format!("LABEL {}", pairs.join(" "))
+}
+
 /// An image's command, environment and labels as the Dockerfile-style `changes` of an
 /// import; values are JSON-quoted, which Dockerfile syntax reads as quoted strings.
 fn import_changes(meta: &ImageMeta) -> Vec<String> {
@@ -131,27 +156,239 @@ fn import_changes(meta: &ImageMeta) -> Vec<String> {
     changes
 }
 
+/// The host's hard limits a rootless or unprivileged engine cannot raise a container's
+/// rlimits above (Podman refuses to start a container that asks for more).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostLimits {
+    pub open_files: Option<u64>,
+    pub processes: Option<u64>,
+}
+
+impl HostLimits {
+    /// The limits of the engine's own process, which its containers' runtime inherits,
+    /// when it serves a local socket; else this process's.
+    pub fn of_engine(socket: Option<&str>) -> HostLimits {
+        use crate::host::{hard_limit, hard_limit_of, socket_server};
+        let server = socket.and_then(socket_server);
+        let limit = |resource: &str| match server {
+            Some(pid) => hard_limit_of(pid, resource).or_else(|| hard_limit(resource)),
+            None => hard_limit(resource),
+        };
+        HostLimits {
+            open_files: limit("Max open files"),
+            processes: limit("Max processes"),
+        }
+    }
+}
+
+/// What a case's container is created with, for this engine and host: the settings a
+/// systemd-managed host has, and no more (never `--privileged`). Pure, so every engine and
+/// host kind is tested over a table.
+///
+/// - A private cgroup namespace on every host: systemd sees its own cgroup as the root,
+///   and nothing of the host's tree (a bind of the host's /sys/fs/cgroup, read-only or
+///   not, would leave the v1 controllers writable).
+/// - `SYS_ADMIN` for systemd's mounts and namespaces; `SYS_PTRACE` because a unit with
+///   `User=` and `ProtectProc=invisible` (redis-server, …) has systemd's user-namespace
+///   helper read its parent's `/proc/PID/*_map`, which `ProtectProc` hides from it
+///   without that capability (217/USER otherwise); `NET_ADMIN` for `PrivateNetwork=`,
+///   whose loopback systemd brings up itself.
+/// - IPv6 on in the container's own network namespace: services that bind `::1`
+///   (memcached, unbound) fail on Docker's default of IPv6 off.
+/// - No `no-new-privileges`: it would break setuid programs (sudo, postdrop) that a
+///   module under test configures and a host runs.
+/// - Podman: the environment says `container=podman`, and rlimits no higher than the
+///   host allows.
+pub fn create_body(
+    config: &ContainerConfig,
+    engine: &EngineInfo,
+    host: &HostLimits,
+) -> ContainerCreateBody {
+    let mounts: Vec<DockerMount> = config
+        .mounts
+        .iter()
+        .map(|m| DockerMount {
+            target: Some(m.container.clone()),
+            source: Some(m.host.to_string_lossy().into_owned()),
+            typ: Some(MountType::BIND),
+            read_only: Some(m.read_only),
+            ..Default::default()
+        })
+        .collect();
+    let podman = engine.kind == EngineKind::Podman;
+    let memory = i64::try_from(config.limits.memory).unwrap_or(i64::MAX);
+    let mut security_opt = Vec::new();
+    if engine.kind == EngineKind::Docker
+        && engine.cgroup == 2
+        && docker_major(&engine.version) >= 28
+    {
+        // systemd needs to write its own cgroup; Docker mounts it read-only unless asked.
+        security_opt.push("writable-cgroups=true".to_string());
+    }
+    let ulimit = |name: &str, limit: Option<u64>| {
+        limit.map(|n| {
+            let n = i64::try_from(n.min(1 << 20)).unwrap_or(1 << 20);
+            bollard::models::ResourcesUlimits {
+                name: Some(name.into()),
+                soft: Some(n),
+                hard: Some(n),
+            }
+        })
+    };
+    let ulimits: Vec<_> = match podman {
+        true => [
+            ulimit("nofile", host.open_files),
+            ulimit("nproc", host.processes),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        false => Vec::new(),
+    };
+    let host_config = HostConfig {
+        mounts: Some(mounts),
+        tmpfs: Some(tmpfs_mounts(config.limits.memory)),
+        cap_add: Some(
+            ["SYS_ADMIN", "SYS_PTRACE", "NET_ADMIN"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        security_opt: (!security_opt.is_empty()).then_some(security_opt),
+        cgroupns_mode: Some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE),
+        sysctls: Some(HashMap::from([(
+            "net.ipv6.conf.all.disable_ipv6".to_string(),
+            "0".to_string(),
+        )])),
+        ulimits: (!ulimits.is_empty()).then_some(ulimits),
+        memory: Some(memory),
+        // The same as memory: no swap, so a case over its limit is killed, not slowed.
+        memory_swap: Some(memory),
+        nano_cpus: Some(i64::try_from(config.limits.nano_cpus).unwrap_or(i64::MAX)),
+        pids_limit: Some(i64::try_from(config.limits.pids).unwrap_or(i64::MAX)),
+        network_mode: match config.network {
+            Network::None => Some("none".into()),
+            Network::Default => None,
+        },
+        ..Default::default()
+    };
+    ContainerCreateBody {
+        image: Some(config.image.clone()),
+        hostname: Some(config.hostname.clone()),
+        labels: Some(config.labels.clone()),
+        env: Some(vec![format!("container={}", engine.kind)]),
+        stop_signal: Some("SIGRTMIN+3".into()),
+        host_config: Some(host_config),
+        ..Default::default()
+    }
+}
+
+/// The major version of a Docker version string (`26.1.5+dfsg1` → 26); 0 when unreadable.
+fn docker_major(version: &str) -> u32 {
+    version
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Where Podman's API socket is: `CONTAINER_HOST` (Podman's own variable; `unix://` only),
+/// else the user's own socket under `XDG_RUNTIME_DIR` for an unprivileged user (rootless
+/// Podman), else the system's.
+pub fn podman_socket(
+    container_host: Option<&str>,
+    runtime_dir: Option<&str>,
+    root: bool,
+) -> std::result::Result<String, String> {
+    if let Some(host) = container_host.filter(|h| !h.is_empty()) {
+        return match host.strip_prefix("unix://") {
+            Some(path) => Ok(path.to_string()),
+            None => Err(format!(
+                "CONTAINER_HOST={host}: only a local socket (unix://PATH) is supported"
+            )),
+        };
+    }
+    match (root, runtime_dir.filter(|d| !d.is_empty())) {
+        (false, Some(dir)) => Ok(format!("{dir}/podman/podman.sock")),
+        (false, None) => Err(
+            "XDG_RUNTIME_DIR is not set, so rootless Podman's socket cannot be found: \
+             log in as the user (or set CONTAINER_HOST=unix://PATH)"
+                .into(),
+        ),
+        (true, _) => Ok("/run/podman/podman.sock".into()),
+    }
+}
+
 impl DockerBackend {
-    /// Connects as the Docker CLI would (`DOCKER_HOST`, else the local socket),
-    /// negotiates the API version, and checks the engine answers.
-    pub async fn connect() -> Result<DockerBackend> {
+    /// Connects to Docker as its CLI would (`DOCKER_HOST`, else the local socket),
+    /// negotiates the API version, and checks the engine answers. A Podman answering on
+    /// Docker's socket (podman-docker) is taken for the Podman it is.
+    pub async fn connect_docker() -> Result<DockerBackend> {
         let hint =
             "start the engine (`harness/engine` installs and starts one), or set DOCKER_HOST";
         let docker = Docker::connect_with_defaults()
             .map_err(|err| BackendError::Unreachable(format!("{err}; {hint}")))?;
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|err| BackendError::Unreachable(format!("{}; {hint}", engine_message(err))))?;
-        let info = docker
-            .info()
-            .await
-            .map_err(|err| BackendError::Unreachable(format!("{}; {hint}", engine_message(err))))?;
-        let cgroup_v1 = matches!(
-            info.cgroup_version,
-            Some(bollard::models::SystemInfoCgroupVersionEnum::_1)
-        );
-        Ok(DockerBackend { docker, cgroup_v1 })
+        Self::handshake(docker, hint).await
+    }
+
+    /// Connects to Podman's API service (see [`podman_socket`]).
+    pub async fn connect_podman() -> Result<DockerBackend> {
+        let hint = "start Podman's API service (`harness/engine podman` does; rootless: \
+                    `systemctl --user start podman.socket`), or set CONTAINER_HOST";
+        let root = crate::host::is_root();
+        let socket = podman_socket(
+            std::env::var("CONTAINER_HOST").ok().as_deref(),
+            std::env::var("XDG_RUNTIME_DIR").ok().as_deref(),
+            root,
+        )
+        .map_err(|err| BackendError::Unreachable(format!("{err}; {hint}")))?;
+        let docker = Docker::connect_with_unix(&socket, 120, bollard::API_DEFAULT_VERSION)
+            .map_err(|err| BackendError::Unreachable(format!("{err}; {hint}")))?;
+        let mut backend = Self::handshake(docker, hint).await?;
+        backend.info.rootless |= !root;
+        backend.limits = HostLimits::of_engine(Some(&socket));
+        Ok(backend)
+    }
+
+    async fn handshake(docker: Docker, hint: &str) -> Result<DockerBackend> {
+        let unreachable = |err: bollard::errors::Error| {
+            BackendError::Unreachable(format!("{}; {hint}", engine_message(err)))
+        };
+        let docker = docker.negotiate_version().await.map_err(unreachable)?;
+        let system = docker.info().await.map_err(unreachable)?;
+        let version = docker.version().await.map_err(unreachable)?;
+        let podman = version
+            .components
+            .iter()
+            .flatten()
+            .find(|c| c.name == "Podman Engine");
+        let info = EngineInfo {
+            kind: match podman {
+                Some(_) => EngineKind::Podman,
+                None => EngineKind::Docker,
+            },
+            version: podman
+                .map(|c| c.version.clone())
+                .or(version.version)
+                .unwrap_or_else(|| "unknown".into()),
+            cgroup: match system.cgroup_version {
+                Some(bollard::models::SystemInfoCgroupVersionEnum::_1) => 1,
+                _ => 2,
+            },
+            rootless: system
+                .security_options
+                .iter()
+                .flatten()
+                .any(|o| o.contains("rootless")),
+        };
+        Ok(DockerBackend {
+            docker,
+            info,
+            limits: HostLimits::default(),
+        })
+    }
+
+    fn podman(&self) -> bool {
+        self.info.kind == EngineKind::Podman
     }
 
     /// Runs a command and waits for it; `sink` gets each piece of output as it comes.
@@ -209,59 +446,12 @@ impl DockerBackend {
 }
 
 impl Backend for DockerBackend {
+    fn info(&self) -> EngineInfo {
+        self.info.clone()
+    }
+
     async fn start(&self, config: &ContainerConfig) -> Result<String> {
-        let mut mounts: Vec<DockerMount> = config
-            .mounts
-            .iter()
-            .map(|m| DockerMount {
-                target: Some(m.container.clone()),
-                source: Some(m.host.to_string_lossy().into_owned()),
-                typ: Some(MountType::BIND),
-                read_only: Some(m.read_only),
-                ..Default::default()
-            })
-            .collect();
-        if self.cgroup_v1 {
-            // systemd as PID 1 reads its cgroup tree; it never needs to write the host's.
-            mounts.push(DockerMount {
-                target: Some("/sys/fs/cgroup".into()),
-                source: Some("/sys/fs/cgroup".into()),
-                typ: Some(MountType::BIND),
-                read_only: Some(true),
-                ..Default::default()
-            });
-        }
-        let tmpfs = tmpfs_mounts(config.limits.memory);
-        let memory = i64::try_from(config.limits.memory).unwrap_or(i64::MAX);
-        let host_config = HostConfig {
-            mounts: Some(mounts),
-            tmpfs: Some(tmpfs),
-            // What systemd needs as PID 1, and no more: never --privileged.
-            cap_add: Some(vec!["SYS_ADMIN".into()]),
-            // setuid programs gain nothing; systemd and root's work are unaffected.
-            security_opt: Some(vec!["no-new-privileges".into()]),
-            cgroupns_mode: (!self.cgroup_v1)
-                .then_some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE),
-            memory: Some(memory),
-            // The same as memory: no swap, so a case over its limit is killed, not slowed.
-            memory_swap: Some(memory),
-            nano_cpus: Some(i64::try_from(config.limits.nano_cpus).unwrap_or(i64::MAX)),
-            pids_limit: Some(i64::try_from(config.limits.pids).unwrap_or(i64::MAX)),
-            network_mode: match config.network {
-                Network::None => Some("none".into()),
-                Network::Default => None,
-            },
-            ..Default::default()
-        };
-        let body = ContainerCreateBody {
-            image: Some(config.image.clone()),
-            hostname: Some(config.hostname.clone()),
-            labels: Some(config.labels.clone()),
-            env: Some(vec!["container=docker".into()]),
-            stop_signal: Some("SIGRTMIN+3".into()),
-            host_config: Some(host_config),
-            ..Default::default()
-        };
+        let body = create_body(config, &self.info, &self.limits);
         let options = CreateContainerOptionsBuilder::default()
             .name(&config.name)
             .build();
@@ -290,6 +480,105 @@ impl Backend for DockerBackend {
         sink: &OutputSink<'_>,
     ) -> Result<ExecOutput> {
         self.run_exec(id, cmd, Some(sink)).await
+    }
+
+    async fn exec_interactive(&self, id: &str, cmd: &[String]) -> Result<i64> {
+        use std::io::{IsTerminal, Write};
+        use tokio::io::AsyncWriteExt;
+        let interactive = std::io::stdin().is_terminal();
+        let tty = interactive && std::io::stdout().is_terminal();
+        let term = std::env::var("TERM").unwrap_or_else(|_| "xterm".into());
+        let exec = self
+            .docker
+            .create_exec(
+                id,
+                bollard::exec::CreateExecOptions {
+                    cmd: Some(cmd.to_vec()),
+                    attach_stdin: Some(interactive),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    tty: Some(tty),
+                    env: tty.then(|| vec![format!("TERM={term}")]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(exec_op("run a command in the container"))?;
+        let options = bollard::exec::StartExecOptions {
+            tty,
+            ..Default::default()
+        };
+        let started = self
+            .docker
+            .start_exec(&exec.id, Some(options))
+            .await
+            .map_err(exec_op("run a command in the container"))?;
+        let bollard::exec::StartExecResults::Attached {
+            mut output,
+            mut input,
+        } = started
+        else {
+            return Err(BackendError::Operation {
+                operation: "run a command in the container",
+                message: "the engine did not attach to it".into(),
+            });
+        };
+        let raw = tty.then(super::terminal::RawMode::enter).flatten();
+        if let Some((rows, columns)) = tty.then(super::terminal::size).flatten() {
+            let size = bollard::exec::ResizeExecOptions {
+                height: rows,
+                width: columns,
+            };
+            let _ = self.docker.resize_exec(&exec.id, size).await;
+        }
+        // A thread of its own reads stdin: a blocking read cannot be cancelled, and the
+        // process must not wait for a key press once the command has ended.
+        let typing = interactive.then(|| {
+            let (keys, mut typed) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                let mut stdin = std::io::stdin().lock();
+                while let Ok(n @ 1..) = std::io::Read::read(&mut stdin, &mut buffer) {
+                    if keys.blocking_send(buffer[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                while let Some(bytes) = typed.recv().await {
+                    if input.write_all(&bytes).await.is_err() || input.flush().await.is_err() {
+                        break;
+                    }
+                }
+                let _ = input.shutdown().await;
+            })
+        });
+        while let Some(chunk) = output.next().await {
+            let written = match chunk.map_err(exec_op("read a command's output"))? {
+                bollard::container::LogOutput::StdErr { message } => {
+                    let mut err = std::io::stderr();
+                    err.write_all(&message).and_then(|()| err.flush())
+                }
+                other => {
+                    let mut out = std::io::stdout();
+                    out.write_all(&other.into_bytes())
+                        .and_then(|()| out.flush())
+                }
+            };
+            if written.is_err() {
+                break;
+            }
+        }
+        if let Some(typing) = typing {
+            typing.abort();
+        }
+        drop(raw);
+        let inspected = self
+            .docker
+            .inspect_exec(&exec.id)
+            .await
+            .map_err(exec_op("read a command's exit status"))?;
+        Ok(inspected.exit_code.unwrap_or(-1))
     }
 
     async fn ping(&self) -> Result<()> {
@@ -322,10 +611,16 @@ impl Backend for DockerBackend {
                 ["oom", "kill", "die"].map(String::from).to_vec(),
             ),
         ]);
+        let until = match self.podman() {
+            // Podman reads `until` in whole seconds and sends nothing for a window that
+            // has already closed: the next second, which it waits for.
+            true => (chrono::Utc::now().timestamp() + 1).to_string(),
+            // Now, to the nanosecond: the engine answers at once with what it has.
+            false => chrono::Utc::now().format("%s.%f").to_string(),
+        };
         let events = bollard::query_parameters::EventsOptions {
             since: Some(since.timestamp().to_string()),
-            // Now, to the nanosecond: the engine answers at once with what it has.
-            until: Some(chrono::Utc::now().format("%s.%f").to_string()),
+            until: Some(until),
             filters: Some(filters),
         };
         let events = self
@@ -358,7 +653,14 @@ impl Backend for DockerBackend {
             match self.docker.stats(id, Some(options)).try_next().await {
                 Ok(Some(stats)) => stats
                     .pids_stats
-                    .and_then(|p| Some((p.current?, p.limit?)))
+                    .and_then(|p| {
+                        // Podman's stats carry no limit: the container's own setting.
+                        let limit = p.limit.filter(|l| *l > 0).or_else(|| {
+                            let set = inspected.host_config.as_ref()?.pids_limit?;
+                            u64::try_from(set).ok().filter(|l| *l > 0)
+                        });
+                        Some((p.current?, limit?))
+                    })
                     .filter(|(_, limit)| *limit > 0),
                 _ => None,
             }
@@ -451,6 +753,8 @@ impl Backend for DockerBackend {
             tag: Some(tag.to_string()),
             comment: Some("rehearsal snapshot".to_string()),
             pause: true,
+            // Podman ignores the labels of the body below; it takes them as a change.
+            changes: self.podman().then(|| commit_label_change(&labels)),
             ..Default::default()
         };
         // The engine merges this with the container's own configuration (command, stop
@@ -492,6 +796,7 @@ impl Backend for DockerBackend {
                     .repo_tags
                     .into_iter()
                     .filter(|t| t != "<none>:<none>")
+                    .map(|t| local_name(&t).to_string())
                     .collect(),
                 labels: i.labels,
                 created: i.created,
@@ -547,12 +852,14 @@ impl Backend for DockerBackend {
     async fn import_rootfs(&self, tar: ByteStream, name: &str, meta: &ImageMeta) -> Result<()> {
         let changes = import_changes(meta);
         let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
-        let options = CreateImageOptionsBuilder::default()
-            .from_src("-")
-            .repo(repo)
-            .tag(tag)
-            .changes(changes)
-            .build();
+        let options = match self.podman() {
+            // Podman ignores `tag` on an import: the whole name is the repository.
+            true => CreateImageOptionsBuilder::default().repo(name),
+            false => CreateImageOptionsBuilder::default().repo(repo).tag(tag),
+        }
+        .from_src("-")
+        .changes(changes)
+        .build();
         let mut progress =
             self.docker
                 .create_image(Some(options), Some(bollard::body_try_stream(tar)), None);
@@ -562,7 +869,7 @@ impl Backend for DockerBackend {
         Ok(())
     }
 
-    async fn build_dockerfile(
+    async fn build_image(
         &self,
         context: ByteStream,
         name: &str,
@@ -615,6 +922,158 @@ mod tests {
                 r#"LABEL rehearsal.platform="debian 12""#,
             ]
         );
+    }
+
+    fn case_config() -> ContainerConfig {
+        ContainerConfig {
+            image: "rehearsal/debian12:abc".into(),
+            name: "rehearsal-run-1".into(),
+            hostname: "case".into(),
+            labels: HashMap::new(),
+            mounts: vec![],
+            limits: crate::spec::limits::Limits {
+                memory: 1 << 30,
+                nano_cpus: 1_000_000_000,
+                pids: 2048,
+            },
+            network: Network::Default,
+        }
+    }
+
+    fn engine(kind: EngineKind, version: &str, cgroup: u8) -> EngineInfo {
+        EngineInfo {
+            kind,
+            version: version.into(),
+            cgroup,
+            rootless: false,
+        }
+    }
+
+    #[test]
+    fn every_engine_and_host_gets_systemds_settings_and_no_more() {
+        let limits = HostLimits {
+            open_files: Some(20000),
+            processes: Some(32768),
+        };
+        let table = [
+            // (engine, writable-cgroups asked for, rlimits set)
+            (
+                engine(EngineKind::Docker, "20.10.24+dfsg1", 1),
+                false,
+                false,
+            ),
+            (engine(EngineKind::Docker, "26.1.5+dfsg1", 2), false, false),
+            (engine(EngineKind::Docker, "28.2.2", 2), true, false),
+            (engine(EngineKind::Docker, "28.2.2", 1), false, false),
+            (engine(EngineKind::Podman, "4.3.1", 1), false, true),
+            (engine(EngineKind::Podman, "5.4.2", 2), false, true),
+        ];
+        for (info, writable, rlimits) in table {
+            let body = create_body(&case_config(), &info, &limits);
+            let host = body.host_config.unwrap();
+            let what = info.to_string();
+            assert_eq!(
+                host.cgroupns_mode,
+                Some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE),
+                "{what}"
+            );
+            assert!(
+                !host
+                    .mounts
+                    .as_ref()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m.target.as_deref() == Some("/sys/fs/cgroup")),
+                "{what}: the host's cgroup tree is never mounted"
+            );
+            assert_eq!(host.privileged, None, "{what}");
+            assert_eq!(
+                host.cap_add.unwrap(),
+                ["SYS_ADMIN", "SYS_PTRACE", "NET_ADMIN"],
+                "{what}"
+            );
+            let security = host.security_opt.unwrap_or_default();
+            assert_eq!(
+                security.contains(&"writable-cgroups=true".to_string()),
+                writable,
+                "{what}"
+            );
+            assert!(
+                !security.iter().any(|o| o.contains("no-new-privileges")),
+                "{what}"
+            );
+            assert_eq!(
+                host.sysctls
+                    .unwrap()
+                    .get("net.ipv6.conf.all.disable_ipv6")
+                    .map(String::as_str),
+                Some("0"),
+                "{what}"
+            );
+            let ulimits = host.ulimits.unwrap_or_default();
+            assert_eq!(!ulimits.is_empty(), rlimits, "{what}");
+            for ulimit in &ulimits {
+                assert!(
+                    ulimit.hard <= Some(32768) && ulimit.soft == ulimit.hard,
+                    "{what}"
+                );
+            }
+            assert_eq!(host.memory, Some(1 << 30));
+            assert_eq!(host.memory_swap, Some(1 << 30), "no swap");
+            assert_eq!(host.pids_limit, Some(2048));
+            assert_eq!(
+                body.env.unwrap(),
+                [format!("container={}", info.kind)],
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn podmans_socket_is_container_host_else_the_users_else_the_systems() {
+        assert_eq!(
+            podman_socket(Some("unix:///tmp/p.sock"), None, false).unwrap(),
+            "/tmp/p.sock"
+        );
+        assert!(
+            podman_socket(Some("ssh://host/run/podman.sock"), None, true)
+                .unwrap_err()
+                .contains("only a local socket")
+        );
+        assert_eq!(
+            podman_socket(None, Some("/run/user/1000"), false).unwrap(),
+            "/run/user/1000/podman/podman.sock"
+        );
+        assert!(podman_socket(None, None, false)
+            .unwrap_err()
+            .contains("XDG_RUNTIME_DIR"));
+        assert_eq!(
+            podman_socket(Some(""), Some("/run/user/0"), true).unwrap(),
+            "/run/podman/podman.sock"
+        );
+    }
+
+    #[test]
+    fn podmans_names_and_labels_are_read_and_written_its_way() {
+        assert_eq!(
+            local_name("localhost/rehearsal/debian12:abc"),
+            "rehearsal/debian12:abc"
+        );
+        assert_eq!(
+            local_name("rehearsal/debian12:abc"),
+            "rehearsal/debian12:abc"
+        );
+        let labels = HashMap::from([
+            ("rehearsal.layer".to_string(), "site baseline".to_string()),
+            ("a".to_string(), "b".to_string()),
+        ]);
+        assert_eq!(
+            commit_label_change(&labels),
+            r#"LABEL a="b" rehearsal.layer="site baseline""#
+        );
+        assert_eq!(docker_major("26.1.5+dfsg1"), 26);
+        assert_eq!(docker_major("28.2.2"), 28);
+        assert_eq!(docker_major("unknown"), 0);
     }
 
     #[test]

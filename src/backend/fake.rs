@@ -230,6 +230,10 @@ impl FakeBackend {
 }
 
 impl Backend for FakeBackend {
+    fn info(&self) -> super::EngineInfo {
+        super::EngineInfo::test()
+    }
+
     async fn start(&self, config: &ContainerConfig) -> Result<String> {
         let mut state = self.state();
         let failure = state
@@ -378,7 +382,7 @@ impl Backend for FakeBackend {
         Ok(())
     }
 
-    async fn build_dockerfile(
+    async fn build_image(
         &self,
         _context: ByteStream,
         _name: &str,

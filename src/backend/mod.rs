@@ -1,12 +1,16 @@
-//! The container engine, behind a trait small enough for Docker, Podman (same API) and
-//! LXC to fit. Raw engine errors never leave this module: each one says which operation
-//! failed.
+//! The container engine, behind one neutral trait: Docker and Podman (through the same
+//! API client, `docker.rs`) and LXC (its tools) fit it, and nothing above this module
+//! knows which one runs. Its types are rehearsal's own (image metadata as data, a kill as
+//! a [`Signal`], errors with a kind); raw engine errors never leave it: each one says
+//! which operation failed.
 
 pub mod docker;
+pub mod engine;
 pub mod exec;
 #[cfg(test)]
 pub mod fake;
 pub mod lxc;
+pub mod terminal;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -16,7 +20,9 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures_util::Stream;
 
+pub use crate::outcome::engine::{EngineInfo, EngineKind};
 pub use docker::DockerBackend;
+pub use engine::Engine;
 pub use lxc::LxcBackend;
 
 use crate::spec::limits::{Limits, Network};
@@ -195,6 +201,12 @@ pub enum BackendError {
     /// A container with this name exists already (another run holds it).
     #[error("a container named {0} exists already")]
     NameInUse(String),
+    /// What the operation is about (a container, an image) does not exist.
+    #[error("failed to {operation}: {message}")]
+    NotFound {
+        operation: &'static str,
+        message: String,
+    },
     /// One operation failed; `operation` says which ("create a container", …).
     #[error("failed to {operation}: {message}")]
     Operation {
@@ -208,12 +220,46 @@ pub enum BackendError {
         operation: &'static str,
         message: String,
     },
+    /// This engine cannot do it at all (LXC builds no Dockerfile).
+    #[error("cannot {operation} on {engine}: {hint}")]
+    Unsupported {
+        operation: &'static str,
+        engine: EngineKind,
+        hint: &'static str,
+    },
+}
+
+/// What kind of failure a [`BackendError`] is, whichever engine said it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Unreachable,
+    Conflict,
+    NotFound,
+    /// Out of a resource the container is limited in (processes).
+    Exhausted,
+    Unsupported,
+    Failed,
+}
+
+impl BackendError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            BackendError::Unreachable(_) => ErrorKind::Unreachable,
+            BackendError::NameInUse(_) => ErrorKind::Conflict,
+            BackendError::NotFound { .. } => ErrorKind::NotFound,
+            BackendError::Operation { .. } => ErrorKind::Failed,
+            BackendError::ProcessLimit { .. } => ErrorKind::Exhausted,
+            BackendError::Unsupported { .. } => ErrorKind::Unsupported,
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, BackendError>;
 
 /// The operations the harness needs from a container engine.
 pub trait Backend: Send + Sync + 'static {
+    /// Which engine this is, its version and the host's kind, as learnt when connecting.
+    fn info(&self) -> EngineInfo;
     /// Creates and starts a container; returns its id.
     fn start(&self, config: &ContainerConfig) -> impl Future<Output = Result<String>> + Send;
     /// Runs a command in a running container and waits for it.
@@ -302,6 +348,24 @@ pub trait Backend: Send + Sync + 'static {
         let _ = (id, lines);
         async { Ok(String::new()) }
     }
+    /// Runs a command attached to this process's own stdin, stdout and stderr (a
+    /// terminal of its own when stdin is one) and returns its exit status: the shell of
+    /// `rehearsal login`.
+    fn exec_interactive(
+        &self,
+        id: &str,
+        cmd: &[String],
+    ) -> impl Future<Output = Result<i64>> + Send {
+        let _ = (id, cmd);
+        let engine = self.info().kind;
+        async move {
+            Err(BackendError::Unsupported {
+                operation: "run an interactive command",
+                engine,
+                hint: "this backend has no terminal",
+            })
+        }
+    }
     /// An image by name, if the engine has it.
     fn image(&self, name: &str) -> impl Future<Output = Result<Option<ImageInfo>>> + Send;
     /// Creates an image from a root filesystem tarball, with its command, environment and
@@ -312,9 +376,10 @@ pub trait Backend: Send + Sync + 'static {
         name: &str,
         meta: &ImageMeta,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Builds an image from a tar build context holding a Dockerfile; `progress` gets
-    /// the build's output lines.
-    fn build_dockerfile(
+    /// Builds an image from a tar build context holding a build file (a Dockerfile);
+    /// `progress` gets the build's output lines. Engines that build no such file answer
+    /// [`BackendError::Unsupported`].
+    fn build_image(
         &self,
         context: ByteStream,
         name: &str,

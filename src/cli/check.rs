@@ -22,7 +22,7 @@ pub struct CheckArgs {
     pub timeout: std::time::Duration,
 }
 
-pub(super) async fn check(args: CheckArgs) -> Result<u8, Error> {
+pub(super) async fn check(args: CheckArgs, engine: Option<super::EngineArg>) -> Result<u8, Error> {
     let file = if args.spec.is_dir() {
         args.spec.join(spec::SPEC_FILE)
     } else {
@@ -46,7 +46,7 @@ pub(super) async fn check(args: CheckArgs) -> Result<u8, Error> {
             case.name
         )));
     }
-    let backend = connect().await?;
+    let backend = connect(engine).await?;
     let probed = crate::probe::run(&backend, &args.container, &case.expect, args.timeout)
         .await
         .map_err(|err| match err {

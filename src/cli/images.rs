@@ -91,6 +91,7 @@ pub(super) async fn build_images(
     from: Option<Source>,
     force: bool,
     images: Option<PathBuf>,
+    engine: Option<super::EngineArg>,
 ) -> Result<u8, Error> {
     let all = platform::load(images.as_deref())?;
     let chosen: Vec<Arc<Platform>> = if names.is_empty() {
@@ -102,7 +103,7 @@ pub(super) async fn build_images(
             .map(Arc::new)
             .collect()
     };
-    let backend = connect().await?;
+    let backend = connect(engine).await?;
     ensure_images(&backend, &chosen, from, force).await?;
     for p in &chosen {
         println!("{}\t{}", p.name, p.image());
@@ -110,9 +111,12 @@ pub(super) async fn build_images(
     Ok(exit::SUCCESS)
 }
 
-pub(super) async fn list_images(images: Option<PathBuf>) -> Result<u8, Error> {
+pub(super) async fn list_images(
+    images: Option<PathBuf>,
+    engine: Option<super::EngineArg>,
+) -> Result<u8, Error> {
     let all = platform::load(images.as_deref())?;
-    let backend = connect().await?;
+    let backend = connect(engine).await?;
     println!(
         "{:<12} {:<32} {:<10} {:>9}  DESCRIPTION",
         "PLATFORM", "IMAGE", "STATE", "SIZE"
@@ -211,8 +215,8 @@ pub struct CleanArgs {
     pub snapshots: bool,
 }
 
-pub(super) async fn clean(args: CleanArgs) -> Result<u8, Error> {
-    let backend = connect().await?;
+pub(super) async fn clean(args: CleanArgs, engine: Option<super::EngineArg>) -> Result<u8, Error> {
+    let backend = connect(engine).await?;
     let found = backend
         .containers(&[(labels::MANAGED_BY, labels::MANAGED_BY_VALUE)])
         .await

@@ -2,14 +2,13 @@
 //! kept, the case runs first, through the ordinary runner, with its container kept.
 
 use crate::labels;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::images::ensure_images;
 use super::select::{prepare, Selection};
 use super::{connect, relative};
-use crate::backend::{Backend, BackendError, ContainerSummary, DockerBackend};
+use crate::backend::{Backend, BackendError, ContainerSummary, Engine};
 use crate::error::{exit, Error};
 use crate::outcome::Status;
 use crate::plan::PlannedCase;
@@ -35,7 +34,7 @@ pub struct LoginArgs {
     pub command: Vec<String>,
 }
 
-pub(super) async fn login(args: LoginArgs) -> Result<u8, Error> {
+pub(super) async fn login(args: LoginArgs, engine: Option<super::EngineArg>) -> Result<u8, Error> {
     let spec = find_spec(&args.module)?;
     let module = spec
         .as_ref()
@@ -55,7 +54,7 @@ pub(super) async fn login(args: LoginArgs) -> Result<u8, Error> {
         (None, None) => None,
     };
 
-    let backend = connect().await?;
+    let backend = connect(engine).await?;
     let kept =
         kept_containers(&backend, &module, case.as_deref(), args.platform.as_deref()).await?;
     let container = match kept.first() {
@@ -82,7 +81,7 @@ pub(super) async fn login(args: LoginArgs) -> Result<u8, Error> {
             }
         }
     };
-    enter(&container, &args.command)
+    enter(&backend, &container, &args.command).await
 }
 
 /// The spec of the module named (a directory, a spec file, or a module name under the
@@ -119,7 +118,7 @@ fn find_spec(module: &str) -> Result<Option<Arc<ModuleSpec>>, Error> {
 
 /// Running kept containers of the case, newest first.
 async fn kept_containers(
-    backend: &DockerBackend,
+    backend: &Engine,
     module: &str,
     case: Option<&str>,
     platform: Option<&str>,
@@ -166,7 +165,7 @@ fn describe(container: &ContainerSummary) -> String {
 /// Runs the case once with its container kept; the container, or the exit status to
 /// end with when there is none to enter.
 async fn fresh(
-    backend: DockerBackend,
+    backend: Engine,
     spec: &ModuleSpec,
     case: &str,
     args: &LoginArgs,
@@ -258,42 +257,28 @@ fn plan_row(spec: &ModuleSpec, case: &str, args: &LoginArgs) -> Result<PlannedCa
         })
 }
 
-/// `docker exec` into the container: a login shell, or the command; its status is ours.
-fn enter(container: &ContainerSummary, command: &[String]) -> Result<u8, Error> {
-    let mut docker = std::process::Command::new("docker");
-    docker.arg("exec");
-    let stdin = std::io::stdin().is_terminal();
-    if stdin {
-        docker.arg("-i");
-        if std::io::stdout().is_terminal() {
-            docker.arg("-t");
+/// A login shell (or the command) in the container, through the engine itself, attached
+/// to this terminal; the command's status is ours.
+async fn enter(
+    backend: &Engine,
+    container: &ContainerSummary,
+    command: &[String],
+) -> Result<u8, Error> {
+    let command: Vec<String> = match command.is_empty() {
+        true => {
+            eprintln!("entering {}; leave with `exit`", describe(container));
+            vec!["bash".into(), "-l".into()]
         }
-    }
-    docker.arg(&container.id);
-    if command.is_empty() {
-        eprintln!("entering {}; leave with `exit`", describe(container));
-        docker.args(["bash", "-l"]);
-    } else {
-        docker.args(command);
-    }
-    let status = docker.status().map_err(|err| {
-        Error::Engine(BackendError::Operation {
-            operation: "run the docker CLI",
-            message: format!(
-                "{err} (hint: `rehearsal login` needs `docker` on PATH; harness/engine installs it)"
-            ),
-        })
-    })?;
+        false => command.to_vec(),
+    };
+    let status = backend
+        .exec_interactive(&container.id, &command)
+        .await
+        .map_err(Error::from)?;
     eprintln!(
-        "the container {} stays: `rehearsal clean` removes every kept container (or `docker rm -f {}` this one)",
-        container.name, container.name
+        "the container {} stays: `rehearsal clean` removes every kept container",
+        container.name
     );
-    Ok(match status.code() {
-        Some(code) => u8::try_from(code).unwrap_or(exit::TEST_FAILED),
-        // Killed by a signal: the shell's convention.
-        None => {
-            use std::os::unix::process::ExitStatusExt;
-            u8::try_from(128 + status.signal().unwrap_or(0)).unwrap_or(exit::TEST_FAILED)
-        }
-    })
+    // A status out of range (the engine's -1 for "unknown") reads as a failure.
+    Ok(u8::try_from(status).unwrap_or(exit::TEST_FAILED))
 }

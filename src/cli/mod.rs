@@ -14,7 +14,7 @@ use std::io::IsTerminal;
 
 use clap::{Parser, Subcommand};
 
-use crate::backend::DockerBackend;
+use crate::backend::{Engine, EngineKind};
 use crate::error::{exit, Error};
 
 pub use check::CheckArgs;
@@ -29,6 +29,15 @@ pub use select::SelectArgs;
 #[derive(Debug, Parser)]
 #[command(name = "rehearsal", version, about, long_about = None)]
 pub struct Cli {
+    /// The container engine (default: the first that answers of docker, podman, lxc).
+    #[arg(
+        long,
+        global = true,
+        env = "REHEARSAL_ENGINE",
+        value_enum,
+        value_name = "ENGINE"
+    )]
+    pub engine: Option<EngineArg>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -71,7 +80,7 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(exit::ENGINE);
         }
     };
-    let code = match runtime.block_on(dispatch(cli.command)) {
+    let code = match runtime.block_on(dispatch(cli.command, cli.engine)) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("{err}");
@@ -81,29 +90,53 @@ pub fn main() -> std::process::ExitCode {
     std::process::ExitCode::from(code)
 }
 
-async fn dispatch(command: Command) -> Result<u8, Error> {
+async fn dispatch(command: Command, engine: Option<EngineArg>) -> Result<u8, Error> {
     match command {
-        Command::Run(args) => run::run(*args).await,
+        Command::Run(args) => run::run(*args, engine).await,
         Command::List(args) => select::list(args),
         Command::Images(ImagesCommand::Build {
             names,
             from,
             force,
             images,
-        }) => images::build_images(names, from.map(Into::into), force, images).await,
-        Command::Images(ImagesCommand::List { images }) => images::list_images(images).await,
-        Command::Clean(args) => images::clean(args).await,
-        Command::Login(args) => login::login(args).await,
+        }) => images::build_images(names, from.map(Into::into), force, images, engine).await,
+        Command::Images(ImagesCommand::List { images }) => {
+            images::list_images(images, engine).await
+        }
+        Command::Clean(args) => images::clean(args, engine).await,
+        Command::Login(args) => login::login(args, engine).await,
         Command::Init(args) => init::init(args),
-        Command::Check(args) => check::check(args).await,
+        Command::Check(args) => check::check(args, engine).await,
         Command::GerritReview(args) => gerrit::gerrit_review(args).await,
     }
 }
 
 pub(crate) use crate::text::relative;
 
-pub(crate) async fn connect() -> Result<DockerBackend, Error> {
-    DockerBackend::connect().await.map_err(Error::from)
+/// The engine the command runs on: `--engine` (or `REHEARSAL_ENGINE`), else the first
+/// that answers.
+pub(crate) async fn connect(choice: Option<EngineArg>) -> Result<Engine, Error> {
+    crate::backend::engine::connect(choice.map(EngineKind::from))
+        .await
+        .map_err(Error::from)
+}
+
+/// `--engine`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    Docker,
+    Podman,
+    Lxc,
+}
+
+impl From<EngineArg> for EngineKind {
+    fn from(arg: EngineArg) -> EngineKind {
+        match arg {
+            EngineArg::Docker => EngineKind::Docker,
+            EngineArg::Podman => EngineKind::Podman,
+            EngineArg::Lxc => EngineKind::Lxc,
+        }
+    }
 }
 
 /// Whether output goes to a person (for later progress bars); CI is never one.

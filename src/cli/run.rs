@@ -84,7 +84,7 @@ pub struct RunArgs {
     pub annotations: Option<Annotations>,
 }
 
-pub(super) async fn run(args: RunArgs) -> Result<u8, Error> {
+pub(super) async fn run(args: RunArgs, engine: Option<super::EngineArg>) -> Result<u8, Error> {
     let mut config = RunConfig::resolve(&args)?;
     let collected = crate::report::Collected::default();
     let mut reporters = reporters(&config);
@@ -92,7 +92,7 @@ pub(super) async fn run(args: RunArgs) -> Result<u8, Error> {
         reporters.push(Box::new(collected.reporter()));
     }
     let gerrit = config.gerrit.take();
-    let code = run_plan(config, reporters).await?;
+    let code = run_plan(config, reporters, engine).await?;
     match gerrit {
         Some(settings) => {
             let report = crate::gerrit::Report::from_case_reports(&collected.cases());
@@ -184,7 +184,11 @@ fn engine_wait(setting: Option<&str>) -> Duration {
         .unwrap_or(ENGINE_WAIT)
 }
 
-async fn run_plan(config: RunConfig, mut reporters: Vec<Box<dyn Reporter>>) -> Result<u8, Error> {
+async fn run_plan(
+    config: RunConfig,
+    mut reporters: Vec<Box<dyn Reporter>>,
+    engine: Option<super::EngineArg>,
+) -> Result<u8, Error> {
     if config.plan.is_empty() {
         // Still a valid (empty) JUnit and JSON report, and no engine needed.
         println!("nothing to test: no case matches the selection");
@@ -192,6 +196,7 @@ async fn run_plan(config: RunConfig, mut reporters: Vec<Box<dyn Reporter>>) -> R
             Event::at_start(EventKind::RunStarted {
                 run_id: "none".into(),
                 total: 0,
+                engine: None,
             }),
             Event::at_start(EventKind::RunFinished {
                 totals: Totals::default(),
@@ -206,7 +211,7 @@ async fn run_plan(config: RunConfig, mut reporters: Vec<Box<dyn Reporter>>) -> R
         }
         return Ok(exit::SUCCESS);
     }
-    let backend = Arc::new(connect().await?);
+    let backend = Arc::new(connect(engine).await?);
     let mut platforms: Vec<Arc<Platform>> = Vec::new();
     for row in &config.plan {
         if !platforms.iter().any(|p| p.name == row.platform.name) {

@@ -39,7 +39,12 @@ impl Event {
 #[derive(Debug, Clone)]
 pub enum EventKind {
     /// The plan is made: `total` cases will run. The event's timestamp is the run's start.
-    RunStarted { run_id: String, total: usize },
+    RunStarted {
+        run_id: String,
+        total: usize,
+        /// The engine the cases run on; `None` for a run that needs none (nothing planned).
+        engine: Option<super::engine::EngineInfo>,
+    },
     /// A snapshot layer is being made: building, waiting for another run, built.
     SnapshotProgress(BuildProgress),
     /// A snapshot layer (site baseline, a spec's `prepare`) was made, reused or failed,

@@ -2,6 +2,7 @@
 //! apt inside the new root, and import it through the engine API; or send the definition
 //! directory to the engine as a Dockerfile build context.
 
+use crate::host::is_root;
 use crate::labels;
 use std::collections::HashMap;
 use std::path::Path;
@@ -102,7 +103,7 @@ async fn dockerfile<B: Backend>(
     let stream = futures_util::stream::once(async move { Ok(bytes::Bytes::from(context)) });
     let labels: HashMap<String, String> = labels(platform).into_iter().collect();
     backend
-        .build_dockerfile(Box::pin(stream), &platform.image(), labels, progress)
+        .build_image(Box::pin(stream), &platform.image(), labels, progress)
         .await
         .map_err(|err| err.to_string())
 }
@@ -283,18 +284,6 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
         .chain(["/usr/sbin".into(), "/sbin".into()])
         .map(|dir| dir.join(program))
         .find(|p| p.is_file())
-}
-
-fn is_root() -> bool {
-    // The effective uid, from /proc, which every Linux has.
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|uid| uid == "0"))
-        })
-        .unwrap_or(false)
 }
 
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {

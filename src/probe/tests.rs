@@ -316,6 +316,9 @@ fn a_check_without_an_answer_says_so() {
 struct Host;
 
 impl crate::backend::Backend for Host {
+    fn info(&self) -> crate::backend::EngineInfo {
+        crate::backend::EngineInfo::test()
+    }
     async fn start(&self, _: &crate::backend::ContainerConfig) -> crate::backend::Result<String> {
         unreachable!("the probe never starts containers")
     }
@@ -376,7 +379,7 @@ impl crate::backend::Backend for Host {
     ) -> crate::backend::Result<()> {
         unreachable!()
     }
-    async fn build_dockerfile(
+    async fn build_image(
         &self,
         _: crate::backend::ByteStream,
         _: &str,

@@ -62,6 +62,8 @@ pub struct ConsoleReporter {
     started: Option<Instant>,
     kept: Vec<(CaseId, String)>,
     summary_printed: bool,
+    /// The engine the run is on, named under the summary.
+    engine: Option<crate::outcome::engine::EngineInfo>,
     /// The bar under the lines, on a terminal.
     progress: Option<Progress>,
 }
@@ -79,6 +81,7 @@ impl ConsoleReporter {
             started: None,
             kept: Vec::new(),
             summary_printed: false,
+            engine: None,
             progress: None,
         }
     }
@@ -280,6 +283,9 @@ impl ConsoleReporter {
             totals.skipped,
             human_duration(duration),
         );
+        if let Some(engine) = &self.engine {
+            text.push_str(&format!("engine: {engine}\n"));
+        }
         if !self.kept.is_empty() {
             text.push_str(&format!(
                 "kept {} {} (enter with the command shown; `rehearsal clean` removes them):\n",
@@ -314,8 +320,9 @@ impl ConsoleReporter {
     /// The lines an event prints, if any.
     fn print(&mut self, event: &Event) {
         match &event.kind {
-            EventKind::RunStarted { total, .. } => {
+            EventKind::RunStarted { total, engine, .. } => {
                 self.planned = Some(*total);
+                self.engine = engine.clone();
                 self.started = Some(Instant::now());
             }
             EventKind::CaseStarted { id } => {

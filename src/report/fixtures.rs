@@ -237,6 +237,12 @@ pub fn run() -> Vec<Event> {
     let mut events = vec![event(EventKind::RunStarted {
         run_id: "run-0001".into(),
         total: reports.len(),
+        engine: Some(crate::outcome::engine::EngineInfo {
+            kind: crate::outcome::engine::EngineKind::Docker,
+            version: "20.10.24".into(),
+            cgroup: 1,
+            rootless: false,
+        }),
     })];
     for report in &reports {
         events.push(event(EventKind::CaseStarted {

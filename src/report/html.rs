@@ -35,6 +35,7 @@ const LOG_TAIL_LINES: usize = 40;
 pub struct HtmlReporter {
     path: PathBuf,
     run_id: Option<String>,
+    engine: Option<crate::outcome::engine::EngineInfo>,
     started_at: Option<DateTime<Utc>>,
     duration: Option<Duration>,
     /// The run's totals, as the runner counted them.
@@ -50,6 +51,7 @@ impl HtmlReporter {
         HtmlReporter {
             path,
             run_id: None,
+            engine: None,
             started_at: None,
             duration: None,
             totals: None,
@@ -97,6 +99,9 @@ impl HtmlReporter {
         if let Some(run_id) = &self.run_id {
             meta.push(format!("run <code>{}</code>", esc(run_id)));
         }
+        if let Some(engine) = &self.engine {
+            meta.push(format!("on {}", esc(&engine.to_string())));
+        }
         let started = self
             .started_at
             .or_else(|| self.cases.iter().map(|c| c.started_at).min());
@@ -142,8 +147,9 @@ impl HtmlReporter {
 impl Reporter for HtmlReporter {
     fn event(&mut self, event: &Event) -> io::Result<()> {
         match &event.kind {
-            EventKind::RunStarted { run_id, .. } => {
+            EventKind::RunStarted { run_id, engine, .. } => {
                 self.run_id = Some(run_id.clone());
+                self.engine = engine.clone();
                 self.started_at = Some(event.timestamp);
             }
             EventKind::CaseFinished(report) => {
@@ -869,6 +875,7 @@ mod tests {
         let run_started = fixtures::event(EventKind::RunStarted {
             run_id: hostile.into(),
             total: 1,
+            engine: None,
         });
         let html = render(&[
             run_started,

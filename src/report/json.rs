@@ -1,7 +1,9 @@
 //! The JSON file, for scripts and dashboards: the whole run in one document.
 //!
 //! ```json
-//! { "version": 1, "run_id": "…", "started_at": "2024-05-01T10:00:00Z", "duration": 192.4,
+//! { "version": 1, "run_id": "…",
+//!   "engine": { "kind": "podman", "version": "5.4.2", "cgroup": 2, "rootless": true },
+//!   "started_at": "2024-05-01T10:00:00Z", "duration": 192.4,
 //!   "totals": { "passed": 1, "failed": 2, "errors": 1, "skipped": 0 },
 //!   "phases": { "snapshot": 41.0, "start": 7.5, "prepare": 0.0, "apply": 12.7, "idempotent": 7.4,
 //!               "verify": 2.1, "remove": 1.9 },
@@ -31,6 +33,7 @@ use serde::Serialize;
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
 use super::Reporter;
+use crate::outcome::engine::EngineInfo;
 use crate::outcome::{CaseReport, Event, EventKind, Status, Step, Totals};
 
 /// The version of the document's layout; it changes when a field changes meaning or goes.
@@ -40,6 +43,7 @@ const FORMAT_VERSION: u32 = 1;
 pub struct JsonReporter {
     path: PathBuf,
     run_id: Option<String>,
+    engine: Option<EngineInfo>,
     started_at: Option<DateTime<Utc>>,
     duration: Option<Duration>,
     /// The run's totals, as the runner counted them.
@@ -52,6 +56,8 @@ pub struct JsonReporter {
 struct Document<'a> {
     version: u32,
     run_id: Option<&'a str>,
+    /// The engine the cases ran on and the host's kind; null when none was needed.
+    engine: Option<&'a EngineInfo>,
     started_at: Option<DateTime<Utc>>,
     /// Seconds, or null when the run did not say (it was cut short).
     duration: Option<f64>,
@@ -89,6 +95,7 @@ impl JsonReporter {
         JsonReporter {
             path,
             run_id: None,
+            engine: None,
             started_at: None,
             duration: None,
             cases: Vec::new(),
@@ -117,6 +124,7 @@ impl JsonReporter {
         let document = Document {
             version: FORMAT_VERSION,
             run_id: self.run_id.as_deref(),
+            engine: self.engine.as_ref(),
             started_at: self
                 .started_at
                 .or_else(|| cases.iter().map(|c| c.started_at).min()),
@@ -149,8 +157,9 @@ impl JsonReporter {
 impl Reporter for JsonReporter {
     fn event(&mut self, event: &Event) -> io::Result<()> {
         match &event.kind {
-            EventKind::RunStarted { run_id, .. } => {
+            EventKind::RunStarted { run_id, engine, .. } => {
                 self.run_id = Some(run_id.clone());
+                self.engine = engine.clone();
                 self.started_at = Some(event.timestamp);
             }
             EventKind::Snapshot(report) => self.snapshots.push((**report).clone()),

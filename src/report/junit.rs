@@ -25,6 +25,7 @@ pub struct JunitReporter {
     path: PathBuf,
     run_started: Option<DateTime<Utc>>,
     run_duration: Option<Duration>,
+    engine: Option<crate::outcome::engine::EngineInfo>,
     cases: Vec<CaseReport>,
 }
 
@@ -34,6 +35,7 @@ impl JunitReporter {
         JunitReporter {
             path,
             run_started: None,
+            engine: None,
             run_duration: None,
             cases: Vec::new(),
         }
@@ -54,7 +56,12 @@ impl JunitReporter {
         for suite_cases in
             cases.chunk_by(|a, b| (&a.id.module, &a.id.platform) == (&b.id.module, &b.id.platform))
         {
-            report.add_test_suite(test_suite(suite_cases));
+            let mut suite = test_suite(suite_cases);
+            // Jenkins shows a suite's properties: which engine and host the verdicts are of.
+            if let Some(engine) = &self.engine {
+                suite.add_property(("engine", xml_text(&engine.to_string()).as_str()));
+            }
+            report.add_test_suite(suite);
         }
         report.to_string().map_err(io::Error::other)
     }
@@ -63,7 +70,10 @@ impl JunitReporter {
 impl Reporter for JunitReporter {
     fn event(&mut self, event: &Event) -> io::Result<()> {
         match &event.kind {
-            EventKind::RunStarted { .. } => self.run_started = Some(event.timestamp),
+            EventKind::RunStarted { engine, .. } => {
+                self.run_started = Some(event.timestamp);
+                self.engine = engine.clone();
+            }
             EventKind::CaseFinished(report) => self.cases.push((**report).clone()),
             EventKind::RunFinished { .. } => self.run_duration = Some(event.elapsed),
             _ => {}

@@ -100,6 +100,7 @@ pub async fn run<B: Backend>(
     events.send(EventKind::RunStarted {
         run_id: ctx.run_id.clone(),
         total: plan.len(),
+        engine: Some(ctx.backend.info()),
     });
     let mut tally = Tally::default();
 

@@ -43,7 +43,8 @@ use self::meta::{ContainerRecord, ImageRecord, Record};
 use self::tools::{AttachFailure, InitEnd, State, QUICK, SLOW};
 use super::{
     Backend, BackendError, ByteStream, ContainerConfig, ContainerInfo, ContainerSummary,
-    ExecOutput, Fate, ImageInfo, ImageMeta, ImageSummary, OutputSink, Result, Signal,
+    EngineInfo, EngineKind, ExecOutput, Fate, ImageInfo, ImageMeta, ImageSummary, OutputSink,
+    Result, Signal,
 };
 use crate::spec::limits::Network;
 
@@ -67,10 +68,15 @@ pub struct LxcBackend {
     lxcpath: PathBuf,
     host: Host,
     bridge: String,
+    info: EngineInfo,
 }
 
 fn op(operation: &'static str) -> impl Fn(String) -> BackendError {
     move |message| BackendError::Operation { operation, message }
+}
+
+fn not_found(operation: &'static str) -> impl Fn(String) -> BackendError {
+    move |message| BackendError::NotFound { operation, message }
 }
 
 fn io_op(operation: &'static str) -> impl Fn(std::io::Error) -> BackendError {
@@ -178,11 +184,25 @@ impl LxcBackend {
         let bridge = env_nonempty(BRIDGE_ENV)
             .or_else(|| default_bridge(&default_conf))
             .unwrap_or_else(|| "lxcbr0".into());
+        let version = match tools::run("lxc-start", ["--version"], QUICK).await {
+            Ok(out) => String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            Err(err) => return Err(BackendError::Unreachable(err)),
+        };
+        let cgroup = host_cgroup();
         let backend = LxcBackend {
+            info: EngineInfo {
+                kind: EngineKind::Lxc,
+                version,
+                cgroup: match cgroup {
+                    Cgroup::V1 { .. } => 1,
+                    Cgroup::V2 => 2,
+                },
+                rootless: false,
+            },
             lxcpath,
             host: Host {
                 common_conf,
-                cgroup: host_cgroup(),
+                cgroup,
                 apparmor_profile: env_nonempty(APPARMOR_ENV).unwrap_or_else(|| "unconfined".into()),
             },
             bridge,
@@ -427,7 +447,7 @@ impl LxcBackend {
         const RUN: &str = "run a command in the container";
         let record = self
             .container_record(id)
-            .ok_or_else(|| op(RUN)(format!("no such container: {id}")))?;
+            .ok_or_else(|| not_found(RUN)(format!("no such container: {id}")))?;
         let log = self
             .work()
             .map_err(io_op(RUN))?
@@ -571,12 +591,57 @@ impl LxcBackend {
 }
 
 impl Backend for LxcBackend {
+    fn info(&self) -> EngineInfo {
+        self.info.clone()
+    }
+
+    async fn exec_interactive(&self, id: &str, cmd: &[String]) -> Result<i64> {
+        const RUN: &str = "run a command in the container";
+        let record = self
+            .container_record(id)
+            .ok_or_else(|| not_found(RUN)(format!("no such container: {id}")))?;
+        // lxc-attach gives the command a terminal of its own when stdin is one.
+        let term = format!(
+            "TERM={}",
+            std::env::var("TERM").unwrap_or_else(|_| "xterm".into())
+        );
+        let (path, home) = (format!("PATH={EXEC_PATH}"), "HOME=/root".to_string());
+        let hostname = format!("HOSTNAME={}", record.hostname);
+        let mut args = self.args(
+            id,
+            &[
+                "--clear-env",
+                "--set-var",
+                &path,
+                "--set-var",
+                &home,
+                "--set-var",
+                &hostname,
+                "--set-var",
+                &term,
+                "--",
+            ],
+        );
+        args.extend(cmd.iter().map(OsString::from));
+        let status = tokio::process::Command::new("lxc-attach")
+            .args(args)
+            .status()
+            .await
+            .map_err(|err| BackendError::Unreachable(format!("cannot run lxc-attach: {err}")))?;
+        use std::os::unix::process::ExitStatusExt;
+        Ok(match (status.code(), status.signal()) {
+            (Some(code), _) => i64::from(code),
+            (None, Some(signal)) => 128 + i64::from(signal),
+            (None, None) => -1,
+        })
+    }
+
     async fn start(&self, config: &ContainerConfig) -> Result<String> {
         const CREATE: &str = "create a container";
         names::check_container(&config.name).map_err(op(CREATE))?;
         let (image_dir, image) = meta::find_image(&self.lxcpath, &config.image)
             .map_err(io_op(CREATE))?
-            .ok_or_else(|| op(CREATE)(format!("no such image: {}", config.image)))?;
+            .ok_or_else(|| not_found(CREATE)(format!("no such image: {}", config.image)))?;
         let dir = self.dir(&config.name);
         // The claim: one mkdir, which fails when the name is taken.
         match std::fs::create_dir(&dir) {
@@ -821,7 +886,7 @@ impl Backend for LxcBackend {
         names::image_dir(&name).map_err(&fail)?;
         let record = self
             .container_record(id)
-            .ok_or_else(|| fail(format!("no such container: {id}")))?;
+            .ok_or_else(|| not_found(COMMIT)(format!("no such container: {id}")))?;
         let copied = std::fs::read_to_string(self.dir(id).join("config")).map_err(io_op(COMMIT))?;
         let (lower, upper) = config::rootfs_path(&copied)
             .and_then(|r| config::overlay_layers(&r))
@@ -995,18 +1060,18 @@ impl Backend for LxcBackend {
         Ok(())
     }
 
-    async fn build_dockerfile(
+    async fn build_image(
         &self,
         _context: ByteStream,
         _name: &str,
         _labels: HashMap<String, String>,
         _progress: &(dyn Fn(&str) + Send + Sync),
     ) -> Result<()> {
-        Err(BackendError::Operation {
-            operation: "build an image",
-            message: "the LXC backend makes platform images from their debootstrap definition \
-                      only (`rehearsal images build --from debootstrap`), not from a Dockerfile"
-                .into(),
+        Err(BackendError::Unsupported {
+            operation: "build an image from a Dockerfile",
+            engine: EngineKind::Lxc,
+            hint: "LXC makes platform images from their debootstrap definition only \
+                   (`rehearsal images build --from debootstrap`)",
         })
     }
 }
