@@ -193,6 +193,9 @@ async fn lxc_backend_end_to_end() {
     let backend = LxcBackend::connect_in(private.0.clone())
         .await
         .expect("REHEARSAL_TEST_ENGINE=lxc, but LXC is not usable here");
+    let info = backend.info();
+    assert_eq!(info.kind, rehearsal::backend::EngineKind::Lxc, "{info}");
+    assert!(info.version.starts_with(['5', '6']), "{info}");
     let mut times: Vec<(&str, Duration)> = Vec::new();
     let run = uuid::Uuid::new_v4().simple().to_string();
 
@@ -471,7 +474,9 @@ async fn lxc_backend_end_to_end() {
         1,
         "a tmpfs is not committed"
     );
+    let clock = Instant::now();
     backend.remove(&id).await.unwrap();
+    times.push(("remove a running container", clock.elapsed()));
 
     // At the limits: processes, then memory.
     let small = format!("rehearsal-{}-2", &run[..8]);
