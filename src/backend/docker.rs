@@ -251,7 +251,7 @@ pub fn create_body(
     let host_config = HostConfig {
         mounts: Some(mounts),
         tmpfs: Some(tmpfs_mounts(config.limits.memory)),
-        cap_add: Some(CAPABILITIES.map(String::from).to_vec()),
+        cap_add: Some(super::CAPABILITIES.map(String::from).to_vec()),
         security_opt: (!security_opt.is_empty()).then_some(security_opt),
         cgroupns_mode: Some(bollard::models::HostConfigCgroupnsModeEnum::PRIVATE),
         sysctls: Some(HashMap::from([(
@@ -281,28 +281,6 @@ pub fn create_body(
     }
 }
 
-/// The capabilities of a case's container, the same on every engine (Podman's default set
-/// lacks Docker's `NET_RAW`, `MKNOD` and `AUDIT_WRITE`): Docker's default set, and
-/// `SYS_ADMIN`, `SYS_PTRACE` and `NET_ADMIN` (see [`create_body`]).
-pub const CAPABILITIES: [&str; 17] = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FSETID",
-    "FOWNER",
-    "MKNOD",
-    "NET_RAW",
-    "SETGID",
-    "SETUID",
-    "SETFCAP",
-    "SETPCAP",
-    "NET_BIND_SERVICE",
-    "SYS_CHROOT",
-    "KILL",
-    "AUDIT_WRITE",
-    "SYS_ADMIN",
-    "SYS_PTRACE",
-    "NET_ADMIN",
-];
 
 /// The major version of a Docker version string (`26.1.5+dfsg1` → 26); 0 when unreadable.
 fn docker_major(version: &str) -> u32 {

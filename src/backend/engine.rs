@@ -6,7 +6,7 @@
 use super::{
     Backend, BackendError, ByteStream, ContainerConfig, ContainerInfo, ContainerSummary,
     DockerBackend, EngineInfo, EngineKind, ExecOutput, Fate, ImageInfo, ImageMeta, ImageSummary,
-    OutputSink, Result,
+    LxcBackend, OutputSink, Result,
 };
 use std::collections::HashMap;
 
@@ -15,6 +15,8 @@ use std::collections::HashMap;
 pub enum Engine {
     /// Docker, or Podman through its Docker-compatible API.
     Api(DockerBackend),
+    /// LXC through its tools (`lxc.rs`).
+    Lxc(LxcBackend),
 }
 
 /// Connects to the engine asked for, or to the first of [`EngineKind::ALL`] that answers.
@@ -40,9 +42,7 @@ async fn connect_to(kind: EngineKind) -> Result<Engine> {
     match kind {
         EngineKind::Docker => DockerBackend::connect_docker().await.map(Engine::Api),
         EngineKind::Podman => DockerBackend::connect_podman().await.map(Engine::Api),
-        EngineKind::Lxc => Err(BackendError::Unreachable(
-            "this build of rehearsal has no LXC backend".into(),
-        )),
+        EngineKind::Lxc => LxcBackend::connect().await.map(Engine::Lxc),
     }
 }
 
@@ -51,6 +51,7 @@ macro_rules! each {
     ($self:ident, $backend:ident => $call:expr) => {
         match $self {
             Engine::Api($backend) => $call,
+            Engine::Lxc($backend) => $call,
         }
     };
 }

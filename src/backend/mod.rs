@@ -9,6 +9,7 @@ pub mod engine;
 pub mod exec;
 #[cfg(test)]
 pub mod fake;
+pub mod lxc;
 pub mod raw;
 pub mod terminal;
 
@@ -23,6 +24,7 @@ use futures_util::Stream;
 pub use crate::outcome::engine::{EngineInfo, EngineKind};
 pub use docker::DockerBackend;
 pub use engine::Engine;
+pub use lxc::LxcBackend;
 
 use crate::spec::limits::{Limits, Network};
 
@@ -109,6 +111,29 @@ pub struct ImageMeta {
     pub env: Vec<(String, String)>,
     pub labels: std::collections::BTreeMap<String, String>,
 }
+
+/// The capabilities of a case's container, the same on every engine (Podman's default set
+/// lacks Docker's `NET_RAW`, `MKNOD` and `AUDIT_WRITE`): Docker's default set, and
+/// `SYS_ADMIN`, `SYS_PTRACE` and `NET_ADMIN` (why: [`docker::create_body`]).
+pub const CAPABILITIES: [&str; 17] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FSETID",
+    "FOWNER",
+    "MKNOD",
+    "NET_RAW",
+    "SETGID",
+    "SETUID",
+    "SETFCAP",
+    "SETPCAP",
+    "NET_BIND_SERVICE",
+    "SYS_CHROOT",
+    "KILL",
+    "AUDIT_WRITE",
+    "SYS_ADMIN",
+    "SYS_PTRACE",
+    "NET_ADMIN",
+];
 
 /// How many lines of its init's output a container that did not come up shows.
 pub const INIT_LINES: usize = 10;
