@@ -106,8 +106,11 @@ fn a_container_killed_mid_apply_is_an_error_that_says_so() {
     assert!(
         message(apply)
             == format!(
-                "the container was killed from outside (SIGKILL, `{} kill` or the like) while the case ran",
-                common::engine_name()
+                "the container was killed from outside (SIGKILL, {} or the like) while the case ran",
+                match common::engine_name().as_str() {
+                    "lxc" => "`lxc-stop --kill`".to_string(),
+                    engine => format!("`{engine} kill`"),
+                }
             ),
         "container {killed}: {apply:#}"
     );
@@ -182,6 +185,23 @@ fn a_fork_bomb_is_stopped_at_the_process_limit_and_named() {
     );
 }
 
+/// The known differences of LXC on a cgroup v1 host, stated in the README: with a cgroup
+/// namespace LXC mounts no cgroup tree itself (its `lxc.mount.auto` cgroup settings are
+/// ignored then) and systemd mounts the container's own hierarchies read-write, all but
+/// `cpu,cpuacct`: the check that a case cannot raise its own pids limit fails there, and
+/// the CPU quota (set in the container's config) cannot be read from inside. When that
+/// changes, this exception must go.
+fn lxc_lets_a_case_write_its_own_cgroup(check: &Value) -> bool {
+    common::engine_name() == "lxc"
+        && matches!(
+            check["label"].as_str(),
+            Some(
+                "command echo max > /sys/fs/cgroup/pids/pids.max"
+                    | "command cat /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us"
+            )
+        )
+}
+
 #[test]
 fn limits_network_and_confinement_reach_the_container() {
     for name in [
@@ -190,14 +210,19 @@ fn limits_network_and_confinement_reach_the_container() {
         "the case's own limits and network win",
     ] {
         let c = case("steady", name);
-        let failed: Vec<&Value> = c["checks"]
+        let (failed, expected): (Vec<&Value>, Vec<&Value>) = c["checks"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|k| status(k) != "passed")
-            .collect();
+            .partition(|k| !lxc_lets_a_case_write_its_own_cgroup(k));
         assert!(failed.is_empty(), "steady › {name}: {failed:#?}");
-        assert_eq!(status(c), "passed", "steady › {name}: {c:#}");
+        if !expected.is_empty() {
+            // The one known difference, stated in the README: the case fails for it.
+            assert_eq!(status(c), "failed", "steady › {name}: {c:#}");
+        } else {
+            assert_eq!(status(c), "passed", "steady › {name}: {c:#}");
+        }
     }
 }
 
@@ -323,6 +348,16 @@ fn a_container_whose_init_gives_up_says_what_it_printed() {
         .map(str::to_string);
     if let Some(image) = image {
         common::force_remove_image(&image);
+    }
+    if common::engine_name() == "lxc" {
+        // LXC makes images from debootstrap definitions only, and says so before any case.
+        out.exit(3);
+        assert!(
+            out.stderr().contains("LXC makes platform images from their debootstrap definition only"),
+            "{}",
+            out.stderr()
+        );
+        return;
     }
     out.exit(1);
     let case = &common::cases(out.json())[0];

@@ -2,7 +2,8 @@
 //! line is here, under names that say what is asked, not which engine answers. The
 //! engine is the one the binary under test picks from `REHEARSAL_ENGINE` (docker when it
 //! is unset): `docker`, or `podman --remote` (the API service rehearsal talks to, not a
-//! store of its own).
+//! store of its own), or for LXC its tools and the `rehearsal.json` the backend keeps
+//! beside each container's config (what the fault, isolation and interrupt tests ask).
 
 use std::process::{Command, Output};
 
@@ -31,6 +32,9 @@ pub fn engine_cli(args: &[&str]) -> Output {
 
 /// Whether the engine answers.
 pub fn engine_answers() -> bool {
+    if lxc() {
+        return Command::new("lxc-ls").output().is_ok_and(|o| o.status.success());
+    }
     engine_cli(&["info"]).status.success()
 }
 
@@ -51,6 +55,9 @@ fn ids(args: Vec<String>) -> Vec<String> {
 /// The full ids of the containers carrying all these labels (`key=value`), stopped ones
 /// included.
 pub fn containers(labels: &[&str]) -> Vec<String> {
+    if lxc() {
+        return lxc_view::containers(labels).into_iter().map(|c| c.0).collect();
+    }
     let mut args = vec!["ps".to_string(), "-aq".into(), "--no-trunc".into()];
     label_filters(labels, &mut args);
     ids(args)
@@ -59,6 +66,13 @@ pub fn containers(labels: &[&str]) -> Vec<String> {
 /// The full ids of the running containers carrying all these labels (`key=value`);
 /// empty when the engine does not answer.
 pub fn running_containers(labels: &[&str]) -> Vec<String> {
+    if lxc() {
+        return lxc_view::containers(labels)
+            .into_iter()
+            .filter(|c| c.2)
+            .map(|c| c.0)
+            .collect();
+    }
     let mut args = vec!["ps".to_string(), "-q".into(), "--no-trunc".into()];
     label_filters(labels, &mut args);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -76,6 +90,16 @@ pub fn containers_of_run(run_id: &str) -> Vec<String> {
 
 /// The running containers of a module (by its module label): (id, run id).
 pub fn running_containers_of_module(module: &str) -> Vec<(String, String)> {
+    if lxc() {
+        return lxc_view::containers(&[&format!("rehearsal.module={module}")])
+            .into_iter()
+            .filter(|c| c.2)
+            .map(|(name, labels, _)| {
+                let run = labels["rehearsal.run-id"].as_str().unwrap_or_default();
+                (name, run.to_string())
+            })
+            .collect();
+    }
     let out = engine_cli(&[
         "ps",
         "--filter",
@@ -92,11 +116,17 @@ pub fn running_containers_of_module(module: &str) -> Vec<(String, String)> {
 
 /// The processes running in a container, as the engine lists them (one a line).
 pub fn processes_in(container: &str) -> String {
+    if lxc() {
+        return lxc_view::processes_in(container);
+    }
     text(&engine_cli(&["top", container]).stdout)
 }
 
 /// Kills a container from outside, as an operator or another job on the host might.
 pub fn kill_container(id: &str) -> Result<(), String> {
+    if lxc() {
+        return lxc_view::kill(id);
+    }
     let killed = engine_cli(&["kill", id]);
     if killed.status.success() {
         Ok(())
@@ -107,6 +137,9 @@ pub fn kill_container(id: &str) -> Result<(), String> {
 
 /// Removes these containers, running or not; what cannot be removed is left.
 pub fn remove_containers(ids: &[String]) {
+    if lxc() {
+        return ids.iter().for_each(|id| lxc_view::remove(id));
+    }
     if !ids.is_empty() {
         let mut args = vec!["rm", "-f"];
         args.extend(ids.iter().map(String::as_str));
@@ -155,4 +188,99 @@ pub fn snapshot_images() -> Vec<(String, String)> {
         }
     }
     images
+}
+
+/// Whether the engine under test is LXC.
+fn lxc() -> bool {
+    engine_name() == "lxc"
+}
+
+/// LXC's side of the questions above.
+mod lxc_view {
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    use serde_json::Value;
+
+    use super::text;
+
+    fn lxcpath() -> PathBuf {
+        if let Some(path) = std::env::var_os("REHEARSAL_LXC_PATH").filter(|p| !p.is_empty()) {
+            return path.into();
+        }
+        let out = Command::new("lxc-config")
+            .arg("lxc.lxcpath")
+            .output()
+            .expect("run lxc-config");
+        PathBuf::from(text(&out.stdout).trim())
+    }
+
+    /// The harness's case containers: (name, labels, running).
+    pub fn containers(labels: &[&str]) -> Vec<(String, Value, bool)> {
+        let mut found = Vec::new();
+        let Ok(entries) = std::fs::read_dir(lxcpath()) else {
+            return found;
+        };
+        for entry in entries.flatten() {
+            let Ok(record) = std::fs::read(entry.path().join("rehearsal.json")) else {
+                continue;
+            };
+            let Ok(record) = serde_json::from_slice::<Value>(&record) else {
+                continue;
+            };
+            if record["kind"] != "container" {
+                continue;
+            }
+            let wanted = labels.iter().all(|l| {
+                let (k, v) = l.split_once('=').unwrap_or((l, ""));
+                record["labels"][k].as_str().is_some_and(|have| v.is_empty() || have == v)
+            });
+            if wanted {
+                let name = record["name"].as_str().unwrap_or_default().to_string();
+                let running = state(&name) == "RUNNING";
+                found.push((name, record["labels"].clone(), running));
+            }
+        }
+        found
+    }
+
+    fn state(name: &str) -> String {
+        let out = Command::new("lxc-info")
+            .arg("-P")
+            .arg(lxcpath())
+            .args(["-n", name, "-s", "-H"])
+            .output();
+        out.map(|o| text(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    }
+
+    pub fn processes_in(name: &str) -> String {
+        let out = Command::new("lxc-attach")
+            .arg("-P")
+            .arg(lxcpath())
+            .args(["-n", name, "--", "ps", "-eo", "args"])
+            .output();
+        out.map(|o| text(&o.stdout)).unwrap_or_default()
+    }
+
+    pub fn kill(name: &str) -> Result<(), String> {
+        let out = Command::new("lxc-stop")
+            .arg("-P")
+            .arg(lxcpath())
+            .args(["-n", name, "--kill"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        match out.status.success() {
+            true => Ok(()),
+            false => Err(format!("lxc-stop --kill {name} failed: {}", text(&out.stderr))),
+        }
+    }
+
+    pub fn remove(name: &str) {
+        let _ = Command::new("lxc-destroy")
+            .arg("-P")
+            .arg(lxcpath())
+            .args(["-n", name, "-f"])
+            .output();
+    }
 }
