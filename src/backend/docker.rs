@@ -121,9 +121,12 @@ fn is_name_conflict(err: &bollard::errors::Error) -> bool {
     }
 }
 
-/// An image's name as rehearsal wrote it: Podman lists local images under `localhost/`.
+/// An image's name as rehearsal wrote it: Podman lists local images under `localhost/`
+/// (and, made by an older rehearsal, under `docker.io/`).
 fn local_name(name: &str) -> &str {
-    name.strip_prefix("localhost/").unwrap_or(name)
+    name.strip_prefix("localhost/")
+        .or_else(|| name.strip_prefix("docker.io/"))
+        .unwrap_or(name)
 }
 
 /// Labels as one Dockerfile-style `LABEL` change, values JSON-quoted.
@@ -782,7 +785,10 @@ impl Backend for DockerBackend {
         let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
         let options = CommitContainerOptions {
             container: Some(id.to_string()),
-            repo: Some(repo.to_string()),
+            repo: Some(match self.podman() {
+                true => format!("localhost/{repo}"),
+                false => repo.to_string(),
+            }),
             tag: Some(tag.to_string()),
             comment: Some("rehearsal snapshot".to_string()),
             pause: true,
@@ -884,15 +890,22 @@ impl Backend for DockerBackend {
 
     async fn import_rootfs(&self, tar: ByteStream, name: &str, meta: &ImageMeta) -> Result<()> {
         let changes = import_changes(meta);
-        let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
-        let options = match self.podman() {
-            // Podman ignores `tag` on an import: the whole name is the repository.
-            true => CreateImageOptionsBuilder::default().repo(name),
-            false => CreateImageOptionsBuilder::default().repo(repo).tag(tag),
+        if let (true, Some(socket)) = (self.podman(), &self.socket) {
+            // Under localhost/, else Podman files it under docker.io/.
+            return raw::import(socket, &format!("localhost/{name}"), &changes, tar)
+                .await
+                .map_err(|message| BackendError::Operation {
+                    operation: "import a root filesystem as an image",
+                    message,
+                });
         }
-        .from_src("-")
-        .changes(changes)
-        .build();
+        let (repo, tag) = name.rsplit_once(':').unwrap_or((name, "latest"));
+        let options = CreateImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .from_src("-")
+            .changes(changes)
+            .build();
         let mut progress =
             self.docker
                 .create_image(Some(options), Some(bollard::body_try_stream(tar)), None);

@@ -1,7 +1,8 @@
-//! A container's inspection read as plain JSON from a local API socket, for an answer
-//! bollard's Docker types refuse: Podman 4's compatible API reports a stopped container's
-//! state as `stopped`, a word Docker's API has not, and bollard's typed inspection fails
-//! on the whole document. Only the fields rehearsal reads are taken.
+//! Plain HTTP on a local API socket, for the two places where Podman's compatible API and
+//! bollard's Docker client do not meet: Podman 4 reports a stopped container's state as
+//! `stopped`, a word Docker's API has not (bollard's typed inspection fails on the whole
+//! document; here only the fields rehearsal reads are taken), and it reads an import's
+//! `changes` only as repeated parameters, where bollard sends one joined by newlines.
 
 use std::collections::HashMap;
 
@@ -57,7 +58,55 @@ pub async fn inspect(socket: &str, id: &str) -> Result<Option<Inspected>, String
     }
 }
 
+/// Imports a root filesystem tar as the image `name` with these Dockerfile-style changes,
+/// each its own `changes` parameter.
+pub async fn import(
+    socket: &str,
+    name: &str,
+    changes: &[String],
+    tar: super::ByteStream,
+) -> Result<(), String> {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    let mut path = format!(
+        "/v1.41/images/create?fromSrc=-&repo={}",
+        utf8_percent_encode(name, NON_ALPHANUMERIC)
+    );
+    for change in changes {
+        path.push_str("&changes=");
+        path.push_str(&utf8_percent_encode(change, NON_ALPHANUMERIC).to_string());
+    }
+    let body = http_body_util::StreamBody::new(futures_util::StreamExt::map(tar, |chunk| {
+        chunk.map(hyper::body::Frame::data)
+    }));
+    let (status, answer) = send(socket, http::Method::POST, &path, body).await?;
+    // The answer is a stream of JSON progress lines; an error is one of them.
+    let text = String::from_utf8_lossy(&answer);
+    let error = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string));
+    match (status, error) {
+        (200, None) => Ok(()),
+        (_, Some(error)) => Err(error),
+        (status, None) => Err(format!("{} (engine status {status})", text.trim())),
+    }
+}
+
 async fn get(socket: &str, path: &str) -> Result<(u16, Vec<u8>), String> {
+    send(socket, http::Method::GET, path, Empty::<bytes::Bytes>::new()).await
+}
+
+async fn send<B>(
+    socket: &str,
+    method: http::Method,
+    path: &str,
+    body: B,
+) -> Result<(u16, Vec<u8>), String>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let stream = tokio::net::UnixStream::connect(socket)
         .await
         .map_err(|err| format!("cannot connect to {socket}: {err}"))?;
@@ -65,9 +114,11 @@ async fn get(socket: &str, path: &str) -> Result<(u16, Vec<u8>), String> {
         .await
         .map_err(|err| err.to_string())?;
     let driver = tokio::spawn(connection);
-    let request = http::Request::get(path)
+    let request = http::Request::builder()
+        .method(method)
+        .uri(path)
         .header(http::header::HOST, "localhost")
-        .body(Empty::<bytes::Bytes>::new())
+        .body(body)
         .map_err(|err| err.to_string())?;
     let response = sender
         .send_request(request)

@@ -100,12 +100,17 @@ pub fn running_containers_of_module(module: &str) -> Vec<(String, String)> {
             })
             .collect();
     }
+    // Docker's format has `.Label`; Podman's has the labels as a map.
+    let format = match engine_name().as_str() {
+        "podman" => "{{.ID}} {{index .Labels \"rehearsal.run-id\"}}",
+        _ => "{{.ID}} {{.Label \"rehearsal.run-id\"}}",
+    };
     let out = engine_cli(&[
         "ps",
         "--filter",
         &format!("label=rehearsal.module={module}"),
         "--format",
-        "{{.ID}} {{.Label \"rehearsal.run-id\"}}",
+        format,
     ]);
     text(&out.stdout)
         .lines()
