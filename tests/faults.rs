@@ -353,7 +353,8 @@ fn a_container_whose_init_gives_up_says_what_it_printed() {
         // LXC makes images from debootstrap definitions only, and says so before any case.
         out.exit(3);
         assert!(
-            out.stderr().contains("LXC makes platform images from their debootstrap definition only"),
+            out.stderr()
+                .contains("LXC makes platform images from their debootstrap definition only"),
             "{}",
             out.stderr()
         );

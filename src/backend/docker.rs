@@ -284,7 +284,6 @@ pub fn create_body(
     }
 }
 
-
 /// The major version of a Docker version string (`26.1.5+dfsg1` → 26); 0 when unreadable.
 fn docker_major(version: &str) -> u32 {
     version
@@ -1037,7 +1036,10 @@ mod tests {
             for wanted in ["SYS_ADMIN", "SYS_PTRACE", "NET_ADMIN", "NET_RAW"] {
                 assert!(caps.iter().any(|c| c == wanted), "{what}: {wanted}");
             }
-            assert!(!caps.iter().any(|c| c == "ALL" || c == "SYS_MODULE"), "{what}");
+            assert!(
+                !caps.iter().any(|c| c == "ALL" || c == "SYS_MODULE"),
+                "{what}"
+            );
             let security = host.security_opt.unwrap_or_default();
             assert_eq!(
                 security.contains(&"writable-cgroups=true".to_string()),

@@ -93,7 +93,13 @@ pub async fn import(
 }
 
 async fn get(socket: &str, path: &str) -> Result<(u16, Vec<u8>), String> {
-    send(socket, http::Method::GET, path, Empty::<bytes::Bytes>::new()).await
+    send(
+        socket,
+        http::Method::GET,
+        path,
+        Empty::<bytes::Bytes>::new(),
+    )
+    .await
 }
 
 async fn send<B>(

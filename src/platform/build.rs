@@ -133,7 +133,10 @@ async fn debootstrap<B: Backend>(
 ) -> Result<(), String> {
     let tar = rootfs_tar(platform);
     if tar.is_file() {
-        progress(&format!("reusing the root filesystem built before ({})", tar.display()));
+        progress(&format!(
+            "reusing the root filesystem built before ({})",
+            tar.display()
+        ));
     } else {
         build_rootfs(platform, &tar, progress).await?;
     }
@@ -155,7 +158,11 @@ async fn debootstrap<B: Backend>(
 
 /// debootstraps the platform's root, finishes it with apt, and writes it as the tar
 /// `dest` (whole or not at all); older trees of the platform in the cache go.
-async fn build_rootfs(platform: &Platform, dest: &Path, progress: Progress<'_>) -> Result<(), String> {
+async fn build_rootfs(
+    platform: &Platform,
+    dest: &Path,
+    progress: Progress<'_>,
+) -> Result<(), String> {
     let Some(boot) = &platform.definition.debootstrap else {
         return Err(format!("{} has no `debootstrap` section", platform.origin));
     };
@@ -255,7 +262,8 @@ async fn build_rootfs(platform: &Platform, dest: &Path, progress: Progress<'_>) 
         }
     }
     // Readable by others: a rootless engine's user imports the same tree.
-    set_mode(partial.path(), 0o644).map_err(|err| format!("cannot share {}: {err}", dest.display()))?;
+    set_mode(partial.path(), 0o644)
+        .map_err(|err| format!("cannot share {}: {err}", dest.display()))?;
     partial
         .persist(dest)
         .map_err(|err| format!("cannot keep {}: {err}", dest.display()))?;

@@ -33,7 +33,9 @@ pub fn engine_cli(args: &[&str]) -> Output {
 /// Whether the engine answers.
 pub fn engine_answers() -> bool {
     if lxc() {
-        return Command::new("lxc-ls").output().is_ok_and(|o| o.status.success());
+        return Command::new("lxc-ls")
+            .output()
+            .is_ok_and(|o| o.status.success());
     }
     engine_cli(&["info"]).status.success()
 }
@@ -56,7 +58,10 @@ fn ids(args: Vec<String>) -> Vec<String> {
 /// included.
 pub fn containers(labels: &[&str]) -> Vec<String> {
     if lxc() {
-        return lxc_view::containers(labels).into_iter().map(|c| c.0).collect();
+        return lxc_view::containers(labels)
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
     }
     let mut args = vec!["ps".to_string(), "-aq".into(), "--no-trunc".into()];
     label_filters(labels, &mut args);
@@ -238,7 +243,9 @@ mod lxc_view {
             }
             let wanted = labels.iter().all(|l| {
                 let (k, v) = l.split_once('=').unwrap_or((l, ""));
-                record["labels"][k].as_str().is_some_and(|have| v.is_empty() || have == v)
+                record["labels"][k]
+                    .as_str()
+                    .is_some_and(|have| v.is_empty() || have == v)
             });
             if wanted {
                 let name = record["name"].as_str().unwrap_or_default().to_string();
@@ -277,7 +284,10 @@ mod lxc_view {
             .map_err(|e| e.to_string())?;
         match out.status.success() {
             true => Ok(()),
-            false => Err(format!("lxc-stop --kill {name} failed: {}", text(&out.stderr))),
+            false => Err(format!(
+                "lxc-stop --kill {name} failed: {}",
+                text(&out.stderr)
+            )),
         }
     }
 

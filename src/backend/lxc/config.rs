@@ -75,7 +75,6 @@ pub const GROUP: &str = "rehearsal";
 /// The `lxc.group` of images (`lxc-ls --groups rehearsal-image`).
 pub const IMAGE_GROUP: &str = "rehearsal-image";
 
-
 /// A value LXC reads as one line and one word list: no newline anywhere, and for the
 /// init command no whitespace inside an argument (LXC splits `lxc.init.cmd` on it).
 fn check_line(what: &str, value: &str) -> Result<(), String> {
