@@ -1,4 +1,5 @@
-//! Choosing the engine: the one asked for (`--engine`, `REHEARSAL_ENGINE`), else the first
+//! Choosing the engine: the one asked for (`--engine`, `REHEARSAL_ENGINE`), else the one
+//! whose address variable alone is set (`DOCKER_HOST`, `CONTAINER_HOST`), else the first
 //! that answers of Docker, Podman and LXC. [`Engine`] is the one type the commands hold;
 //! it hands each operation to the engine chosen, so the stages above stay generic over
 //! [`Backend`] and never learn which engine runs.
@@ -21,7 +22,14 @@ pub enum Engine {
 
 /// Connects to the engine asked for, or to the first of [`EngineKind::ALL`] that answers.
 pub async fn connect(choice: Option<EngineKind>) -> Result<Engine> {
-    if let Some(kind) = choice {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    // An engine's own address variable says which engine is meant.
+    let implied = match (set("DOCKER_HOST"), set("CONTAINER_HOST")) {
+        (true, false) => Some(EngineKind::Docker),
+        (false, true) => Some(EngineKind::Podman),
+        _ => None,
+    };
+    if let Some(kind) = choice.or(implied) {
         return connect_to(kind).await;
     }
     let mut tried = Vec::new();
