@@ -197,7 +197,7 @@ fn lxc_lets_a_case_write_its_own_cgroup(check: &Value) -> bool {
             check["label"].as_str(),
             Some(
                 "command echo max > /sys/fs/cgroup/pids/pids.max"
-                    | "command cat /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us"
+                    | "command cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us"
             )
         )
 }
