@@ -306,36 +306,18 @@ async fn lxc_backend_end_to_end() {
     let manifest =
         r#"file { '/tmp/x': content => 'y' } file { '/etc/committed': content => 'yes' }"#;
     let clock = Instant::now();
-    let applied = backend
-        .exec(
-            &id,
-            &[
-                "puppet",
-                "apply",
-                "--detailed-exitcodes",
-                "--color=false",
-                "-e",
-                manifest,
-            ],
-        )
-        .await
-        .unwrap();
+    let apply = [
+        "puppet",
+        "apply",
+        "--detailed-exitcodes",
+        "--color=false",
+        "-e",
+        manifest,
+    ];
+    let applied = backend.exec(&id, &apply).await.unwrap();
     times.push(("apply", clock.elapsed()));
     assert_eq!(applied.exit_code, 2, "{}", applied.combined());
-    let again = backend
-        .exec(
-            &id,
-            &[
-                "puppet",
-                "apply",
-                "--detailed-exitcodes",
-                "--color=false",
-                "-e",
-                manifest,
-            ],
-        )
-        .await
-        .unwrap();
+    let again = backend.exec(&id, &apply).await.unwrap();
     assert_eq!(again.exit_code, 0, "{}", again.combined());
     assert_eq!(text(&sh(&backend, &id, "cat /tmp/x").await.stdout), "y");
 

@@ -471,13 +471,18 @@ impl DockerBackend {
             }
             bollard::exec::StartExecResults::Detached => {}
         }
+        out.exit_code = self.exit_status(&exec.id).await?;
+        Ok(out)
+    }
+
+    /// An ended exec's exit status (-1 when the engine does not know it).
+    async fn exit_status(&self, exec: &str) -> Result<i64> {
         let inspected = self
             .docker
-            .inspect_exec(&exec.id)
+            .inspect_exec(exec)
             .await
             .map_err(exec_op("read a command's exit status"))?;
-        out.exit_code = inspected.exit_code.unwrap_or(-1);
-        Ok(out)
+        Ok(inspected.exit_code.unwrap_or(-1))
     }
 }
 
@@ -609,12 +614,7 @@ impl Backend for DockerBackend {
             typing.abort();
         }
         drop(raw);
-        let inspected = self
-            .docker
-            .inspect_exec(&exec.id)
-            .await
-            .map_err(exec_op("read a command's exit status"))?;
-        Ok(inspected.exit_code.unwrap_or(-1))
+        self.exit_status(&exec.id).await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -49,6 +49,22 @@ use super::{
 use crate::spec::limits::Network;
 
 /// The environment variable that names another lxcpath (the tests' own, say).
+/// `lxc-attach`'s environment for a command, as a Docker exec's would be: nothing of
+/// this process's, then PATH, HOME, HOSTNAME and these `NAME=value` pairs.
+fn attach_env(hostname: &str, more: &[String]) -> Vec<OsString> {
+    let mut args = vec![OsString::from("--clear-env")];
+    let vars = [
+        format!("PATH={EXEC_PATH}"),
+        "HOME=/root".to_string(),
+        format!("HOSTNAME={hostname}"),
+    ];
+    for var in vars.iter().chain(more) {
+        args.push("--set-var".into());
+        args.push(var.into());
+    }
+    args
+}
+
 pub const PATH_ENV: &str = "REHEARSAL_LXC_PATH";
 /// The environment variable that names the bridge of the default network.
 pub const BRIDGE_ENV: &str = "REHEARSAL_LXC_BRIDGE";
@@ -452,28 +468,10 @@ impl LxcBackend {
             .work()
             .map_err(io_op(RUN))?
             .join(format!("{}.log", work_name("attach")));
-        let home = "HOME=/root".to_string();
-        let path = format!("PATH={EXEC_PATH}");
-        let hostname = format!("HOSTNAME={}", record.hostname);
         let log_arg = log.to_string_lossy().into_owned();
-        let mut args = self.args(
-            id,
-            &[
-                "--clear-env",
-                "--set-var",
-                &path,
-                "--set-var",
-                &home,
-                "--set-var",
-                &hostname,
-                "-o",
-                &log_arg,
-                "-l",
-                "ERROR",
-                "-q",
-                "--",
-            ],
-        );
+        let mut args = self.args(id, &[]);
+        args.extend(attach_env(&record.hostname, &[]));
+        args.extend(["-o", &log_arg, "-l", "ERROR", "-q", "--"].map(OsString::from));
         args.extend(cmd.iter().map(OsString::from));
         let mut child = tokio::process::Command::new("lxc-attach")
             .args(args)
@@ -605,23 +603,9 @@ impl Backend for LxcBackend {
             "TERM={}",
             std::env::var("TERM").unwrap_or_else(|_| "xterm".into())
         );
-        let (path, home) = (format!("PATH={EXEC_PATH}"), "HOME=/root".to_string());
-        let hostname = format!("HOSTNAME={}", record.hostname);
-        let mut args = self.args(
-            id,
-            &[
-                "--clear-env",
-                "--set-var",
-                &path,
-                "--set-var",
-                &home,
-                "--set-var",
-                &hostname,
-                "--set-var",
-                &term,
-                "--",
-            ],
-        );
+        let mut args = self.args(id, &[]);
+        args.extend(attach_env(&record.hostname, &[term]));
+        args.push("--".into());
         args.extend(cmd.iter().map(OsString::from));
         let status = tokio::process::Command::new("lxc-attach")
             .args(args)
