@@ -35,6 +35,12 @@ pub struct DockerBackend {
     limits: HostLimits,
     /// Podman's socket, for the inspections bollard cannot read (see `raw`).
     socket: Option<String>,
+    /// The engine confines its containers with AppArmor (it says so in its info).
+    apparmor: bool,
+    /// The engine runs on this host, so rehearsal may load its AppArmor profile itself.
+    local: bool,
+    /// Whether rehearsal's AppArmor profile is loaded, asked once, at the first start.
+    profile: tokio::sync::OnceCell<std::result::Result<(), String>>,
 }
 
 fn op(operation: &'static str) -> impl Fn(bollard::errors::Error) -> BackendError {
@@ -205,10 +211,18 @@ impl HostLimits {
 ///   module under test configures and a host runs.
 /// - Podman: the environment says `container=podman`, and rlimits no higher than the
 ///   host allows.
+/// - On an AppArmor host, rehearsal's own profile (see [`super::apparmor`]): the engines'
+///   defaults deny the mounts of systemd's unit sandboxing.
+/// - Docker 28 and later on cgroup v2 mount the container's cgroup read-write when asked
+///   (`writable-cgroups`); older ones only read-only, so there the image's start command
+///   runs after a read-write remount of it ([`Confinement::remount_then`]). With a private
+///   cgroup namespace its root is the container's own cgroup, and the kernel (cgroup2's
+///   `nsdelegate`) refuses writes from inside to that root's limits.
 pub fn create_body(
     config: &ContainerConfig,
     engine: &EngineInfo,
     host: &HostLimits,
+    confinement: &Confinement,
 ) -> ContainerCreateBody {
     let mounts: Vec<DockerMount> = config
         .mounts
@@ -230,6 +244,9 @@ pub fn create_body(
     {
         // systemd needs to write its own cgroup; Docker mounts it read-only unless asked.
         security_opt.push("writable-cgroups=true".to_string());
+    }
+    if let Some(profile) = &confinement.apparmor {
+        security_opt.push(format!("apparmor={profile}"));
     }
     let ulimit = |name: &str, limit: Option<u64>| {
         limit.map(|n| {
@@ -279,9 +296,38 @@ pub fn create_body(
         labels: Some(config.labels.clone()),
         env: Some(vec![format!("container={}", engine.kind)]),
         stop_signal: Some("SIGRTMIN+3".into()),
+        entrypoint: confinement.remount_then.as_ref().map(|_| {
+            ["/bin/sh", "-c", REMOUNT_CGROUP, "rehearsal-init"]
+                .map(String::from)
+                .to_vec()
+        }),
+        cmd: confinement.remount_then.clone(),
         host_config: Some(host_config),
         ..Default::default()
     }
+}
+
+/// The start command's wrapper where the engine mounts the container's cgroup read-only:
+/// remount it read-write, then run the image's own command (its arguments). A remount
+/// refused is said on the container's output, which the start's error shows.
+const REMOUNT_CGROUP: &str = "mount -o remount,rw /sys/fs/cgroup || echo \
+    'rehearsal: cannot remount /sys/fs/cgroup read-write, so systemd cannot run' >&2; \
+    exec \"$@\"";
+
+/// What a case's container is confined with beyond the engine's defaults, for this host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Confinement {
+    /// The AppArmor profile its processes run under (rehearsal's, on an AppArmor host).
+    pub apparmor: Option<String>,
+    /// The image's own start command (entrypoint and arguments), to run after the cgroup's
+    /// read-write remount; `None` where the engine mounts the cgroup read-write itself.
+    pub remount_then: Option<Vec<String>>,
+}
+
+/// Whether the engine mounts a container's cgroup read-only whatever it is asked: Docker
+/// older than 28 on cgroup v2 (Podman's systemd mode mounts it read-write).
+pub fn cgroup_needs_remount(engine: &EngineInfo) -> bool {
+    engine.kind == EngineKind::Docker && engine.cgroup == 2 && docker_major(&engine.version) < 28
 }
 
 /// The major version of a Docker version string (`26.1.5+dfsg1` → 26); 0 when unreadable.
@@ -383,12 +429,83 @@ impl DockerBackend {
                 .flatten()
                 .any(|o| o.contains("rootless")),
         };
+        let apparmor = system
+            .security_options
+            .iter()
+            .flatten()
+            .any(|o| o.split(',').any(|part| part == "name=apparmor"));
+        let local = std::env::var("DOCKER_HOST")
+            .map(|host| host.is_empty() || host.starts_with("unix://"))
+            .unwrap_or(true);
         Ok(DockerBackend {
             docker,
             info,
             limits: HostLimits::default(),
             socket: None,
+            apparmor,
+            local,
+            profile: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// How this host's containers are confined beyond the engine's defaults
+    /// ([`Confinement`]); the first call loads rehearsal's AppArmor profile where needed.
+    async fn confinement(&self, image: &str) -> Result<Confinement> {
+        let apparmor = match self.apparmor {
+            false => None,
+            true => {
+                let ready = self
+                    .profile
+                    .get_or_init(|| async {
+                        if !self.local {
+                            // Another host's kernel: a start without the profile says so.
+                            return Ok(());
+                        }
+                        tokio::task::spawn_blocking(super::apparmor::ensure_loaded)
+                            .await
+                            .unwrap_or_else(|err| Err(err.to_string()))
+                    })
+                    .await;
+                if let Err(message) = ready {
+                    return Err(BackendError::Operation {
+                        operation: "start a container",
+                        message: message.clone(),
+                    });
+                }
+                Some(super::apparmor::name().to_string())
+            }
+        };
+        let remount_then = match cgroup_needs_remount(&self.info) {
+            false => None,
+            true => Some(self.image_command(image).await?),
+        };
+        Ok(Confinement {
+            apparmor,
+            remount_then,
+        })
+    }
+
+    /// The image's own start command: its entrypoint, then its arguments.
+    async fn image_command(&self, image: &str) -> Result<Vec<String>> {
+        let inspected = self
+            .docker
+            .inspect_image(image)
+            .await
+            .map_err(op("inspect an image"))?;
+        let config = inspected.config.unwrap_or_default();
+        let command: Vec<String> = config
+            .entrypoint
+            .into_iter()
+            .flatten()
+            .chain(config.cmd.into_iter().flatten())
+            .collect();
+        match command.is_empty() {
+            false => Ok(command),
+            true => Err(BackendError::Operation {
+                operation: "start a container",
+                message: format!("the image {image} has no start command (its init)"),
+            }),
+        }
     }
 
     fn podman(&self) -> bool {
@@ -492,7 +609,8 @@ impl Backend for DockerBackend {
     }
 
     async fn start(&self, config: &ContainerConfig) -> Result<String> {
-        let body = create_body(config, &self.info, &self.limits);
+        let confinement = self.confinement(&config.image).await?;
+        let body = create_body(config, &self.info, &self.limits, &confinement);
         let options = CreateContainerOptionsBuilder::default()
             .name(&config.name)
             .build();
@@ -505,7 +623,14 @@ impl Backend for DockerBackend {
         };
         if let Err(err) = self.docker.start_container(&created.id, None).await {
             let _ = self.remove(&created.id).await;
-            return Err(op("start a container")(err));
+            let mut message = engine_message(err);
+            if confinement.apparmor.is_some() && message.to_lowercase().contains("apparmor") {
+                message = format!("{message}; {}", super::apparmor::load_hint());
+            }
+            return Err(BackendError::Operation {
+                operation: "start a container",
+                message,
+            });
         }
         Ok(created.id)
     }
@@ -1014,7 +1139,12 @@ mod tests {
             (engine(EngineKind::Podman, "5.4.2", 2), false, true),
         ];
         for (info, writable, rlimits) in table {
-            let body = create_body(&case_config(), &info, &limits);
+            let body = create_body(&case_config(), &info, &limits, &Confinement::default());
+            assert_eq!(
+                (&body.entrypoint, &body.cmd),
+                (&None, &None),
+                "the image's own"
+            );
             let host = body.host_config.unwrap();
             let what = info.to_string();
             assert_eq!(
@@ -1075,6 +1205,73 @@ mod tests {
                 "{what}"
             );
         }
+    }
+
+    #[test]
+    fn only_docker_before_28_on_cgroup_v2_needs_the_cgroup_remounted() {
+        let table = [
+            (engine(EngineKind::Docker, "20.10.24+dfsg1", 1), false),
+            (engine(EngineKind::Docker, "26.1.5+dfsg1", 2), true),
+            (engine(EngineKind::Docker, "27.5.1", 2), true),
+            (engine(EngineKind::Docker, "28.2.2", 2), false),
+            (engine(EngineKind::Podman, "5.4.2", 2), false),
+            (engine(EngineKind::Podman, "4.3.1", 1), false),
+        ];
+        for (info, remount) in table {
+            assert_eq!(cgroup_needs_remount(&info), remount, "{info}");
+        }
+    }
+
+    #[test]
+    fn the_confinement_reaches_the_container_as_asked() {
+        let confinement = Confinement {
+            apparmor: Some("rehearsal-systemd-0123abcd".into()),
+            remount_then: Some(vec![
+                "/lib/systemd/systemd".into(),
+                "--log-target=console".into(),
+            ]),
+        };
+        let info = engine(EngineKind::Docker, "26.1.5+dfsg1", 2);
+        let body = create_body(&case_config(), &info, &HostLimits::default(), &confinement);
+        let entrypoint = body.entrypoint.unwrap();
+        assert_eq!(entrypoint[..2], ["/bin/sh", "-c"]);
+        assert!(entrypoint[2].starts_with("mount -o remount,rw /sys/fs/cgroup ||"));
+        assert!(entrypoint[2].ends_with(r#"exec "$@""#));
+        assert_eq!(
+            body.cmd.unwrap(),
+            ["/lib/systemd/systemd", "--log-target=console"],
+            "the image's command, as the wrapper's arguments"
+        );
+        let security = body.host_config.unwrap().security_opt.unwrap();
+        assert_eq!(security, ["apparmor=rehearsal-systemd-0123abcd"]);
+    }
+
+    /// The wrapper runs the image's command with its arguments intact, after a remount
+    /// refused (a stand-in `mount` that fails, first on the PATH): the refusal is said,
+    /// and the command still runs (systemd's own error then tells the rest).
+    #[test]
+    fn the_remount_wrapper_runs_the_command_with_its_arguments() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("mount");
+        std::fs::write(&mount, "#!/bin/sh\nexit 32\n").unwrap();
+        std::fs::set_permissions(&mount, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = format!("{}:/usr/bin:/bin", dir.path().display());
+        let output = std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                REMOUNT_CGROUP,
+                "rehearsal-init",
+                "printf",
+                "[%s]",
+                "a b",
+                "c",
+            ])
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&output.stdout), "[a b][c]");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("cannot remount"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! a [`Signal`], errors with a kind); raw engine errors never leave it: each one says
 //! which operation failed.
 
+pub mod apparmor;
 pub mod docker;
 pub mod engine;
 pub mod exec;

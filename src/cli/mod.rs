@@ -64,6 +64,11 @@ pub enum Command {
     /// Post one review (a vote, a summary, inline comments) to the Gerrit change under
     /// test, from the JSON reports of a run.
     GerritReview(GerritReviewArgs),
+    /// Print the AppArmor profile rehearsal runs Docker's and Podman's containers under on
+    /// an AppArmor host (`rehearsal apparmor-profile | sudo apparmor_parser -r` loads it
+    /// for a user who is not root; as root rehearsal loads it itself).
+    #[command(name = "apparmor-profile")]
+    AppArmorProfile,
 }
 
 /// Parses the arguments, runs the command, and returns the exit status.
@@ -93,6 +98,10 @@ pub fn main() -> std::process::ExitCode {
 async fn dispatch(command: Command, engine: Option<EngineArg>) -> Result<u8, Error> {
     match command {
         Command::Run(args) => run::run(*args, engine).await,
+        Command::AppArmorProfile => {
+            print!("{}", crate::backend::apparmor::text());
+            Ok(exit::SUCCESS)
+        }
         Command::List(args) => select::list(args),
         Command::Images(ImagesCommand::Build {
             names,
