@@ -215,8 +215,8 @@ impl HostLimits {
 ///   defaults deny the mounts of systemd's unit sandboxing.
 /// - Docker 28 and later on cgroup v2 mount the container's cgroup read-write when asked
 ///   (`writable-cgroups`); older ones only read-only, so there the image's start command
-///   runs after a read-write remount of it ([`Confinement::remount_then`]). With a private
-///   cgroup namespace its root is the container's own cgroup, and the kernel (cgroup2's
+///   runs after a read-write remount of it ([`init_wrapper`]). With a private cgroup
+///   namespace its root is the container's own cgroup, and the kernel (cgroup2's
 ///   `nsdelegate`) refuses writes from inside to that root's limits.
 pub fn create_body(
     config: &ContainerConfig,
@@ -296,12 +296,12 @@ pub fn create_body(
         labels: Some(config.labels.clone()),
         env: Some(vec![format!("container={}", engine.kind)]),
         stop_signal: Some("SIGRTMIN+3".into()),
-        entrypoint: confinement.remount_then.as_ref().map(|_| {
-            ["/bin/sh", "-c", REMOUNT_CGROUP, "rehearsal-init"]
+        entrypoint: confinement.init.as_ref().map(|init| {
+            ["/bin/sh", "-c", init.script, "rehearsal-init"]
                 .map(String::from)
                 .to_vec()
         }),
-        cmd: confinement.remount_then.clone(),
+        cmd: confinement.init.as_ref().map(|init| init.command.clone()),
         host_config: Some(host_config),
         ..Default::default()
     }
@@ -310,7 +310,7 @@ pub fn create_body(
 /// The start command's wrapper where the engine mounts the container's cgroup read-only:
 /// remount it read-write, then run the image's own command (its arguments). A remount
 /// refused is said on the container's output, which the start's error shows.
-const REMOUNT_CGROUP: &str = "mount -o remount,rw /sys/fs/cgroup || echo \
+pub const REMOUNT_CGROUP: &str = "mount -o remount,rw /sys/fs/cgroup || echo \
     'rehearsal: cannot remount /sys/fs/cgroup read-write, so systemd cannot run' >&2; \
     exec \"$@\"";
 
@@ -319,15 +319,31 @@ const REMOUNT_CGROUP: &str = "mount -o remount,rw /sys/fs/cgroup || echo \
 pub struct Confinement {
     /// The AppArmor profile its processes run under (rehearsal's, on an AppArmor host).
     pub apparmor: Option<String>,
-    /// The image's own start command (entrypoint and arguments), to run after the cgroup's
-    /// read-write remount; `None` where the engine mounts the cgroup read-write itself.
-    pub remount_then: Option<Vec<String>>,
+    /// The image's init, run through a shell script first; `None`: as the image says.
+    pub init: Option<WrappedInit>,
 }
 
-/// Whether the engine mounts a container's cgroup read-only whatever it is asked: Docker
-/// older than 28 on cgroup v2 (Podman's systemd mode mounts it read-write).
-pub fn cgroup_needs_remount(engine: &EngineInfo) -> bool {
-    engine.kind == EngineKind::Docker && engine.cgroup == 2 && docker_major(&engine.version) < 28
+/// An image's init run through `/bin/sh -c SCRIPT rehearsal-init COMMAND...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedInit {
+    pub script: &'static str,
+    /// The image's own start command: entrypoint, then arguments.
+    pub command: Vec<String>,
+}
+
+/// The script the image's init runs through on this engine and host, if any: Docker before
+/// 28 on cgroup v2 mounts the container's cgroup read-only whatever it is asked
+/// ([`REMOUNT_CGROUP`]).
+///
+/// (Podman on cgroup v1 stays in its systemd mode, which binds the root of the host's
+/// `name=systemd` hierarchy read-write into the container. Out of that mode, through the
+/// compatible API, Podman 4.3 leaves that hierarchy outside the container's cgroup
+/// namespace and systemd stops at once: "Failed to attach 1 to compat systemd cgroup".)
+pub fn init_wrapper(engine: &EngineInfo) -> Option<&'static str> {
+    match (engine.kind, engine.cgroup) {
+        (EngineKind::Docker, 2) if docker_major(&engine.version) < 28 => Some(REMOUNT_CGROUP),
+        _ => None,
+    }
 }
 
 /// The major version of a Docker version string (`26.1.5+dfsg1` → 26); 0 when unreadable.
@@ -475,14 +491,14 @@ impl DockerBackend {
                 Some(super::apparmor::name().to_string())
             }
         };
-        let remount_then = match cgroup_needs_remount(&self.info) {
-            false => None,
-            true => Some(self.image_command(image).await?),
+        let init = match init_wrapper(&self.info) {
+            None => None,
+            Some(script) => Some(WrappedInit {
+                script,
+                command: self.image_command(image).await?,
+            }),
         };
-        Ok(Confinement {
-            apparmor,
-            remount_then,
-        })
+        Ok(Confinement { apparmor, init })
     }
 
     /// The image's own start command: its entrypoint, then its arguments.
@@ -1208,17 +1224,23 @@ mod tests {
     }
 
     #[test]
-    fn only_docker_before_28_on_cgroup_v2_needs_the_cgroup_remounted() {
+    fn the_init_is_wrapped_on_docker_before_28_on_cgroup_v2_only() {
         let table = [
-            (engine(EngineKind::Docker, "20.10.24+dfsg1", 1), false),
-            (engine(EngineKind::Docker, "26.1.5+dfsg1", 2), true),
-            (engine(EngineKind::Docker, "27.5.1", 2), true),
-            (engine(EngineKind::Docker, "28.2.2", 2), false),
-            (engine(EngineKind::Podman, "5.4.2", 2), false),
-            (engine(EngineKind::Podman, "4.3.1", 1), false),
+            (engine(EngineKind::Docker, "20.10.24+dfsg1", 1), None),
+            (
+                engine(EngineKind::Docker, "26.1.5+dfsg1", 2),
+                Some(REMOUNT_CGROUP),
+            ),
+            (
+                engine(EngineKind::Docker, "27.5.1", 2),
+                Some(REMOUNT_CGROUP),
+            ),
+            (engine(EngineKind::Docker, "28.2.2", 2), None),
+            (engine(EngineKind::Podman, "5.4.2", 2), None),
+            (engine(EngineKind::Podman, "4.3.1", 1), None),
         ];
-        for (info, remount) in table {
-            assert_eq!(cgroup_needs_remount(&info), remount, "{info}");
+        for (info, script) in table {
+            assert_eq!(init_wrapper(&info), script, "{info}");
         }
     }
 
@@ -1226,10 +1248,10 @@ mod tests {
     fn the_confinement_reaches_the_container_as_asked() {
         let confinement = Confinement {
             apparmor: Some("rehearsal-systemd-0123abcd".into()),
-            remount_then: Some(vec![
-                "/lib/systemd/systemd".into(),
-                "--log-target=console".into(),
-            ]),
+            init: Some(WrappedInit {
+                script: REMOUNT_CGROUP,
+                command: vec!["/lib/systemd/systemd".into(), "--log-target=console".into()],
+            }),
         };
         let info = engine(EngineKind::Docker, "26.1.5+dfsg1", 2);
         let body = create_body(&case_config(), &info, &HostLimits::default(), &confinement);
