@@ -467,7 +467,9 @@ impl DockerBackend {
     /// How this host's containers are confined beyond the engine's defaults
     /// ([`Confinement`]); the first call loads rehearsal's AppArmor profile where needed.
     async fn confinement(&self, image: &str) -> Result<Confinement> {
-        let apparmor = match self.apparmor {
+        // A rootless engine confines nothing with AppArmor (Podman refuses a profile then,
+        // though its info still names AppArmor).
+        let apparmor = match self.apparmor && !self.info.rootless {
             false => None,
             true => {
                 let ready = self
