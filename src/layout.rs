@@ -23,6 +23,10 @@ pub const DATA_JSON: &str = "data.json";
 pub const FACTS_JSON: &str = "facts.json";
 /// Where Facter reads the case's facts as external facts.
 pub const FACTS_FILE: &str = "/etc/facter/facts.d/rehearsal.json";
+/// rehearsal's Puppet driver (`src/puppet/driver.rb`), in [`CASE_DIR`].
+pub const DRIVER_RB: &str = "driver.rb";
+/// Where the driver writes each apply's transaction report (JSON), one file per apply.
+pub const REPORT_DIR: &str = "/run/rehearsal";
 
 /// A module's directory on the modulepath: `/etc/rehearsal/modules/<name>`.
 pub fn module_dir(name: &str) -> String {

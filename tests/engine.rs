@@ -236,9 +236,20 @@ fn a_non_idempotent_manifest_names_what_changed() {
     assert_eq!(status(c), "failed");
     let idem = step(c, "idempotent");
     assert_eq!(status(idem), "failed");
+    // From the second apply's report: the property, its old and new value, and where the
+    // resource is declared, as a path of the repository's.
     assert_eq!(
         idem["message"],
-        "the second apply changed 1 resource: Exec[stamp]"
+        "the second apply changed 1 property, so the manifest is not idempotent:\n  \
+         Exec[stamp] (tests/fixtures/modules/broken/manifests/drift.pp:3) returns: notrun → 0"
+    );
+    // An annotation at the declaration.
+    let out = fixtures_run().stdout();
+    assert!(
+        out.lines().any(|l| l.starts_with(
+            "::error file=tests/fixtures/modules/broken/manifests/drift.pp,line=3::"
+        )),
+        "{out}"
     );
 }
 

@@ -41,3 +41,14 @@ pub async fn exec_within<B: Backend>(
         Err(_) => Err(ExecError::TimedOut { limit }),
     }
 }
+
+/// A small file of the container's (an apply's report), as text; `None` when it is not
+/// there or cannot be read in time.
+pub async fn read_file<B: Backend>(backend: &B, id: &str, path: &str) -> Option<String> {
+    let limit = Duration::from_secs(30);
+    let cmd = ["timeout", "30", "cat", path];
+    match exec_within(backend, id, &cmd, limit, None).await {
+        Ok(out) if out.exit_code == 0 => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        _ => None,
+    }
+}

@@ -1,12 +1,13 @@
 //! What every `puppet apply` of the harness reads from the case directory besides its
-//! manifest: a Hiera config that puts the spec's data first, that data, and the facts.
+//! manifest: a Hiera config that puts the spec's data first, that data, the facts, and
+//! the Puppet driver that runs the apply.
 //! The runner writes them for a case and the snapshot layers for a layer, the same way.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
-use crate::layout::{CASE_DIR, DATA_JSON, FACTS_JSON, HIERA_DIR, HIERA_YAML};
+use crate::layout::{CASE_DIR, DATA_JSON, DRIVER_RB, FACTS_JSON, HIERA_DIR, HIERA_YAML};
 
 /// Writes what every `puppet apply` of the harness reads from [`CASE_DIR`] besides its
 /// manifest: the Hiera config (the given data first, then the user's levels), the data
@@ -31,6 +32,7 @@ pub fn write_apply_inputs(
         ),
         (DATA_JSON, serde_json::to_vec_pretty(data).expect("JSON")),
         (FACTS_JSON, serde_json::to_vec_pretty(facts).expect("JSON")),
+        (DRIVER_RB, super::DRIVER.as_bytes().to_vec()),
     ];
     for (name, content) in files {
         std::fs::write(dir.join(name), content).map_err(|source| InputsError::Write {

@@ -7,26 +7,56 @@
 
 pub mod errors;
 pub mod inputs;
+pub mod report;
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use regex::Regex;
 
-use crate::layout::{case_file, FACTS_FILE, FACTS_JSON, HIERA_YAML, MODULEPATH};
+use crate::layout::{
+    case_file, DRIVER_RB, FACTS_FILE, FACTS_JSON, HIERA_YAML, MODULEPATH, REPORT_DIR,
+};
+use report::{Change, Report};
 
-/// The command that applies `manifest` (a path in the container), bounded by `limit`.
-pub fn apply_command(manifest: &str, limit: Duration) -> Vec<String> {
-    apply_command_in(manifest, MODULEPATH, limit)
+/// rehearsal's Puppet driver (`driver.rb`), written beside every apply's inputs.
+pub const DRIVER: &str = include_str!("driver.rb");
+
+/// Where the apply called `name` (`apply`, `idempotent`, `layer-1`) leaves its report.
+pub fn report_file(name: &str) -> String {
+    format!("{REPORT_DIR}/{name}.json")
 }
 
+/// The command that applies `manifest` (a path in the container), bounded by `limit`,
+/// its report left in `report` ([`report_file`]).
+pub fn apply_command(manifest: &str, limit: Duration, report: &str) -> Vec<String> {
+    apply_command_in(manifest, MODULEPATH, limit, report)
+}
+
+/// Runs the driver with the Ruby of the `puppet` command (its `#!` line), else plain
+/// `puppet apply` (no report then); `$@` are `puppet apply`'s arguments.
+const DRIVER_SCRIPT: &str = r#"REHEARSAL_REPORT=$1; export REHEARSAL_REPORT; shift
+rm -f "$REHEARSAL_REPORT"
+ruby=$(sed -n '1s/^#![[:space:]]*//p' "$(command -v puppet)" 2>/dev/null)
+case $ruby in *ruby*) exec $ruby "$0" apply "$@" ;; esac
+exec puppet apply "$@""#;
+
 /// The apply command with another `--modulepath` (a site baseline's directories).
-pub fn apply_command_in(manifest: &str, modulepath: &str, limit: Duration) -> Vec<String> {
+pub fn apply_command_in(
+    manifest: &str,
+    modulepath: &str,
+    limit: Duration,
+    report: &str,
+) -> Vec<String> {
     let mut cmd = timeout_prefix(limit);
+    let driver = case_file(DRIVER_RB);
     cmd.extend(
         [
-            "puppet",
-            "apply",
+            "sh",
+            "-c",
+            DRIVER_SCRIPT,
+            &driver,
+            report,
             "--detailed-exitcodes",
             "--color=false",
             &format!("--modulepath={modulepath}"),
@@ -108,16 +138,25 @@ pub enum Verdict {
     TimedOut,
     /// A compile error or failed resources: the exit status and the `Error:` lines.
     Failed { exit_code: i64, errors: Vec<String> },
-    /// A second apply changed these resources (none named: Puppet did not say which).
-    NotIdempotent { changed: Vec<String> },
+    /// A second apply changed these (none: Puppet said nothing of which). From the run's
+    /// report: each property, its old and new value, and where the resource is declared;
+    /// without a report, the resources named in Puppet's text.
+    NotIdempotent { changed: Vec<Change> },
 }
 
-/// Judges an apply from its exit status and its (cleaned) output.
-pub fn judge(apply: Apply, exit_code: i64, output: &str) -> Verdict {
+/// Judges an apply from its exit status, its (cleaned) output and its report, when the
+/// driver wrote one.
+pub fn judge(apply: Apply, exit_code: i64, output: &str, report: Option<&Report>) -> Verdict {
     match (apply, outcome(exit_code)) {
         (_, Outcome::Unchanged) | (Apply::First, Outcome::Changed) => Verdict::Passed,
         (Apply::Second, Outcome::Changed) => Verdict::NotIdempotent {
-            changed: changed_resources(output),
+            changed: match report {
+                Some(report) => report.changes(),
+                None => changed_resources(output)
+                    .into_iter()
+                    .map(Change::named)
+                    .collect(),
+            },
         },
         (_, Outcome::TimedOut) => Verdict::TimedOut,
         (_, Outcome::Failed) => Verdict::Failed {
@@ -198,25 +237,47 @@ mod tests {
     #[test]
     fn a_first_apply_may_change_things_a_second_must_not() {
         let notice = "Notice: /Stage[main]/Motd/File[/etc/motd]/content: content changed\n";
-        assert_eq!(judge(Apply::First, 0, ""), Verdict::Passed);
-        assert_eq!(judge(Apply::First, 2, notice), Verdict::Passed);
-        assert_eq!(judge(Apply::Second, 0, ""), Verdict::Passed);
+        assert_eq!(judge(Apply::First, 0, "", None), Verdict::Passed);
+        assert_eq!(judge(Apply::First, 2, notice, None), Verdict::Passed);
+        assert_eq!(judge(Apply::Second, 0, "", None), Verdict::Passed);
         assert_eq!(
-            judge(Apply::Second, 2, notice),
+            judge(Apply::Second, 2, notice, None),
             Verdict::NotIdempotent {
-                changed: vec!["File[/etc/motd]".into()]
+                changed: vec![Change::named("File[/etc/motd]".into())]
             }
         );
         for apply in [Apply::First, Apply::Second] {
-            assert_eq!(judge(apply, 124, ""), Verdict::TimedOut);
+            assert_eq!(judge(apply, 124, "", None), Verdict::TimedOut);
             assert_eq!(
-                judge(apply, 4, "Notice: x\nError: boom\n"),
+                judge(apply, 4, "Notice: x\nError: boom\n", None),
                 Verdict::Failed {
                     exit_code: 4,
                     errors: vec!["Error: boom".into()]
                 }
             );
         }
+    }
+
+    /// With a report, a second apply's changes come from it, not from the text (here the
+    /// text names another resource: the report wins).
+    #[test]
+    fn a_second_apply_is_judged_from_its_report() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/reports/puppet-7.23.json"
+        );
+        let report = Report::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let notice = "Notice: /Stage[main]/Motd/File[/etc/motd]/content: content changed\n";
+        let Verdict::NotIdempotent { changed } = judge(Apply::Second, 2, notice, Some(&report))
+        else {
+            panic!("not idempotent")
+        };
+        let names: Vec<&str> = changed.iter().map(|c| c.resource.as_str()).collect();
+        assert_eq!(names, ["Exec[stamp]", "File[/etc/drift]"]);
+        assert_eq!(
+            judge(Apply::First, 2, notice, Some(&report)),
+            Verdict::Passed
+        );
     }
 
     #[test]
@@ -274,13 +335,60 @@ mkdir -p /etc/facter/facts.d && cp /etc/rehearsal/case/facts.json /etc/facter/fa
     }
 
     #[test]
-    fn apply_command_is_bounded_and_uses_the_case_files() {
-        let cmd = apply_command("/etc/rehearsal/case/site.pp", Duration::from_secs(90)).join(" ");
-        assert_eq!(
-            cmd,
-            "timeout -k 10 90 puppet apply --detailed-exitcodes --color=false \
-             --modulepath=/etc/rehearsal/modules --hiera_config=/etc/rehearsal/case/hiera.yaml \
-             /etc/rehearsal/case/site.pp"
+    fn apply_command_is_bounded_and_runs_the_driver_with_the_case_files() {
+        let cmd = apply_command(
+            "/etc/rehearsal/case/site.pp",
+            Duration::from_secs(90),
+            &report_file("apply"),
         );
+        assert_eq!(cmd[..4], ["timeout", "-k", "10", "90"]);
+        assert_eq!(cmd[4..6], ["sh", "-c"]);
+        assert_eq!(
+            cmd[7..].join(" "),
+            "/etc/rehearsal/case/driver.rb /run/rehearsal/apply.json --detailed-exitcodes \
+             --color=false --modulepath=/etc/rehearsal/modules \
+             --hiera_config=/etc/rehearsal/case/hiera.yaml /etc/rehearsal/case/site.pp"
+        );
+    }
+
+    /// The script runs the driver with the Ruby of `puppet`'s `#!` line, and plain
+    /// `puppet apply` where that line names no Ruby; the report path is not an argument
+    /// of Puppet's. Stand-ins for `puppet` and Ruby, first on the PATH, say how they ran.
+    #[test]
+    fn the_driver_script_picks_puppets_ruby_else_plain_puppet() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        let ruby = dir.path().join("ruby");
+        write(
+            "ruby",
+            "#!/bin/sh\necho \"ruby $* report=$REHEARSAL_REPORT\"\n",
+        );
+        let run = || {
+            let out = std::process::Command::new("/bin/sh")
+                .args([
+                    "-c",
+                    DRIVER_SCRIPT,
+                    "/d/driver.rb",
+                    "/r/a.json",
+                    "--x",
+                    "m.pp",
+                ])
+                .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        write(
+            "puppet",
+            &format!("#!{}\necho puppet \"$@\"\n", ruby.display()),
+        );
+        assert_eq!(run(), "ruby /d/driver.rb apply --x m.pp report=/r/a.json");
+        write("puppet", "#!/bin/sh\necho puppet \"$@\"\n");
+        assert_eq!(run(), "puppet apply --x m.pp");
     }
 }

@@ -18,11 +18,11 @@ use super::live::LinePrinter;
 use super::step::{self, StepError};
 use super::workspace::{PathMap, Workspace};
 use super::{engine, Context};
-use crate::backend::exec::{exec_within, ExecError};
+use crate::backend::exec::{exec_within, read_file, ExecError};
 use crate::backend::{Backend, ContainerConfig, ExecOutput};
 use crate::labels;
 use crate::outcome::{
-    CaseId, CaseReport, CheckReport, EventKind, Status, Step, StepReport, Warning,
+    CaseId, CaseReport, CheckReport, EventKind, PuppetError, Status, Step, StepReport, Warning,
 };
 use crate::plan::PlannedCase;
 use crate::puppet::{self, Apply, Outcome, Verdict};
@@ -302,9 +302,10 @@ async fn apply<B: Backend>(
     let output = paths.to_host(&clean_output(&out.combined()));
     match &case.fails_with {
         None => judged(
-            puppet::judge(Apply::First, out.exit_code, &output),
+            puppet::judge(Apply::First, out.exit_code, &output, None),
             limit,
             output,
+            paths,
         ),
         Some(expected) => failed_as_expected(expected, out.exit_code, limit, output),
     }
@@ -321,10 +322,16 @@ async fn idempotent<B: Backend>(
 ) -> Result<String, StepError> {
     let out = run_apply(ctx, live, container, manifest, limit, Step::Idempotent).await?;
     let output = paths.to_host(&clean_output(&out.combined()));
+    // What changed, from the driver's report (read only when something did).
+    let report = match puppet::outcome(out.exit_code) {
+        Outcome::Changed => read_report(ctx, container, Step::Idempotent).await,
+        _ => None,
+    };
     judged(
-        puppet::judge(Apply::Second, out.exit_code, &output),
+        puppet::judge(Apply::Second, out.exit_code, &output, report.as_ref()),
         limit,
         output,
+        paths,
     )
 }
 
@@ -347,12 +354,45 @@ async fn verify<B: Backend>(
     }
 }
 
+/// The report the driver left for this step's apply, if it wrote one Puppet's way.
+async fn read_report<B: Backend>(
+    ctx: &Context<B>,
+    container: &str,
+    step: Step,
+) -> Option<puppet::report::Report> {
+    let text = read_file(&*ctx.backend, container, &puppet::report_file(step.name())).await?;
+    puppet::report::Report::parse(&text).ok()
+}
+
 /// A case's apply as Puppet's verdict has it.
-fn judged(verdict: Verdict, limit: Duration, output: String) -> Result<String, StepError> {
+fn judged(
+    verdict: Verdict,
+    limit: Duration,
+    output: String,
+    paths: &PathMap,
+) -> Result<String, StepError> {
     // Where a failed apply's errors are, read once from the whole output (its paths
-    // already mapped to the repository's).
-    let located = match verdict {
+    // already mapped to the repository's); where each change of a second apply is.
+    let located = match &verdict {
         Verdict::Failed { .. } => puppet::errors::located(&output),
+        Verdict::NotIdempotent { changed } => changed
+            .iter()
+            .filter_map(|change| {
+                let (file, line) = (change.file.as_ref()?, change.line?);
+                Some(PuppetError {
+                    file: paths.to_host(file),
+                    line: line.max(1),
+                    column: None,
+                    message: format!(
+                        "not idempotent: the second apply changed {}",
+                        puppet::report::Change {
+                            file: None,
+                            ..change.clone()
+                        }
+                    ),
+                })
+            })
+            .collect(),
         _ => Vec::new(),
     };
     let message = match verdict {
@@ -377,12 +417,26 @@ fn judged(verdict: Verdict, limit: Duration, output: String) -> Result<String, S
             "the second apply changed something (exit 2), so the manifest is not idempotent"
                 .to_string()
         }
-        Verdict::NotIdempotent { changed } => format!(
-            "the second apply changed {} resource{}: {}",
-            changed.len(),
-            if changed.len() == 1 { "" } else { "s" },
-            changed.join(", ")
-        ),
+        Verdict::NotIdempotent { changed } => {
+            let lines: Vec<String> = changed
+                .iter()
+                .map(|change| {
+                    let change = puppet::report::Change {
+                        file: change.file.as_ref().map(|f| paths.to_host(f)),
+                        ..change.clone()
+                    };
+                    format!("  {change}")
+                })
+                .collect();
+            let count = match changed.len() {
+                1 => "1 property".to_string(),
+                n => format!("{n} properties"),
+            };
+            format!(
+                "the second apply changed {count}, so the manifest is not idempotent:\n{}",
+                lines.join("\n")
+            )
+        }
     };
     Err(StepError::Failed {
         message,
@@ -452,7 +506,7 @@ async fn run_apply<B: Backend>(
     limit: Duration,
     step: Step,
 ) -> Result<ExecOutput, ExecError> {
-    let cmd = puppet::apply_command(manifest, limit);
+    let cmd = puppet::apply_command(manifest, limit, &puppet::report_file(step.name()));
     let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
     let Some((events, id)) = live else {
         return exec_within(&*ctx.backend, container, &cmd, limit, None).await;

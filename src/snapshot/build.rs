@@ -21,7 +21,7 @@ use super::{
     chain_of, Failure, Kind, Layer, Outcome, Ready, SnapshotReport, StartFailure, Starts,
     REPOSITORY,
 };
-use crate::backend::exec::exec_within;
+use crate::backend::exec::{exec_within, read_file};
 use crate::backend::{Backend, BackendError, ContainerConfig};
 use crate::outcome::snapshot::{BuildProgress, BuildStage};
 use crate::plan::PlannedCase;
@@ -369,14 +369,21 @@ async fn build<B: Backend>(
         });
     }
     let manifest = crate::layout::case_file(layer.code_file());
-    let command = puppet::apply_command_in(&manifest, &layer.modulepath, layer.timeout);
+    let report = puppet::report_file("layer");
+    let command = puppet::apply_command_in(&manifest, &layer.modulepath, layer.timeout, &report);
     let command: Vec<&str> = command.iter().map(String::as_str).collect();
     for (apply, attempt) in [(Apply::First, "apply"), (Apply::Second, "second apply")] {
         let out = exec_within(backend, id, &command, layer.timeout, None)
             .await
             .map_err(|err| fail(format!("the {attempt} {err}"), String::new()))?;
         let output = clean_output(&out.combined());
-        let message = match puppet::judge(apply, out.exit_code, &output) {
+        let report = match (apply, puppet::outcome(out.exit_code)) {
+            (Apply::Second, puppet::Outcome::Changed) => read_file(backend, id, &report)
+                .await
+                .and_then(|text| puppet::report::Report::parse(&text).ok()),
+            _ => None,
+        };
+        let message = match puppet::judge(apply, out.exit_code, &output, report.as_ref()) {
             Verdict::Passed => continue,
             Verdict::TimedOut => format!(
                 "the {attempt} timed out after {}",
@@ -384,7 +391,11 @@ async fn build<B: Backend>(
             ),
             Verdict::NotIdempotent { changed } => format!(
                 "the code is not idempotent: the second apply changed {}; no case starts from a snapshot that changes on every apply",
-                if changed.is_empty() { "something".to_string() } else { changed.join(", ") }
+                if changed.is_empty() {
+                    "something".to_string()
+                } else {
+                    changed.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("; ")
+                }
             ),
             Verdict::Failed { exit_code, errors } => {
                 let mut message =

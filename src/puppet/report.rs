@@ -1,0 +1,212 @@
+//! An apply's transaction report, as the driver writes it (Puppet's own `to_data_hash`, as
+//! JSON): what each resource did, and where it is declared. Verdict details are read from
+//! it, not from Puppet's console text. Only the fields rehearsal reads are kept; the
+//! shapes of Puppet 5.5, 7 and 8 (report formats 10 and 12) are the same for them, and the
+//! tests hold a real report of each.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Report {
+    #[serde(default)]
+    pub puppet_version: String,
+    /// `changed`, `unchanged` or `failed`.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub resource_statuses: BTreeMap<String, ResourceStatus>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResourceStatus {
+    #[serde(default)]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub line: Option<u32>,
+    #[serde(default)]
+    pub changed: bool,
+    #[serde(default)]
+    pub failed: bool,
+    #[serde(default)]
+    pub evaluation_time: Option<f64>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Event {
+    #[serde(default)]
+    pub property: Option<String>,
+    #[serde(default)]
+    pub previous_value: Value,
+    #[serde(default)]
+    pub desired_value: Value,
+    /// `success`, `failure`, `noop` or `audit`.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// One property a resource changed, and where the resource is declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// `File[/etc/motd]`.
+    pub resource: String,
+    /// The manifest that declares it, as the report names it (a container path until the
+    /// caller maps it); `None` when Puppet did not say (or the change came from the text).
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// `content`, `ensure`, `returns`; `None` for a refresh or a change read from text.
+    pub property: Option<String>,
+    pub previous: Option<String>,
+    pub desired: Option<String>,
+}
+
+impl Change {
+    /// A change known only by its resource's name (read from Puppet's console text).
+    pub fn named(resource: String) -> Change {
+        Change {
+            resource,
+            file: None,
+            line: None,
+            property: None,
+            previous: None,
+            desired: None,
+        }
+    }
+}
+
+/// `Exec[stamp] (drift/manifests/init.pp:4) returns: notrun → 0`.
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.resource)?;
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, " ({file}:{line})")?,
+            (Some(file), None) => write!(f, " ({file})")?,
+            _ => {}
+        }
+        if let Some(property) = &self.property {
+            write!(f, " {property}")?;
+            if let (Some(previous), Some(desired)) = (&self.previous, &self.desired) {
+                write!(f, ": {previous} → {desired}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Report {
+    pub fn parse(json: &str) -> Result<Report, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Every property changed (an event that succeeded), resource by resource in the
+    /// order Puppet names them; a resource changed with no such event (a refresh) once,
+    /// by name.
+    pub fn changes(&self) -> Vec<Change> {
+        let mut changes = Vec::new();
+        for (resource, status) in &self.resource_statuses {
+            if !status.changed {
+                continue;
+            }
+            let before = changes.len();
+            for event in status.events.iter().filter(|e| e.status == "success") {
+                changes.push(Change {
+                    resource: resource.clone(),
+                    file: status.file.clone(),
+                    line: status.line,
+                    property: event.property.clone(),
+                    previous: Some(value_text(&event.previous_value)),
+                    desired: Some(value_text(&event.desired_value)),
+                });
+            }
+            if changes.len() == before {
+                changes.push(Change {
+                    file: status.file.clone(),
+                    line: status.line,
+                    ..Change::named(resource.clone())
+                });
+            }
+        }
+        changes
+    }
+}
+
+/// A property's value as a person reads it: a string bare, a list of one as its item
+/// (`returns: ["0"]` → `0`), anything else as JSON; nothing (`null`) as `absent`.
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::Null => "absent".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.len() == 1 => value_text(&items[0]),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Report {
+        let path = format!(
+            "{}/tests/fixtures/reports/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        Report::parse(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    /// Real reports of the same manifest's first apply (a file created, an exec run) from
+    /// Puppet 5.5 (Debian 11), 7.23 (12) and 8.10 (13), written by the driver.
+    #[test]
+    fn every_puppets_report_names_the_changes_and_their_place() {
+        for (name, version) in [
+            ("puppet-5.5.json", "5.5.22"),
+            ("puppet-7.23.json", "7.23.0"),
+            ("puppet-8.10.json", "8.10.0"),
+        ] {
+            let report = fixture(name);
+            assert_eq!(report.puppet_version, version, "{name}");
+            assert_eq!(report.status, "changed", "{name}");
+            let changes: Vec<String> = report.changes().iter().map(|c| c.to_string()).collect();
+            assert_eq!(
+                changes,
+                [
+                    "Exec[stamp] (/etc/rehearsal/modules/drift/manifests/init.pp:7) returns: \
+                     notrun → 0",
+                    "File[/etc/drift] (/etc/rehearsal/modules/drift/manifests/init.pp:2) \
+                     ensure: absent → file",
+                ],
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_read_as_people_write_them() {
+        use serde_json::json;
+        assert_eq!(value_text(&json!(["0"])), "0");
+        assert_eq!(value_text(&json!(null)), "absent");
+        assert_eq!(value_text(&json!("{sha256}ab")), "{sha256}ab");
+        assert_eq!(value_text(&json!(["a", "b"])), r#"["a","b"]"#);
+        assert_eq!(value_text(&json!(true)), "true");
+    }
+
+    #[test]
+    fn a_change_without_a_place_or_values_says_what_it_knows() {
+        assert_eq!(
+            Change::named("Service[cron]".into()).to_string(),
+            "Service[cron]"
+        );
+        let refresh = Change {
+            file: Some("m/manifests/init.pp".into()),
+            line: Some(3),
+            ..Change::named("Service[cron]".into())
+        };
+        assert_eq!(refresh.to_string(), "Service[cron] (m/manifests/init.pp:3)");
+    }
+}
