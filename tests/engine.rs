@@ -246,9 +246,8 @@ fn a_non_idempotent_manifest_names_what_changed() {
     // An annotation at the declaration.
     let out = fixtures_run().stdout();
     assert!(
-        out.lines().any(|l| l.starts_with(
-            "::error file=tests/fixtures/modules/broken/manifests/drift.pp,line=3::"
-        )),
+        out.lines().any(|l| l
+            .starts_with("::error file=tests/fixtures/modules/broken/manifests/drift.pp,line=3::")),
         "{out}"
     );
 }

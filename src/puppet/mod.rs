@@ -28,10 +28,21 @@ pub fn report_file(name: &str) -> String {
 }
 
 /// The command that applies `manifest` (a path in the container), bounded by `limit`,
-/// its report left in `report` ([`report_file`]).
-pub fn apply_command(manifest: &str, limit: Duration, report: &str) -> Vec<String> {
-    apply_command_in(manifest, MODULEPATH, limit, report)
+/// its report left in `report` ([`report_file`]); `strict`: with Puppet 8's strict
+/// defaults ([`STRICT`]) whatever the platform's Puppet.
+pub fn apply_command(manifest: &str, limit: Duration, report: &str, strict: bool) -> Vec<String> {
+    let mut cmd = apply_command_in(manifest, MODULEPATH, limit, report);
+    if strict {
+        let at = cmd.len() - 1;
+        cmd.splice(at..at, STRICT.map(String::from));
+    }
+    cmd
 }
+
+/// Puppet 8's defaults, given on every platform so a module meets the same rules on each:
+/// what was a warning (a deprecated feature, a duplicate hash key, a resource reference
+/// to nothing…) is an error, and so is a variable that is not defined.
+pub const STRICT: [&str; 2] = ["--strict=error", "--strict_variables"];
 
 /// Runs the driver with the Ruby of the `puppet` command (its `#!` line), else plain
 /// `puppet apply` (no report then); `$@` are `puppet apply`'s arguments.
@@ -340,6 +351,7 @@ mkdir -p /etc/facter/facts.d && cp /etc/rehearsal/case/facts.json /etc/facter/fa
             "/etc/rehearsal/case/site.pp",
             Duration::from_secs(90),
             &report_file("apply"),
+            false,
         );
         assert_eq!(cmd[..4], ["timeout", "-k", "10", "90"]);
         assert_eq!(cmd[4..6], ["sh", "-c"]);
@@ -348,6 +360,12 @@ mkdir -p /etc/facter/facts.d && cp /etc/rehearsal/case/facts.json /etc/facter/fa
             "/etc/rehearsal/case/driver.rb /run/rehearsal/apply.json --detailed-exitcodes \
              --color=false --modulepath=/etc/rehearsal/modules \
              --hiera_config=/etc/rehearsal/case/hiera.yaml /etc/rehearsal/case/site.pp"
+        );
+        let strict = apply_command("/m.pp", Duration::from_secs(9), "/r.json", true);
+        assert_eq!(
+            strict[strict.len() - 3..],
+            ["--strict=error", "--strict_variables", "/m.pp"],
+            "the manifest stays last"
         );
     }
 

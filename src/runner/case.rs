@@ -147,9 +147,19 @@ impl<'a, B: Backend> Case<'a, B> {
         }
         if case.fails_with.is_none() && case.idempotent {
             let began = self.begin(Step::Idempotent);
-            let again =
-                idempotent(ctx, live, container, manifest, case.timeouts.apply, &paths).await;
+            let again = idempotent(ctx, live, container, manifest, case, &paths).await;
+            let (again, note) = match again {
+                Ok((output, note)) => (Ok(output), note),
+                Err(err) => (Err(err), None),
+            };
             self.record(Step::Idempotent, began, again).await;
+            if let (Some(note), Some(report)) = (note, self.steps.last_mut()) {
+                // Exemptions that changed, and stale ones: said beside the step's verdict.
+                report.message = Some(match report.message.take() {
+                    Some(message) => format!("{message}\n{note}"),
+                    None => note,
+                });
+            }
         }
         if !case.expect.is_empty() {
             let began = self.begin(Step::Verify);
@@ -298,7 +308,16 @@ async fn apply<B: Backend>(
     paths: &PathMap,
 ) -> Result<String, StepError> {
     let limit = case.timeouts.apply;
-    let out = run_apply(ctx, live, container, manifest, limit, Step::Apply).await?;
+    let out = run_apply(
+        ctx,
+        live,
+        container,
+        manifest,
+        limit,
+        Step::Apply,
+        case.strict,
+    )
+    .await?;
     let output = paths.to_host(&clean_output(&out.combined()));
     match &case.fails_with {
         None => judged(
@@ -311,28 +330,66 @@ async fn apply<B: Backend>(
     }
 }
 
-/// The second apply, which must change nothing.
+/// The second apply, which must change nothing but the case's exempt resources; what it
+/// passed with is said (the exempt changes, and exemptions that changed nothing: stale).
 async fn idempotent<B: Backend>(
     ctx: &Context<B>,
     live: Live<'_>,
     container: &str,
     manifest: &str,
-    limit: Duration,
+    case: &crate::spec::Case,
     paths: &PathMap,
-) -> Result<String, StepError> {
-    let out = run_apply(ctx, live, container, manifest, limit, Step::Idempotent).await?;
+) -> Result<(String, Option<String>), StepError> {
+    let limit = case.timeouts.apply;
+    let step = Step::Idempotent;
+    let out = run_apply(ctx, live, container, manifest, limit, step, case.strict).await?;
     let output = paths.to_host(&clean_output(&out.combined()));
     // What changed, from the driver's report (read only when something did).
     let report = match puppet::outcome(out.exit_code) {
         Outcome::Changed => read_report(ctx, container, Step::Idempotent).await,
         _ => None,
     };
-    judged(
-        puppet::judge(Apply::Second, out.exit_code, &output, report.as_ref()),
-        limit,
-        output,
-        paths,
-    )
+    let verdict = puppet::judge(Apply::Second, out.exit_code, &output, report.as_ref());
+    let (verdict, note) = exempted(verdict, &case.idempotent_except, out.exit_code);
+    let note = note.map(|note| paths.to_host(&note));
+    judged(verdict, limit, output, paths).map(|output| (output, note))
+}
+
+/// A second apply's verdict with the case's exemptions: changes of exempt resources do
+/// not fail it; the note says which changed (and why that is fine) and which exemption
+/// changed nothing (stale: it can go). Exit 2 with no change named fails as before.
+fn exempted(
+    verdict: Verdict,
+    except: &indexmap::IndexMap<String, String>,
+    exit_code: i64,
+) -> (Verdict, Option<String>) {
+    if except.is_empty() {
+        return (verdict, None);
+    }
+    let changed = match &verdict {
+        Verdict::NotIdempotent { changed } if !changed.is_empty() => changed.clone(),
+        Verdict::Passed if exit_code == 0 => Vec::new(),
+        _ => return (verdict, None),
+    };
+    let (exempt, rest): (Vec<_>, Vec<_>) = changed
+        .into_iter()
+        .partition(|c| except.contains_key(&c.resource));
+    let mut lines = Vec::new();
+    for change in &exempt {
+        lines.push(format!("exempt: {change} ({})", except[&change.resource]));
+    }
+    for (resource, why) in except {
+        if !exempt.iter().any(|c| &c.resource == resource) {
+            lines.push(format!(
+                "stale exemption: {resource} did not change ({why}): remove it from `except`"
+            ));
+        }
+    }
+    let note = Some(lines.join("\n"));
+    match rest.is_empty() {
+        true => (Verdict::Passed, note),
+        false => (Verdict::NotIdempotent { changed: rest }, note),
+    }
 }
 
 /// The probe that answers every check.
@@ -505,8 +562,10 @@ async fn run_apply<B: Backend>(
     manifest: &str,
     limit: Duration,
     step: Step,
+    strict: bool,
 ) -> Result<ExecOutput, ExecError> {
-    let cmd = puppet::apply_command(manifest, limit, &puppet::report_file(step.name()));
+    let report = puppet::report_file(step.name());
+    let cmd = puppet::apply_command(manifest, limit, &report, strict);
     let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
     let Some((events, id)) = live else {
         return exec_within(&*ctx.backend, container, &cmd, limit, None).await;
@@ -552,5 +611,78 @@ mod tests {
         let cut = puppet::tail(long, MAX_OUTPUT);
         assert!(cut.starts_with("[… 13 bytes cut …]\n"));
         assert!(cut.ends_with("END"));
+    }
+}
+
+#[cfg(test)]
+mod exemption_tests {
+    use super::*;
+    use crate::puppet::report::Change;
+
+    fn change(resource: &str) -> Change {
+        Change {
+            property: Some("returns".into()),
+            previous: Some("notrun".into()),
+            desired: Some("0".into()),
+            ..Change::named(resource.into())
+        }
+    }
+
+    fn except(pairs: &[(&str, &str)]) -> indexmap::IndexMap<String, String> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn exempt_changes_pass_and_say_why() {
+        let verdict = Verdict::NotIdempotent {
+            changed: vec![change("Exec[stamp]")],
+        };
+        let (verdict, note) = exempted(verdict, &except(&[("Exec[stamp]", "by design")]), 2);
+        assert_eq!(verdict, Verdict::Passed);
+        assert_eq!(
+            note.unwrap(),
+            "exempt: Exec[stamp] returns: notrun → 0 (by design)"
+        );
+    }
+
+    #[test]
+    fn any_other_change_still_fails() {
+        let verdict = Verdict::NotIdempotent {
+            changed: vec![change("Exec[stamp]"), change("Exec[other]")],
+        };
+        let (verdict, note) = exempted(verdict, &except(&[("Exec[stamp]", "by design")]), 2);
+        assert_eq!(
+            verdict,
+            Verdict::NotIdempotent {
+                changed: vec![change("Exec[other]")]
+            }
+        );
+        assert!(note.unwrap().starts_with("exempt: Exec[stamp]"));
+    }
+
+    #[test]
+    fn an_exemption_that_changed_nothing_is_stale() {
+        let (verdict, note) = exempted(Verdict::Passed, &except(&[("Exec[gone]", "old")]), 0);
+        assert_eq!(verdict, Verdict::Passed);
+        assert_eq!(
+            note.unwrap(),
+            "stale exemption: Exec[gone] did not change (old): remove it from `except`"
+        );
+    }
+
+    #[test]
+    fn without_exemptions_or_names_nothing_changes() {
+        let failed = Verdict::NotIdempotent { changed: vec![] };
+        assert_eq!(
+            exempted(failed.clone(), &except(&[("Exec[a]", "x")]), 2),
+            (failed, None)
+        );
+        let verdict = Verdict::NotIdempotent {
+            changed: vec![change("Exec[a]")],
+        };
+        assert_eq!(exempted(verdict.clone(), &except(&[]), 2), (verdict, None));
     }
 }

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::check::Check;
 use super::limits::{LimitsOverride, Network};
 use super::matcher::Matchers;
-use super::raw::{RawCase, RawSpec, RawTimeouts};
+use super::raw::{Idempotent, RawCase, RawSpec, RawTimeouts};
+use indexmap::IndexMap;
 
 /// One module's spec, read from its `rehearsal.yaml`.
 #[derive(Debug, Clone)]
@@ -71,6 +72,10 @@ pub struct Case {
     pub fails_with: Option<Matchers>,
     /// A second apply must change nothing.
     pub idempotent: bool,
+    /// ... but these resources, each with the reason why (`idempotent: { except: … }`).
+    pub idempotent_except: IndexMap<String, String>,
+    /// Puppet 8's strict defaults (`strict=error`, `strict_variables`) on every platform.
+    pub strict: bool,
     pub timeouts: Timeouts,
     /// The case's limits over the spec's; the platform's and the defaults come after.
     pub limits: LimitsOverride,
@@ -142,6 +147,10 @@ impl ModuleSpec {
         if raw_cases.is_empty() {
             return Err("the spec has no cases: add at least one under `cases:`".to_string());
         }
+        let defaults = CaseDefaults {
+            idempotent: raw.idempotent,
+            strict: raw.strict,
+        };
         let mut cases = Vec::with_capacity(raw_cases.len());
         for (name, case) in raw_cases {
             cases.push(case_from_raw(
@@ -151,6 +160,7 @@ impl ModuleSpec {
                 &spec_facts,
                 timeouts,
                 (raw.limits.unwrap_or_default(), raw.network),
+                &defaults,
             )?);
         }
         let fixtures = raw
@@ -179,6 +189,12 @@ impl ModuleSpec {
     }
 }
 
+/// What a spec sets for all its cases, each of which may set its own.
+pub struct CaseDefaults {
+    pub idempotent: Option<Idempotent>,
+    pub strict: Option<bool>,
+}
+
 fn case_from_raw(
     name: String,
     raw: RawCase,
@@ -186,7 +202,19 @@ fn case_from_raw(
     spec_facts: &Map<String, Value>,
     timeouts: Timeouts,
     (spec_limits, spec_network): (LimitsOverride, Option<Network>),
+    spec_defaults: &CaseDefaults,
 ) -> Result<Case, String> {
+    // The case's own `idempotent` wins; exemptions of both apply, the case's over the spec's.
+    let idempotent = match (&raw.idempotent, &spec_defaults.idempotent) {
+        (Some(Idempotent::Except(own)), Some(Idempotent::Except(spec))) => {
+            let mut merged = spec.clone();
+            merged.extend(own.clone());
+            Some(Idempotent::Except(merged))
+        }
+        (Some(own), _) => Some(own.clone()),
+        (None, spec) => spec.clone(),
+    };
+    let idempotent = idempotent.as_ref();
     let manifest = match (raw.manifest, raw.manifest_file) {
         (Some(code), None) if !code.trim().is_empty() => Manifest::Inline(code),
         (Some(_), None) => return Err(format!("case `{name}` has an empty `manifest`")),
@@ -219,7 +247,12 @@ fn case_from_raw(
         facts,
         expect,
         fails_with: raw.fails_with,
-        idempotent: raw.idempotent.unwrap_or(true),
+        idempotent: !matches!(idempotent, Some(Idempotent::Checked(false))),
+        idempotent_except: match idempotent {
+            Some(Idempotent::Except(except)) => except.clone(),
+            _ => IndexMap::new(),
+        },
+        strict: raw.strict.or(spec_defaults.strict).unwrap_or(true),
         timeouts: timeouts.overridden(raw.timeouts),
         limits: raw.limits.unwrap_or_default().over(spec_limits),
         network: raw.network.or(spec_network).unwrap_or_default(),

@@ -33,6 +33,10 @@ pub struct RawSpec {
     pub limits: Option<LimitsOverride>,
     /// `none` or `default` (the engine's bridge).
     pub network: Option<Network>,
+    /// The cases' default: `false`, or resources exempt from it (a case's own win).
+    pub idempotent: Option<Idempotent>,
+    /// Puppet 8's strict defaults on every platform (default true).
+    pub strict: Option<bool>,
     pub cases: Option<Cases>,
 }
 
@@ -114,7 +118,8 @@ pub struct RawCase {
     #[serde(default)]
     pub goss: GossFiles,
     pub fails_with: Option<Matchers>,
-    pub idempotent: Option<bool>,
+    pub idempotent: Option<Idempotent>,
+    pub strict: Option<bool>,
     pub timeouts: Option<RawTimeouts>,
     /// Over the spec's `limits`, one by one.
     pub limits: Option<LimitsOverride>,
@@ -122,6 +127,70 @@ pub struct RawCase {
     /// The checks read from `goss`, filled in once the spec is read (`spec::parse`).
     #[serde(skip)]
     pub goss_checks: Vec<Check>,
+}
+
+/// `idempotent: true|false`, or `idempotent: { except: { 'Exec[stamp]': reason } }`: a
+/// second apply must change nothing but those resources, each with the reason why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotent {
+    Checked(bool),
+    Except(IndexMap<String, String>),
+}
+
+impl<'de> Deserialize<'de> for Idempotent {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct IdempotentVisitor;
+        impl<'de> Visitor<'de> for IdempotentVisitor {
+            type Value = Idempotent;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "true, false, or `{ except: { 'Type[title]': why it changes every time } }`",
+                )
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Idempotent, E> {
+                Ok(Idempotent::Checked(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Idempotent, A::Error> {
+                let mut except = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "except" => except = Some(map.next_value::<IndexMap<String, String>>()?),
+                        other => return Err(de::Error::unknown_field(other, &["except"])),
+                    }
+                }
+                let except = except.ok_or_else(|| de::Error::missing_field("except"))?;
+                for (resource, why) in &except {
+                    if !is_resource_ref(resource) {
+                        return Err(de::Error::custom(format!(
+                            "`{resource}` is not a resource: write it as Puppet names it, \
+                             `Type[title]` (`Exec[stamp]`, `File[/etc/motd]`)"
+                        )));
+                    }
+                    if why.trim().is_empty() {
+                        return Err(de::Error::custom(format!(
+                            "`{resource}` needs a reason: why does it change on every apply?"
+                        )));
+                    }
+                }
+                Ok(Idempotent::Except(except))
+            }
+        }
+        de.deserialize_any(IdempotentVisitor)
+    }
+}
+
+/// `Type[title]` or `Mod::Type[title]`, as Puppet names a resource in its reports.
+fn is_resource_ref(text: &str) -> bool {
+    let Some((kind, rest)) = text.split_once('[') else {
+        return false;
+    };
+    rest.len() > 1
+        && rest.ends_with(']')
+        && kind.split("::").all(|part| {
+            let mut chars = part.chars();
+            chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
 }
 
 /// `goss: path` or `goss: [paths]`: goss files (relative to the spec) that must exist.

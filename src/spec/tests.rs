@@ -414,3 +414,57 @@ fn errors_in_a_goss_file_name_the_goss_file() {
         "the goss file is not valid UTF-8: save it as UTF-8"
     );
 }
+
+#[test]
+fn exemptions_and_strict_are_read_at_both_levels_the_cases_winning() {
+    let m = Module::new();
+    let spec = m
+        .parse(
+            "strict: false\nidempotent: { except: { 'Exec[apt-update]': 'refreshes the index' } }\n\
+             cases:\n  plain:\n    manifest: x\n  own:\n    manifest: x\n    strict: true\n    \
+             idempotent:\n      except:\n        Exec[stamp]: stamps the time by design\n  \
+             off:\n    manifest: x\n    idempotent: false\n",
+        )
+        .unwrap();
+    let [plain, own, off] = &spec.cases[..] else {
+        panic!("three cases")
+    };
+    assert!(!plain.strict && own.strict);
+    assert!(plain.idempotent && own.idempotent && !off.idempotent);
+    assert_eq!(
+        plain.idempotent_except.keys().collect::<Vec<_>>(),
+        ["Exec[apt-update]"]
+    );
+    assert_eq!(
+        own.idempotent_except.keys().collect::<Vec<_>>(),
+        ["Exec[apt-update]", "Exec[stamp]"]
+    );
+    assert_eq!(
+        own.idempotent_except["Exec[stamp]"],
+        "stamps the time by design"
+    );
+    assert!(
+        Module::new()
+            .parse("cases:\n  a:\n    manifest: x\n")
+            .unwrap()
+            .cases[0]
+            .strict
+    );
+}
+
+#[test]
+fn a_bad_exemption_is_refused_at_its_line() {
+    let m = Module::new();
+    let err =
+        m.error("cases:\n  a:\n    manifest: x\n    idempotent: { except: { stamp: why } }\n");
+    assert!(
+        err.starts_with("rehearsal.yaml:4:17: cases.a.idempotent:"),
+        "{err}"
+    );
+    assert!(err.contains("`stamp` is not a resource"), "{err}");
+    let err =
+        m.error("cases:\n  a:\n    manifest: x\n    idempotent: { except: { 'Exec[a]': '' } }\n");
+    assert!(err.contains("`Exec[a]` needs a reason"), "{err}");
+    let err = m.error("cases:\n  a:\n    manifest: x\n    idempotent: { skip: {} }\n");
+    assert!(err.contains("unknown field `skip`"), "{err}");
+}
