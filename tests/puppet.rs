@@ -23,7 +23,11 @@ fn rules_run() -> &'static Outcome {
 fn case(name: &str, platform: &str) -> &'static Value {
     common::find_case(
         rules_run().json(),
-        &[("module", "puppetrules"), ("case", name), ("platform", platform)],
+        &[
+            ("module", "puppetrules"),
+            ("case", name),
+            ("platform", platform),
+        ],
     )
     .unwrap_or_else(|| panic!("no case {name} on {platform}: {}", rules_run().stdout()))
 }
