@@ -49,6 +49,12 @@ use super::{
 use crate::spec::limits::Network;
 
 /// The environment variable that names another lxcpath (the tests' own, say).
+pub const PATH_ENV: &str = "REHEARSAL_LXC_PATH";
+/// The environment variable that names the bridge of the default network.
+pub const BRIDGE_ENV: &str = "REHEARSAL_LXC_BRIDGE";
+/// The environment variable that names an AppArmor profile for the containers.
+pub const APPARMOR_ENV: &str = "REHEARSAL_LXC_APPARMOR";
+
 /// `lxc-attach`'s environment for a command, as a Docker exec's would be: nothing of
 /// this process's, then PATH, HOME, HOSTNAME and these `NAME=value` pairs.
 fn attach_env(hostname: &str, more: &[String]) -> Vec<OsString> {
@@ -64,12 +70,6 @@ fn attach_env(hostname: &str, more: &[String]) -> Vec<OsString> {
     }
     args
 }
-
-pub const PATH_ENV: &str = "REHEARSAL_LXC_PATH";
-/// The environment variable that names the bridge of the default network.
-pub const BRIDGE_ENV: &str = "REHEARSAL_LXC_BRIDGE";
-/// The environment variable that names an AppArmor profile for the containers.
-pub const APPARMOR_ENV: &str = "REHEARSAL_LXC_APPARMOR";
 
 /// The PATH a command run in a container gets, as Docker gives its execs.
 const EXEC_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
