@@ -238,10 +238,7 @@ pub fn create_body(
     let podman = engine.kind == EngineKind::Podman;
     let memory = i64::try_from(config.limits.memory).unwrap_or(i64::MAX);
     let mut security_opt = Vec::new();
-    if engine.kind == EngineKind::Docker
-        && engine.cgroup == 2
-        && docker_major(&engine.version) >= 28
-    {
+    if cgroup_write(engine) == CgroupWrite::Asked {
         // systemd needs to write its own cgroup; Docker mounts it read-only unless asked.
         security_opt.push("writable-cgroups=true".to_string());
     }
@@ -340,9 +337,25 @@ pub struct WrappedInit {
 /// compatible API, Podman 4.3 leaves that hierarchy outside the container's cgroup
 /// namespace and systemd stops at once: "Failed to attach 1 to compat systemd cgroup".)
 pub fn init_wrapper(engine: &EngineInfo) -> Option<&'static str> {
+    (cgroup_write(engine) == CgroupWrite::Remounted).then_some(REMOUNT_CGROUP)
+}
+
+/// How systemd in a container gets a cgroup it can write, on this engine and host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CgroupWrite {
+    /// As the engine mounts it (cgroup v1; Podman's systemd mode on v2).
+    Given,
+    /// Docker 28 and later on cgroup v2: asked for (`writable-cgroups=true`).
+    Asked,
+    /// Docker before 28 on cgroup v2: remounted read-write by the init's wrapper.
+    Remounted,
+}
+
+fn cgroup_write(engine: &EngineInfo) -> CgroupWrite {
     match (engine.kind, engine.cgroup) {
-        (EngineKind::Docker, 2) if docker_major(&engine.version) < 28 => Some(REMOUNT_CGROUP),
-        _ => None,
+        (EngineKind::Docker, 2) if docker_major(&engine.version) >= 28 => CgroupWrite::Asked,
+        (EngineKind::Docker, 2) => CgroupWrite::Remounted,
+        _ => CgroupWrite::Given,
     }
 }
 
@@ -391,7 +404,11 @@ impl DockerBackend {
             "start the engine (`harness/engine` installs and starts one), or set DOCKER_HOST";
         let docker = Docker::connect_with_defaults()
             .map_err(|err| BackendError::Unreachable(format!("{err}; {hint}")))?;
-        Self::handshake(docker, hint).await
+        // Only a local socket's engine runs on this host's kernel (AppArmor profiles).
+        let local = std::env::var("DOCKER_HOST")
+            .map(|host| host.is_empty() || host.starts_with("unix://"))
+            .unwrap_or(true);
+        Self::handshake(docker, hint, local).await
     }
 
     /// Connects to Podman's API service (see [`podman_socket`]).
@@ -407,14 +424,15 @@ impl DockerBackend {
         .map_err(|err| BackendError::Unreachable(format!("{err}; {hint}")))?;
         let docker = Docker::connect_with_unix(&socket, 120, bollard::API_DEFAULT_VERSION)
             .map_err(|err| BackendError::Unreachable(format!("{err}; {hint}")))?;
-        let mut backend = Self::handshake(docker, hint).await?;
+        // Podman's socket is a local one (see `podman_socket`).
+        let mut backend = Self::handshake(docker, hint, true).await?;
         backend.info.rootless |= !root;
         backend.limits = HostLimits::of_engine(Some(&socket));
         backend.socket = Some(socket);
         Ok(backend)
     }
 
-    async fn handshake(docker: Docker, hint: &str) -> Result<DockerBackend> {
+    async fn handshake(docker: Docker, hint: &str, local: bool) -> Result<DockerBackend> {
         let unreachable = |err: bollard::errors::Error| {
             BackendError::Unreachable(format!("{}; {hint}", engine_message(err)))
         };
@@ -450,9 +468,6 @@ impl DockerBackend {
             .iter()
             .flatten()
             .any(|o| o.split(',').any(|part| part == "name=apparmor"));
-        let local = std::env::var("DOCKER_HOST")
-            .map(|host| host.is_empty() || host.starts_with("unix://"))
-            .unwrap_or(true);
         Ok(DockerBackend {
             docker,
             info,
