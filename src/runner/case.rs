@@ -152,14 +152,8 @@ impl<'a, B: Backend> Case<'a, B> {
                 Ok((output, note)) => (Ok(output), note),
                 Err(err) => (Err(err), None),
             };
-            self.record(Step::Idempotent, began, again).await;
-            if let (Some(note), Some(report)) = (note, self.steps.last_mut()) {
-                // Exemptions that changed, and stale ones: said beside the step's verdict.
-                report.message = Some(match report.message.take() {
-                    Some(message) => format!("{message}\n{note}"),
-                    None => note,
-                });
-            }
+            self.record_noted(Step::Idempotent, began, again, note)
+                .await;
         }
         if !case.expect.is_empty() {
             let began = self.begin(Step::Verify);
@@ -193,8 +187,20 @@ impl<'a, B: Backend> Case<'a, B> {
         began: Instant,
         result: Result<String, StepError>,
     ) -> bool {
+        self.record_noted(step, began, result, None).await
+    }
+
+    /// As [`Self::record`], with a `note` said beside the step's verdict (the exemptions
+    /// that changed, and stale ones), in its report and in the event that tells it.
+    async fn record_noted(
+        &mut self,
+        step: Step,
+        began: Instant,
+        result: Result<String, StepError>,
+        note: Option<String>,
+    ) -> bool {
         let took = began.elapsed();
-        let report = match result {
+        let mut report = match result {
             Ok(output) => step::passed(step, took, output),
             Err(err) => {
                 let first = !self.steps.iter().any(|s| s.status >= Status::Failed);
@@ -215,6 +221,12 @@ impl<'a, B: Backend> Case<'a, B> {
                 report
             }
         };
+        if let Some(note) = note {
+            report.message = Some(match report.message.take() {
+                Some(message) => format!("{message}\n{note}"),
+                None => note,
+            });
+        }
         let passed = report.status == Status::Passed;
         self.events.send(EventKind::StepFinished {
             id: self.id.clone(),
