@@ -1,14 +1,39 @@
-# rehearsal's Puppet driver: runs `puppet apply` in Puppet's own Ruby, and writes the
-# run's transaction report as JSON (Puppet's own to_data_hash) to $REHEARSAL_REPORT, so
-# that rehearsal reads every verdict's detail (what changed, from what to what, declared
-# where) from data, not from Puppet's console text. Puppet 5.5, 7 and 8.
+# rehearsal's Puppet driver: runs `puppet apply` in Puppet's own Ruby and writes each run's
+# transaction report as JSON (Puppet's own to_data_hash) to $REHEARSAL_REPORT, so that
+# rehearsal reads every verdict's detail (what changed, from what to what, declared where)
+# from data, not from Puppet's console text. Puppet 5.5, 7 and 8.
 #
-#   ruby driver.rb apply PUPPET-APPLY-ARGUMENTS...
+#   ruby driver.rb serve              loads Puppet once, then runs each apply asked of it
+#                                     in a fresh child (forked: it resolves facts and
+#                                     compiles anew, as `puppet agent` does run after run)
+#   ruby driver.rb client ARGS...     asks the server for `puppet apply ARGS`, streams its
+#                                     output and exits with its status; without a server
+#                                     (it never started, or its Puppet failed to load), the
+#                                     apply runs here, cold
+#   ruby driver.rb apply ARGS...      the cold apply
 #
-# Exits with `puppet apply`'s own status. A Ruby whose Puppet cannot be loaded here runs
-# plain `puppet apply` (no report is written, and rehearsal says so).
+# The server listens on an abstract UNIX socket named after the container's PID namespace:
+# no file that a mount over /run could hide or a snapshot could keep, and no clash between
+# containers. A client that goes away (its step's `timeout` killed it) takes its apply with
+# it: the server kills the child's process group. A child killed by a signal, or a server
+# gone mid-apply, is the driver's failure, not Puppet's: the client says which and exits
+# with DRIVER_FAILED.
 require 'json'
 require 'fileutils'
+require 'socket'
+
+DRIVER_FAILED = 125
+MARK = "\n\u0000rehearsal-driver-end ".b
+GRACE = 5
+
+def socket_name
+  "\0rehearsal-driver-#{File.readlink('/proc/self/ns/pid')}"
+end
+
+def load_puppet
+  require 'puppet'
+  require 'puppet/util/command_line'
+end
 
 def register_report
   Puppet::Reports.register_report(:rehearsal) do
@@ -31,16 +56,149 @@ rescue SystemExit => e
   e.status
 end
 
-mode = ARGV.shift
-unless mode == 'apply'
-  warn "driver.rb: unknown mode #{mode.inspect} (apply)"
-  exit 64
-end
-begin
-  require 'puppet'
-  require 'puppet/util/command_line'
+def cold(args)
+  load_puppet
+  exit apply(args)
 rescue LoadError => e
   warn "rehearsal: the driver cannot load Puppet here (#{e.message}); plain puppet apply"
-  exec('puppet', 'apply', *ARGV)
+  exec('puppet', 'apply', *args)
 end
-exit apply(ARGV)
+
+# What every apply loads, loaded once: Puppet's application, compiler and report code, and
+# the built-in types that its settings and most catalogs use, with their providers (about
+# half of a warm apply's time). Nothing is resolved: Puppet's settings stay untouched (each
+# child reads them from its own command line), providers are judged suitable in the child,
+# and the features the loading found missing are forgotten, so each child tests them
+# anew (an apply may install what a feature needs).
+def preload
+  %w[puppet/application/apply puppet/configurer puppet/pops puppet/parser
+     puppet/resource/catalog puppet/transaction/report facter].each do |lib|
+    begin
+      require lib
+    rescue LoadError
+      nil
+    end
+  end
+  %i[file user group exec component filebucket notify package service schedule stage
+     whit].each do |type|
+    begin
+      Puppet::Type.type(type)
+    rescue StandardError, LoadError
+      nil
+    end
+  end
+  results = Puppet.features.instance_variable_get(:@results)
+  results.delete_if { |_, found| found != true } if results.is_a?(Hash)
+end
+
+# The server: one child per connection; the child's output is the connection, then the
+# server's end mark says how the child ended (`exit N` or `signal N`).
+def serve
+  load_puppet
+  preload
+  server = UNIXServer.new(socket_name)
+  loop do
+    conn = server.accept
+    request = JSON.parse(conn.gets || '{}')
+    pid = fork do
+      Process.setsid
+      server.close
+      $stdin.reopen('/dev/null')
+      $stdout.reopen(conn)
+      $stderr.reopen(conn)
+      $stdout.sync = $stderr.sync = true
+      ENV['REHEARSAL_REPORT'] = request['report'].to_s
+      code = apply(request['args'] || [])
+      exit!(code.is_a?(Integer) ? code : 1)
+    end
+    watch(conn, pid)
+  end
+end
+
+def watch(conn, pid)
+  ended = false
+  Thread.new do
+    _, status = Process.wait2(pid)
+    ended = true
+    how = status.signaled? ? "signal #{status.termsig}" : "exit #{status.exitstatus}"
+    begin
+      conn.write("#{MARK}#{how}\n")
+    rescue SystemCallError, IOError
+      nil
+    end
+    conn.close rescue nil
+  end
+  Thread.new do
+    begin
+      conn.read
+    rescue SystemCallError, IOError
+      nil
+    end
+    # The client is gone before its apply ended: so is the apply, and what it started.
+    unless ended
+      [['TERM', GRACE], ['KILL', 0]].each do |signal, wait|
+        break if ended
+        Process.kill(signal, -pid) rescue nil
+        sleep wait
+      end
+    end
+  end
+end
+
+# A server is still loading Puppet (or serving) while a process runs `driver.rb serve`.
+def server_alive?
+  Dir.glob('/proc/[0-9]*/cmdline').any? do |f|
+    File.read(f).match?(/driver\.rb\0serve(\0|\z)/)
+  rescue SystemCallError
+    false
+  end
+end
+
+def client(args)
+  sock = nil
+  until sock
+    begin
+      sock = UNIXSocket.new(socket_name)
+    rescue Errno::ECONNREFUSED, Errno::ENOENT
+      return cold(args) unless server_alive?
+      sleep 0.05
+    end
+  end
+  sock.puts(JSON.generate('args' => args, 'report' => ENV['REHEARSAL_REPORT']))
+  $stdout.sync = true
+  # Everything but the last bytes goes out as it comes; the mark is in those.
+  held = ''.b
+  loop do
+    chunk = begin
+      sock.readpartial(65_536)
+    rescue EOFError, SystemCallError
+      break
+    end
+    held << chunk
+    keep = held.bytesize - MARK.bytesize - 32
+    next unless keep.positive?
+    $stdout.write(held.byteslice(0, keep))
+    held = held.byteslice(keep..-1)
+  end
+  at = held.rindex(MARK)
+  if at.nil?
+    $stdout.write(held)
+    warn "\nrehearsal: the Puppet driver's server ended before this apply did (was it killed?)"
+    exit DRIVER_FAILED
+  end
+  $stdout.write(held.byteslice(0, at))
+  how, number = held.byteslice((at + MARK.bytesize)..-1).split
+  exit number.to_i if how == 'exit'
+  signal = Signal.signame(number.to_i) rescue number
+  warn "\nrehearsal: Puppet's apply was killed by signal #{number} (SIG#{signal}), not by its timeout"
+  exit DRIVER_FAILED
+end
+
+case ARGV.shift
+when 'apply' then cold(ARGV)
+when 'client' then client(ARGV)
+when 'serve' then serve
+else
+  warn 'driver.rb: the mode is one of serve, client, apply'
+  exit 64
+end

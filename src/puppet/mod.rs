@@ -44,13 +44,41 @@ pub fn apply_command(manifest: &str, limit: Duration, report: &str, strict: bool
 /// to nothing…) is an error, and so is a variable that is not defined.
 pub const STRICT: [&str; 2] = ["--strict=error", "--strict_variables"];
 
-/// Runs the driver with the Ruby of the `puppet` command (its `#!` line), else plain
-/// `puppet apply` (no report then); `$@` are `puppet apply`'s arguments.
-const DRIVER_SCRIPT: &str = r#"REHEARSAL_REPORT=$1; export REHEARSAL_REPORT; shift
+/// Finds Puppet's Ruby: the AIO packages' (Puppet's and OpenVox's), else the Ruby of the
+/// `puppet` command's `#!` line; `$ruby` names no Ruby when neither is there. (A macro,
+/// so that both scripts below are constants.)
+macro_rules! pick_ruby {
+    () => {
+        r#"if [ -x /opt/puppetlabs/puppet/bin/ruby ]; then ruby=/opt/puppetlabs/puppet/bin/ruby
+else ruby=$(sed -n '1s/^#![[:space:]]*//p' "$(command -v puppet)" 2>/dev/null); fi
+"#
+    };
+}
+
+/// Asks the driver's server for the apply (the driver runs it cold when no server runs),
+/// with Puppet's Ruby, else runs plain `puppet apply` (no report then); `$@` are
+/// `puppet apply`'s arguments.
+const DRIVER_SCRIPT: &str = concat!(
+    r#"REHEARSAL_REPORT=$1; export REHEARSAL_REPORT; shift
 rm -f "$REHEARSAL_REPORT"
-ruby=$(sed -n '1s/^#![[:space:]]*//p' "$(command -v puppet)" 2>/dev/null)
-case $ruby in *ruby*) exec $ruby "$0" apply "$@" ;; esac
-exec puppet apply "$@""#;
+"#,
+    pick_ruby!(),
+    r#"case $ruby in *ruby*) exec $ruby "$0" client "$@" ;; esac
+exec puppet apply "$@""#
+);
+
+/// Starts the driver's server in the background (it loads Puppet while systemd boots);
+/// `$1` is the driver. What it says (a Puppet that cannot load, say) is in
+/// `/run/rehearsal/driver.log`.
+const SERVE_SCRIPT: &str = concat!(
+    pick_ruby!(),
+    r#"case $ruby in *ruby*) mkdir -p /run/rehearsal; $ruby "$1" serve </dev/null >/run/rehearsal/driver.log 2>&1 & ;; esac
+"#
+);
+
+/// What the driver exits with when it, not Puppet, failed: the apply's child was killed by
+/// a signal, or the server went away mid-apply (`timeout`'s own failures say 125 too).
+pub const DRIVER_FAILED: i64 = 125;
 
 /// The apply command with another `--modulepath` (a site baseline's directories).
 pub fn apply_command_in(
@@ -89,10 +117,13 @@ pub fn timeout_prefix(limit: Duration) -> Vec<String> {
     ]
 }
 
-/// Waits for systemd to answer, then installs the case's facts where Facter reads them.
+/// Starts the driver's server, waits for systemd to answer, then installs the case's
+/// facts where Facter reads them.
 pub fn ready_script() -> String {
     format!(
-        r#"i=0
+        r#"(set -- {driver}
+{SERVE_SCRIPT})
+i=0
 while [ $i -lt 600 ]; do
   s=$(systemctl is-system-running 2>/dev/null)
   case "$s" in running|degraded) break ;; esac
@@ -101,6 +132,7 @@ done
 case "$s" in running|degraded) ;; *) echo "systemd did not come up (state: ${{s:-no answer}})"; exit 1 ;; esac
 mkdir -p {facts_dir} && cp {facts} {FACTS_FILE}
 "#,
+        driver = case_file(DRIVER_RB),
         facts_dir = FACTS_DIR,
         facts = case_file(FACTS_JSON),
     )
@@ -120,6 +152,8 @@ pub enum Outcome {
     Failed,
     /// 124/137: killed by the step's timeout.
     TimedOut,
+    /// [`DRIVER_FAILED`]: the driver, not Puppet, failed.
+    DriverFailed,
 }
 
 pub fn outcome(exit_code: i64) -> Outcome {
@@ -127,6 +161,7 @@ pub fn outcome(exit_code: i64) -> Outcome {
         0 => Outcome::Unchanged,
         2 => Outcome::Changed,
         124 | 137 => Outcome::TimedOut,
+        DRIVER_FAILED => Outcome::DriverFailed,
         _ => Outcome::Failed,
     }
 }
@@ -153,6 +188,8 @@ pub enum Verdict {
     /// report: each property, its old and new value, and where the resource is declared;
     /// without a report, the resources named in Puppet's text.
     NotIdempotent { changed: Vec<Change> },
+    /// The driver failed mid-apply (see [`DRIVER_FAILED`]): what it said.
+    DriverFailed { message: String },
 }
 
 /// Judges an apply from its exit status, its (cleaned) output and its report, when the
@@ -170,6 +207,9 @@ pub fn judge(apply: Apply, exit_code: i64, output: &str, report: Option<&Report>
             },
         },
         (_, Outcome::TimedOut) => Verdict::TimedOut,
+        (_, Outcome::DriverFailed) => Verdict::DriverFailed {
+            message: driver_said(output),
+        },
         (_, Outcome::Failed) => Verdict::Failed {
             exit_code,
             errors: error_lines(output),
@@ -222,6 +262,16 @@ pub fn changed_resources(output: &str) -> Vec<String> {
     found
 }
 
+/// What the driver said of its failure (its last `rehearsal:` line).
+pub fn driver_said(output: &str) -> String {
+    output
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("rehearsal: "))
+        .map(|said| format!("the Puppet driver failed: {said}"))
+        .unwrap_or_else(|| format!("the Puppet driver failed (exit {DRIVER_FAILED})"))
+}
+
 /// The `Error:` lines of an apply, for the failure message.
 pub fn error_lines(output: &str) -> Vec<String> {
     output
@@ -243,6 +293,24 @@ mod tests {
             assert_eq!(outcome(code), Outcome::Failed);
         }
         assert_eq!(outcome(124), Outcome::TimedOut);
+        assert_eq!(outcome(DRIVER_FAILED), Outcome::DriverFailed);
+    }
+
+    #[test]
+    fn a_failed_driver_is_its_own_verdict_and_says_what_it_said() {
+        let said = "Notice: x\n\nrehearsal: Puppet's apply was killed by signal 9 (SIGKILL), not by its timeout\n";
+        assert_eq!(
+            judge(Apply::Second, DRIVER_FAILED, said, None),
+            Verdict::DriverFailed {
+                message: "the Puppet driver failed: Puppet's apply was killed by signal 9 \
+                          (SIGKILL), not by its timeout"
+                    .into()
+            }
+        );
+        assert_eq!(
+            driver_said("nothing"),
+            "the Puppet driver failed (exit 125)"
+        );
     }
 
     #[test]
@@ -329,10 +397,15 @@ Notice: Applied catalog in 0.05 seconds
     }
 
     #[test]
-    fn the_ready_script_is_the_one_cases_always_ran() {
+    fn the_ready_script_starts_the_driver_then_waits_for_systemd() {
         assert_eq!(
             ready_script(),
-            r#"i=0
+            r#"(set -- /etc/rehearsal/case/driver.rb
+if [ -x /opt/puppetlabs/puppet/bin/ruby ]; then ruby=/opt/puppetlabs/puppet/bin/ruby
+else ruby=$(sed -n '1s/^#![[:space:]]*//p' "$(command -v puppet)" 2>/dev/null); fi
+case $ruby in *ruby*) mkdir -p /run/rehearsal; $ruby "$1" serve </dev/null >/run/rehearsal/driver.log 2>&1 & ;; esac
+)
+i=0
 while [ $i -lt 600 ]; do
   s=$(systemctl is-system-running 2>/dev/null)
   case "$s" in running|degraded) break ;; esac
@@ -405,7 +478,7 @@ mkdir -p /etc/facter/facts.d && cp /etc/rehearsal/case/facts.json /etc/facter/fa
             "puppet",
             &format!("#!{}\necho puppet \"$@\"\n", ruby.display()),
         );
-        assert_eq!(run(), "ruby /d/driver.rb apply --x m.pp report=/r/a.json");
+        assert_eq!(run(), "ruby /d/driver.rb client --x m.pp report=/r/a.json");
         write("puppet", "#!/bin/sh\necho puppet \"$@\"\n");
         assert_eq!(run(), "puppet apply --x m.pp");
     }

@@ -473,6 +473,7 @@ fn judged(
                 output,
             })
         }
+        Verdict::DriverFailed { message } => return Err(StepError::Driver { message, output }),
         Verdict::Failed { exit_code, errors } if errors.is_empty() => {
             format!("puppet apply failed (exit {exit_code})")
         }
@@ -541,6 +542,12 @@ fn failed_as_expected(
             return Err(StepError::TimedOut {
                 after: limit,
                 setting: "apply",
+                output,
+            })
+        }
+        Outcome::DriverFailed => {
+            return Err(StepError::Driver {
+                message: puppet::driver_said(&output),
                 output,
             })
         }

@@ -57,6 +57,10 @@ pub enum StepError {
     /// all of it.
     #[error("{message}")]
     NotReady { message: String, output: String },
+    /// rehearsal's Puppet driver failed mid-apply (its apply killed by a signal, its server
+    /// gone): not the case's code, so an error; what the driver said, and the output.
+    #[error("{message}")]
+    Driver { message: String, output: String },
     /// The case's code did not do what its spec says; `errors`: Puppet's errors that name
     /// their place, when a failed apply is why.
     #[error("{message}")]
@@ -99,9 +103,9 @@ impl StepError {
         let status = self.status();
         let message = self.to_string();
         let (output, errors) = match self {
-            StepError::TimedOut { output, .. } | StepError::NotReady { output, .. } => {
-                (output, Vec::new())
-            }
+            StepError::TimedOut { output, .. }
+            | StepError::NotReady { output, .. }
+            | StepError::Driver { output, .. } => (output, Vec::new()),
             StepError::Failed { output, errors, .. } => (output, errors),
             _ => (String::new(), Vec::new()),
         };

@@ -385,6 +385,7 @@ async fn build<B: Backend>(
         };
         let message = match puppet::judge(apply, out.exit_code, &output, report.as_ref()) {
             Verdict::Passed => continue,
+            Verdict::DriverFailed { message } => format!("the {attempt}: {message}"),
             Verdict::TimedOut => format!(
                 "the {attempt} timed out after {}",
                 humantime::format_duration(layer.timeout)
