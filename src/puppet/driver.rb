@@ -15,7 +15,7 @@
 # The server listens on an abstract UNIX socket named after the container's PID namespace:
 # no file that a mount over /run could hide or a snapshot could keep, and no clash between
 # containers. A client that goes away (its step's `timeout` killed it) takes its apply with
-# it: the server kills the child's process group. A child killed by a signal, or a server
+# it: the server kills the child and every process under it. A child killed by a signal, or a server
 # gone mid-apply, is the driver's failure, not Puppet's: the client says which and exits
 # with DRIVER_FAILED.
 require 'json'
@@ -134,15 +134,49 @@ def watch(conn, pid)
     rescue SystemCallError, IOError
       nil
     end
-    # The client is gone before its apply ended: so is the apply, and what it started.
-    unless ended
-      [['TERM', GRACE], ['KILL', 0]].each do |signal, wait|
-        break if ended
-        Process.kill(signal, -pid) rescue nil
-        sleep wait
-      end
-    end
+    # The client is gone before its apply ended: so is the apply, and what it started
+    # (Puppet runs each command in a session of its own: not the child's process group).
+    stop(pid) { ended } unless ended
   end
+end
+
+# Stops a child and every process under it: TERM, and KILL to what is left after GRACE.
+def stop(pid)
+  tree = [pid, *descendants(pid)]
+  tree.each { |p| Process.kill('TERM', p) rescue nil }
+  (GRACE * 10).times do
+    break if tree.all? { |p| (p == pid && yield) || !alive?(p) }
+    sleep 0.1
+  end
+  tree |= tree.flat_map { |p| descendants(p) }
+  tree.each { |p| Process.kill('KILL', p) rescue nil }
+end
+
+def alive?(pid)
+  Process.kill(0, pid)
+  true
+rescue SystemCallError
+  false
+end
+
+# The processes under `pid` (its children, theirs…), from /proc.
+def descendants(pid)
+  children = Hash.new { |h, k| h[k] = [] }
+  Dir.glob('/proc/[0-9]*/stat').each do |f|
+    stat = File.read(f)
+    ppid = stat[(stat.rindex(')') + 2)..].split[1].to_i
+    children[ppid] << File.basename(File.dirname(f)).to_i
+  rescue SystemCallError, NoMethodError
+    nil
+  end
+  found = []
+  queue = [pid]
+  until queue.empty?
+    kids = children[queue.shift]
+    found.concat(kids)
+    queue.concat(kids)
+  end
+  found
 end
 
 # A server is still loading Puppet (or serving) while a process runs `driver.rb serve`.

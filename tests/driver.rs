@@ -1,0 +1,106 @@
+//! rehearsal's Puppet driver failing, against the real engine on every built-in Puppet
+//! (5.5, 7, 8): an apply killed by a signal and a server killed mid-apply are each their
+//! case's error, saying so (not a Puppet failure, not a timeout); a hung apply is still
+//! timed out, and what it started is gone with it. One run of `tests/fixtures/driver`,
+//! its failed containers kept so that the hung apply's can be looked into.
+//! `REHEARSAL_TEST_PLATFORMS` (comma-separated) narrows the platforms (other engines).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::{Outcome, Rehearsal};
+use serde_json::Value;
+
+fn platforms() -> Vec<String> {
+    std::env::var("REHEARSAL_TEST_PLATFORMS")
+        .unwrap_or_else(|_| "debian11,debian12,debian13".into())
+        .split(',')
+        .map(str::to_string)
+        .collect()
+}
+
+fn driver_run() -> &'static Outcome {
+    static RUN: OnceLock<Outcome> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let mut args: Vec<String> = ["run", "tests/fixtures/driver", "--jobs", "2"]
+            .map(String::from)
+            .into();
+        args.extend(["--keep".into(), "on-failure".into()]);
+        for platform in platforms() {
+            args.extend(["--platform".into(), platform]);
+        }
+        Rehearsal::new().args(args).json().run()
+    })
+}
+
+fn case(name: &str, platform: &str) -> &'static Value {
+    common::find_case(
+        driver_run().json(),
+        &[
+            ("module", "driverfaults"),
+            ("case", name),
+            ("platform", platform),
+        ],
+    )
+    .unwrap_or_else(|| panic!("no case {name} on {platform}: {}", driver_run().show()))
+}
+
+/// The kept containers go when the tests that look into them are done.
+struct Kept(Vec<String>);
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        common::remove_containers(&self.0);
+    }
+}
+
+#[test]
+fn a_killed_apply_or_server_is_the_drivers_error_and_a_hung_apply_times_out() {
+    let run = driver_run();
+    let kept = Kept(
+        common::cases(run.json())
+            .iter()
+            .filter_map(|c| c["kept_container"].as_str().map(str::to_string))
+            .collect(),
+    );
+    for platform in platforms() {
+        let killed = common::step(case("its apply is killed", &platform), "apply");
+        assert_eq!(killed["status"], "error", "on {platform}: {killed:#}");
+        assert_eq!(
+            killed["message"],
+            "the Puppet driver failed: Puppet's apply was killed by signal 9 (SIGKILL), not \
+             by its timeout",
+            "on {platform}"
+        );
+
+        let lost = common::step(case("its server is killed", &platform), "apply");
+        assert_eq!(lost["status"], "error", "on {platform}: {lost:#}");
+        assert_eq!(
+            lost["message"],
+            "the Puppet driver failed: the Puppet driver's server ended before this apply did \
+             (was it killed?)",
+            "on {platform}"
+        );
+
+        let hung = case("a hung apply", &platform);
+        let apply = common::step(hung, "apply");
+        assert_eq!(apply["status"], "error", "on {platform}: {apply:#}");
+        assert!(
+            apply["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("timed out after 5s"),
+            "on {platform}: {apply:#}"
+        );
+        // The server killed what the apply had started when its client went.
+        let container = hung["kept_container"].as_str().expect("kept on failure");
+        let processes = common::processes_in(container);
+        assert!(
+            !processes.contains("sleep 600"),
+            "on {platform}, the hung apply's exec still runs:\n{processes}"
+        );
+    }
+    drop(kept);
+    assert_eq!(run.code(), Some(1), "{}", run.show());
+}
