@@ -82,6 +82,8 @@ fn step(step: Step, status: Status, message: &str, errors: Vec<PuppetError>) -> 
         message: Some(message.into()),
         errors,
         output: String::new(),
+        slowest: Vec::new(),
+        without_driver: false,
     }
 }
 

@@ -123,6 +123,8 @@ mod tests {
                 message: None,
                 errors: vec![],
                 output: "\u{1b}[0;32mNotice: Applied catalog\u{1b}[0m\n".into(),
+                slowest: vec![],
+                without_driver: false,
             }],
             checks: vec![CheckReport {
                 label: "file /etc/motd".into(),

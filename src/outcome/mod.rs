@@ -112,6 +112,28 @@ pub struct StepReport {
     /// What the step printed (Puppet's output), cleaned of terminal colours.
     #[serde(default)]
     pub output: String,
+    /// An apply's slowest resources, slowest first, from its report: where Puppet spent
+    /// the time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slowest: Vec<ResourceTime>,
+    /// The apply ran as plain `puppet apply`, without rehearsal's driver (the platform's
+    /// Puppet could not run it): no report, so its verdict was read from Puppet's text.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub without_driver: bool,
+}
+
+/// A resource and how long Puppet took to evaluate it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceTime {
+    /// `Package[nginx]`.
+    pub resource: String,
+    /// Where it is declared (a module's file as a path on the host), when Puppet said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(with = "seconds")]
+    pub duration: Duration,
 }
 
 /// What one `expect` check found.

@@ -93,10 +93,14 @@ end
 
 # The server: one child per connection; the child's output is the connection, then the
 # server's end mark says how the child ended (`exit N` or `signal N`).
+#
+# The first apply comes soon after the container starts (systemd often boots in under a
+# second), before the preloading could end: it is served as soon as Puppet is loaded, and
+# the server preloads the rest while that first child runs.
 def serve
   load_puppet
-  preload
   server = UNIXServer.new(socket_name)
+  preloaded = false
   loop do
     conn = server.accept
     request = JSON.parse(conn.gets || '{}')
@@ -112,6 +116,8 @@ def serve
       exit!(code.is_a?(Integer) ? code : 1)
     end
     watch(conn, pid)
+    preload unless preloaded
+    preloaded = true
   end
 end
 

@@ -17,7 +17,7 @@ use regex::Regex;
 use crate::layout::{
     case_file, DRIVER_RB, FACTS_FILE, FACTS_JSON, HIERA_YAML, MODULEPATH, REPORT_DIR,
 };
-use report::{Change, Report};
+use report::{Change, Failure, Report};
 
 /// rehearsal's Puppet driver (`driver.rb`), written beside every apply's inputs.
 pub const DRIVER: &str = include_str!("driver.rb");
@@ -182,8 +182,15 @@ pub enum Verdict {
     Passed,
     /// Killed by its `timeout` in the container.
     TimedOut,
-    /// A compile error or failed resources: the exit status and the `Error:` lines.
-    Failed { exit_code: i64, errors: Vec<String> },
+    /// A compile error or failed resources: the exit status and the `Error:` lines of
+    /// the text; from the run's report, when the driver wrote one, the resources that
+    /// failed, with Puppet's words and where each is declared (a compile error leaves no
+    /// report: its place is in its `Error:` line).
+    Failed {
+        exit_code: i64,
+        errors: Vec<String>,
+        failures: Vec<Failure>,
+    },
     /// A second apply changed these (none: Puppet said nothing of which). From the run's
     /// report: each property, its old and new value, and where the resource is declared;
     /// without a report, the resources named in Puppet's text.
@@ -213,6 +220,7 @@ pub fn judge(apply: Apply, exit_code: i64, output: &str, report: Option<&Report>
         (_, Outcome::Failed) => Verdict::Failed {
             exit_code,
             errors: error_lines(output),
+            failures: report.map(Report::failures).unwrap_or_default(),
         },
     }
 }
@@ -331,7 +339,8 @@ mod tests {
                 judge(apply, 4, "Notice: x\nError: boom\n", None),
                 Verdict::Failed {
                     exit_code: 4,
-                    errors: vec!["Error: boom".into()]
+                    errors: vec!["Error: boom".into()],
+                    failures: vec![],
                 }
             );
         }

@@ -6,9 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::outcome::ResourceTime;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Report {
@@ -81,6 +84,29 @@ impl Change {
     }
 }
 
+/// A resource that failed in an apply, and where it is declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub resource: String,
+    /// As the report names it (a container path until the caller maps it).
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+/// `Exec[fail] (m/manifests/init.pp:4): change from 'notrun' to ['0'] failed: …`.
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.resource)?;
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, " ({file}:{line})")?,
+            (Some(file), None) => write!(f, " ({file})")?,
+            _ => {}
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
 /// `Exec[stamp] (drift/manifests/init.pp:4) returns: notrun → 0`.
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -103,6 +129,53 @@ impl fmt::Display for Change {
 impl Report {
     pub fn parse(json: &str) -> Result<Report, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    /// The `count` resources Puppet took longest to evaluate, slowest first (those that
+    /// took under a millisecond are no news); file paths as the report names them.
+    pub fn slowest(&self, count: usize) -> Vec<ResourceTime> {
+        let mut timed: Vec<ResourceTime> = self
+            .resource_statuses
+            .iter()
+            .filter_map(|(resource, status)| {
+                let seconds = status.evaluation_time?;
+                (seconds.is_finite() && seconds >= 0.001).then(|| ResourceTime {
+                    resource: resource.clone(),
+                    file: status.file.clone(),
+                    line: status.line,
+                    duration: Duration::from_secs_f64(seconds),
+                })
+            })
+            .collect();
+        timed.sort_by(|a, b| b.duration.cmp(&a.duration));
+        timed.truncate(count);
+        timed
+    }
+
+    /// The resources that failed, each with Puppet's words for why (its failed events'
+    /// messages, else a plain "failed"), in the order Puppet names them.
+    pub fn failures(&self) -> Vec<Failure> {
+        self.resource_statuses
+            .iter()
+            .filter(|(_, status)| status.failed)
+            .map(|(resource, status)| {
+                let said: Vec<&str> = status
+                    .events
+                    .iter()
+                    .filter(|e| e.status == "failure")
+                    .filter_map(|e| e.message.as_deref())
+                    .collect();
+                Failure {
+                    resource: resource.clone(),
+                    file: status.file.clone(),
+                    line: status.line,
+                    message: match said.is_empty() {
+                        true => "failed".to_string(),
+                        false => said.join("; "),
+                    },
+                }
+            })
+            .collect()
     }
 
     /// Every property changed (an event that succeeded), resource by resource in the

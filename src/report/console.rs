@@ -61,6 +61,8 @@ pub struct ConsoleReporter {
     /// When the run started, for a summary that comes without a `RunFinished`.
     started: Option<Instant>,
     kept: Vec<(CaseId, String)>,
+    /// The platforms whose Puppet ran without rehearsal's driver.
+    without_driver: std::collections::BTreeSet<String>,
     summary_printed: bool,
     /// The engine the run is on, named under the summary.
     engine: Option<crate::outcome::engine::EngineInfo>,
@@ -80,6 +82,7 @@ impl ConsoleReporter {
             planned: None,
             started: None,
             kept: Vec::new(),
+            without_driver: Default::default(),
             summary_printed: false,
             engine: None,
             progress: None,
@@ -197,6 +200,15 @@ impl ConsoleReporter {
         text.push_str(&format!("  ({})\n", human_duration(report.duration)));
         if matches!(status, Status::Failed | Status::Error) {
             self.render_details(report, &mut text);
+        } else {
+            // What a step that passed says beside its verdict (the exemptions that
+            // changed, and why that is fine; stale ones).
+            for step in report.steps.iter().filter(|s| s.status == Status::Passed) {
+                if let Some(note) = &step.message {
+                    text.push_str(&format!("    {}:\n", step.step.name()));
+                    push_indented(&mut text, note, "      ");
+                }
+            }
         }
         clean(&text)
     }
@@ -286,6 +298,14 @@ impl ConsoleReporter {
         if let Some(engine) = &self.engine {
             text.push_str(&format!("engine: {engine}\n"));
         }
+        if !self.without_driver.is_empty() {
+            let platforms: Vec<&str> = self.without_driver.iter().map(String::as_str).collect();
+            text.push_str(&format!(
+                "plain `puppet apply` on {} (its Puppet cannot run rehearsal's driver): no run \
+                 reports there, so verdicts were read from Puppet's text and applies ran cold\n",
+                platforms.join(", ")
+            ));
+        }
         if !self.kept.is_empty() {
             text.push_str(&format!(
                 "kept {} {} (enter with the command shown; `rehearsal clean` removes them):\n",
@@ -354,6 +374,9 @@ impl ConsoleReporter {
                 self.counted.add(status);
                 if let Some(container) = &report.kept_container {
                     self.kept.push((report.id.clone(), container.clone()));
+                }
+                if report.steps.iter().any(|s| s.without_driver) {
+                    self.without_driver.insert(report.id.platform.clone());
                 }
                 if self.verbosity == Verbosity::Quiet && status == Status::Passed {
                     return;

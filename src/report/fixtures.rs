@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::outcome::{
-    CaseId, CaseReport, CheckFailure, CheckReport, Event, EventKind, Status, Step, StepReport,
-    Totals,
+    CaseId, CaseReport, CheckFailure, CheckReport, Event, EventKind, ResourceTime, Status, Step,
+    StepReport, Totals,
 };
 
 /// When the run in these fixtures starts.
@@ -45,6 +45,8 @@ fn step(
         message: message.map(str::to_owned),
         errors: Vec::new(),
         output: output.into(),
+        slowest: Vec::new(),
+        without_driver: false,
     }
 }
 
@@ -94,12 +96,31 @@ pub fn passing() -> CaseReport {
         0,
         vec![
             step(Step::Start, Status::Passed, 2100, None, ""),
-            step(Step::Apply, Status::Passed, 3400, None, APPLY_OUTPUT),
+            StepReport {
+                slowest: vec![
+                    ResourceTime {
+                        resource: "Package[motd-news]".into(),
+                        file: Some("modules/motd/manifests/init.pp".into()),
+                        line: Some(3),
+                        duration: ms(1840),
+                    },
+                    ResourceTime {
+                        resource: "File[/etc/motd]".into(),
+                        file: Some("modules/motd/manifests/init.pp".into()),
+                        line: Some(6),
+                        duration: ms(12),
+                    },
+                ],
+                ..step(Step::Apply, Status::Passed, 3400, None, APPLY_OUTPUT)
+            },
             step(
                 Step::Idempotent,
                 Status::Passed,
                 2000,
-                None,
+                Some(
+                    "exempt: Exec[motd-stamp] (modules/motd/manifests/init.pp:9) returns: \
+                     notrun → 0 (stamps the time by design)",
+                ),
                 "Notice: Applied catalog in 0.21 seconds\n",
             ),
             step(Step::Verify, Status::Passed, 700, None, ""),

@@ -24,7 +24,7 @@ use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
 use super::Reporter;
 use crate::outcome::{
-    CaseReport, CheckFailure, CheckReport, Event, EventKind, Status, StepReport, Totals,
+    CaseReport, CheckFailure, CheckReport, Event, EventKind, Status, Step, StepReport, Totals,
 };
 use crate::text::sanitize::clean;
 
@@ -440,6 +440,18 @@ fn case_item(page: &mut String, case: &CaseReport) {
     for check in case.checks.iter().filter(|c| is_bad(c.status)) {
         failed_check(page, case, check);
     }
+    // What a step that passed says beside its verdict (exemptions, and why).
+    for step in case.steps.iter().filter(|s| s.status == Status::Passed) {
+        if let Some(note) = &step.message {
+            let _ = writeln!(
+                page,
+                "<div class=\"note\"><h4>{name}</h4><pre class=\"message\">{}</pre></div>",
+                esc(note.trim_end()),
+                name = step.step.name(),
+            );
+        }
+    }
+    slowest_resources(page, case);
 
     if !case.checks.is_empty() {
         page.push_str("<ul class=\"checks\">");
@@ -540,6 +552,45 @@ fn row(failure: &CheckFailure) -> Option<(&str, String, &str)> {
         } => Some((attribute, format!("no {expected}"), "it is there")),
         _ => None,
     }
+}
+
+/// The first apply's slowest resources, from its report: where Puppet spent the time;
+/// and a word when the apply ran without rehearsal's driver.
+fn slowest_resources(page: &mut String, case: &CaseReport) {
+    let Some(apply) = case.steps.iter().find(|s| s.step == Step::Apply) else {
+        return;
+    };
+    if apply.without_driver {
+        page.push_str(
+            "<p class=\"note\">plain <code>puppet apply</code>: this platform's Puppet cannot \
+             run rehearsal's driver, so no run report (verdicts read from Puppet's text)</p>\n",
+        );
+    }
+    if apply.slowest.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<table class=\"slowest\"><caption>slowest resources of the apply</caption>\
+         <tr><th>resource</th><th>declared at</th><th>time</th></tr>",
+    );
+    for timed in &apply.slowest {
+        let place = match (&timed.file, timed.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            (Some(file), None) => file.clone(),
+            _ => String::new(),
+        };
+        let _ = write!(
+            page,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"time\">{}</td></tr>",
+            esc(&timed.resource),
+            esc(&place),
+            match timed.duration.as_millis() {
+                ms @ 0..=999 => format!("{ms} ms"),
+                _ => human_duration(timed.duration),
+            },
+        );
+    }
+    page.push_str("</table>\n");
 }
 
 /// Where a failed apply's Puppet errors are, beside its heading: ` <span class="where">
@@ -732,6 +783,12 @@ ul.checks code{color:var(--ink);font-weight:400}
 .failure.failed{background:#fff7f5;border-color:#f1b5aa}
 .failure.error{background:#fffaf0;border-color:#f0cf9a}
 .failure h4{margin:0 0 6px;font-size:13.5px}
+.note{margin:8px 0 8px 28px;padding:6px 12px;border-radius:6px;border:1px solid #c9d7e8;background:#f6f9fd}
+.note h4{margin:0 0 4px;font-size:13px}
+.slowest{margin:8px 0 8px 28px;border-collapse:collapse;font-size:13px}
+.slowest caption{text-align:left;color:#555;padding-bottom:2px}
+.slowest td,.slowest th{padding:2px 10px 2px 0;text-align:left}
+.slowest .time{text-align:right}
 .failure .where{font-weight:400;color:var(--muted);font-family:var(--mono);font-size:12px;margin-left:8px}
 code,pre{font-family:var(--mono);font-size:12.5px}
 pre{margin:0;white-space:pre-wrap;word-break:break-word}

@@ -20,6 +20,12 @@
 //! `still_failing`). Texts are cleaned of terminal codes (texts from containers and specs
 //! may hold them); `rehearsal gerrit-review --report` reads the file back.
 //!
+//! An apply's step lists its `slowest` resources from Puppet's run report, slowest first
+//! (`{"resource": "Package[nginx]", "file": "…/init.pp", "line": 3, "duration": 1.84}`),
+//! and says `"without_driver": true` when the platform's Puppet could not run rehearsal's
+//! driver (plain `puppet apply`: no report, the verdict read from Puppet's text). A passed
+//! step's `message` is what it says beside its verdict (an idempotency exemption, and why).
+//!
 //! Durations are seconds. Cases are sorted by module, platform and case, so two runs of
 //! the same plan give files that compare line by line.
 

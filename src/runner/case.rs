@@ -22,7 +22,8 @@ use crate::backend::exec::{exec_within, read_file, ExecError};
 use crate::backend::{Backend, ContainerConfig, ExecOutput};
 use crate::labels;
 use crate::outcome::{
-    CaseId, CaseReport, CheckReport, EventKind, PuppetError, Status, Step, StepReport, Warning,
+    CaseId, CaseReport, CheckReport, EventKind, PuppetError, ResourceTime, Status, Step,
+    StepReport, Warning,
 };
 use crate::plan::PlannedCase;
 use crate::puppet::{self, Apply, Outcome, Verdict};
@@ -137,8 +138,8 @@ impl<'a, B: Backend> Case<'a, B> {
         let began = self.begin(Step::Apply);
         let (events, id) = (self.events, self.id.clone());
         let live = ctx.verbose.then_some((events, &id));
-        let applied = apply(ctx, live, container, manifest, case, &paths).await;
-        if !self.record(Step::Apply, began, applied).await {
+        let (applied, said) = apply(ctx, live, container, manifest, case, &paths).await;
+        if !self.record_said(Step::Apply, began, applied, said).await {
             // A case that must fail has no idempotency step.
             return match case.fails_with {
                 Some(_) => self.skip(&[Step::Verify]),
@@ -152,8 +153,11 @@ impl<'a, B: Backend> Case<'a, B> {
                 Ok((output, note)) => (Ok(output), note),
                 Err(err) => (Err(err), None),
             };
-            self.record_noted(Step::Idempotent, began, again, note)
-                .await;
+            let said = Said {
+                note,
+                ..Said::default()
+            };
+            self.record_said(Step::Idempotent, began, again, said).await;
         }
         if !case.expect.is_empty() {
             let began = self.begin(Step::Verify);
@@ -187,18 +191,24 @@ impl<'a, B: Backend> Case<'a, B> {
         began: Instant,
         result: Result<String, StepError>,
     ) -> bool {
-        self.record_noted(step, began, result, None).await
+        self.record_said(step, began, result, Said::default()).await
     }
 
-    /// As [`Self::record`], with a `note` said beside the step's verdict (the exemptions
-    /// that changed, and stale ones), in its report and in the event that tells it.
-    async fn record_noted(
+    /// As [`Self::record`], with what is `said` beside the step's verdict (a note: the
+    /// exemptions that changed, and stale ones; an apply's slowest resources), in its
+    /// report and in the event that tells it.
+    async fn record_said(
         &mut self,
         step: Step,
         began: Instant,
         result: Result<String, StepError>,
-        note: Option<String>,
+        said: Said,
     ) -> bool {
+        let Said {
+            note,
+            slowest,
+            without_driver,
+        } = said;
         let took = began.elapsed();
         let mut report = match result {
             Ok(output) => step::passed(step, took, output),
@@ -221,6 +231,8 @@ impl<'a, B: Backend> Case<'a, B> {
                 report
             }
         };
+        report.slowest = slowest;
+        report.without_driver = without_driver;
         if let Some(note) = note {
             report.message = Some(match report.message.take() {
                 Some(message) => format!("{message}\n{note}"),
@@ -318,9 +330,9 @@ async fn apply<B: Backend>(
     manifest: &str,
     case: &crate::spec::Case,
     paths: &PathMap,
-) -> Result<String, StepError> {
+) -> (Result<String, StepError>, Said) {
     let limit = case.timeouts.apply;
-    let out = run_apply(
+    let out = match run_apply(
         ctx,
         live,
         container,
@@ -329,17 +341,58 @@ async fn apply<B: Backend>(
         Step::Apply,
         case.strict,
     )
-    .await?;
+    .await
+    {
+        Ok(out) => out,
+        Err(err) => return (Err(err.into()), Said::default()),
+    };
     let output = paths.to_host(&clean_output(&out.combined()));
-    match &case.fails_with {
+    // Puppet ran (its verdict is an exit status it gives): its report says what failed
+    // and where the time went; a run that settled without one ran without the driver.
+    let outcome = puppet::outcome(out.exit_code);
+    let report = match outcome {
+        Outcome::Unchanged | Outcome::Changed | Outcome::Failed => {
+            read_report(ctx, container, Step::Apply).await
+        }
+        Outcome::TimedOut | Outcome::DriverFailed => None,
+    };
+    let said = Said {
+        note: None,
+        slowest: report
+            .iter()
+            .flat_map(|report| report.slowest(SLOWEST))
+            .map(|timed| ResourceTime {
+                file: timed.file.map(|file| paths.to_host(&file)),
+                ..timed
+            })
+            .collect(),
+        without_driver: report.is_none()
+            && matches!(outcome, Outcome::Unchanged | Outcome::Changed),
+    };
+    let result = match &case.fails_with {
         None => judged(
-            puppet::judge(Apply::First, out.exit_code, &output, None),
+            puppet::judge(Apply::First, out.exit_code, &output, report.as_ref()),
             limit,
             output,
             paths,
         ),
         Some(expected) => failed_as_expected(expected, out.exit_code, limit, output),
-    }
+    };
+    (result, said)
+}
+
+/// How many of an apply's slowest resources its report lists.
+const SLOWEST: usize = 5;
+
+/// What a step's report says beside its verdict.
+#[derive(Debug, Default)]
+pub(super) struct Said {
+    /// The exemptions that changed, and stale ones.
+    pub note: Option<String>,
+    /// An apply's slowest resources.
+    pub slowest: Vec<ResourceTime>,
+    /// The apply ran as plain `puppet apply`.
+    pub without_driver: bool,
 }
 
 /// The second apply, which must change nothing but the case's exempt resources; what it
@@ -443,6 +496,20 @@ fn judged(
     // Where a failed apply's errors are, read once from the whole output (its paths
     // already mapped to the repository's); where each change of a second apply is.
     let located = match &verdict {
+        // The failed resources' places, from the report; else the places Puppet's
+        // errors name (a compile error).
+        Verdict::Failed { failures, .. } if failures.iter().any(|f| f.line.is_some()) => failures
+            .iter()
+            .filter_map(|failure| {
+                let (file, line) = (failure.file.as_ref()?, failure.line?);
+                Some(PuppetError {
+                    file: paths.to_host(file),
+                    line: line.max(1),
+                    column: None,
+                    message: format!("Error: {}: {}", failure.resource, failure.message),
+                })
+            })
+            .collect(),
         Verdict::Failed { .. } => puppet::errors::located(&output),
         Verdict::NotIdempotent { changed } => changed
             .iter()
@@ -474,10 +541,32 @@ fn judged(
             })
         }
         Verdict::DriverFailed { message } => return Err(StepError::Driver { message, output }),
-        Verdict::Failed { exit_code, errors } if errors.is_empty() => {
+        Verdict::Failed {
+            exit_code,
+            failures,
+            ..
+        } if !failures.is_empty() => {
+            let lines: Vec<String> = failures
+                .iter()
+                .map(|failure| format!("  {}", paths.to_host(&failure.to_string())))
+                .collect();
+            let count = match failures.len() {
+                1 => "1 resource".to_string(),
+                n => format!("{n} resources"),
+            };
+            format!(
+                "puppet apply failed (exit {exit_code}): {count} failed:\n{}",
+                lines.join("\n")
+            )
+        }
+        Verdict::Failed {
+            exit_code, errors, ..
+        } if errors.is_empty() => {
             format!("puppet apply failed (exit {exit_code})")
         }
-        Verdict::Failed { exit_code, errors } => {
+        Verdict::Failed {
+            exit_code, errors, ..
+        } => {
             format!(
                 "puppet apply failed (exit {exit_code}):\n{}",
                 errors.join("\n")

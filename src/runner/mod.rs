@@ -333,6 +333,8 @@ fn cannot_start(row: &PlannedCase, failure: &snapshot::StartFailure) -> CaseRepo
         )),
         errors: failure.failure.errors.clone(),
         output: failure.failure.output.clone(),
+        slowest: Vec::new(),
+        without_driver: false,
     }];
     report
 }
@@ -351,6 +353,8 @@ pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
             message: Some(why.to_string()),
             errors: Vec::new(),
             output: String::new(),
+            slowest: Vec::new(),
+            without_driver: false,
         }],
         checks: vec![],
         kept_container: None,

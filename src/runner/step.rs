@@ -145,6 +145,8 @@ fn report(
         message,
         errors: Vec::new(),
         output: puppet::tail(output, MAX_OUTPUT),
+        slowest: Vec::new(),
+        without_driver: false,
     }
 }
 

@@ -398,7 +398,9 @@ async fn build<B: Backend>(
                     changed.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("; ")
                 }
             ),
-            Verdict::Failed { exit_code, errors } => {
+            Verdict::Failed {
+                exit_code, errors, ..
+            } => {
                 let mut message =
                     format!("puppet apply failed (exit {exit_code}), so no case starts from it");
                 if !errors.is_empty() {
