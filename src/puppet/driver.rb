@@ -65,8 +65,11 @@ rescue LoadError => e
 end
 
 # What every apply loads, loaded once: Puppet's application, compiler and report code, and
-# the built-in types that its settings and most catalogs use, with their providers (about
-# half of a warm apply's time). Nothing is resolved: Puppet's settings stay untouched (each
+# the built-in types that Puppet's settings and every transaction use (file, user, group,
+# the class and stage containers, the filebucket, the schedules), with their providers:
+# about half of a warm apply's time. The types a catalog uses besides (package, service…)
+# load in the child that needs them: preloading them delayed every first apply, since the
+# first apply waits for this. Nothing is resolved: Puppet's settings stay untouched (each
 # child reads them from its own command line), providers are judged suitable in the child,
 # and the features the loading found missing are forgotten, so each child tests them
 # anew (an apply may install what a feature needs).
@@ -79,8 +82,7 @@ def preload
       nil
     end
   end
-  %i[file user group exec component filebucket notify package service schedule stage
-     whit].each do |type|
+  %i[file user group component filebucket schedule stage whit].each do |type|
     begin
       Puppet::Type.type(type)
     rescue StandardError, LoadError
@@ -94,13 +96,14 @@ end
 # The server: one child per connection; the child's output is the connection, then the
 # server's end mark says how the child ended (`exit N` or `signal N`).
 #
-# The first apply comes soon after the container starts (systemd often boots in under a
-# second), before the preloading could end: it is served as soon as Puppet is loaded, and
-# the server preloads the rest while that first child runs.
+# The preloading ends before the first apply is served, though systemd often boots sooner
+# (the first apply then waits for it): serving that apply at once, with the preloading
+# beside it, was slower where cases run side by side on every core (bench/overhead: the
+# two fight for the CPU), and only as fast on an idle one.
 def serve
   load_puppet
+  preload
   server = UNIXServer.new(socket_name)
-  preloaded = false
   loop do
     conn = server.accept
     request = JSON.parse(conn.gets || '{}')
@@ -116,8 +119,6 @@ def serve
       exit!(code.is_a?(Integer) ? code : 1)
     end
     watch(conn, pid)
-    preload unless preloaded
-    preloaded = true
   end
 end
 
