@@ -1,7 +1,8 @@
 //! rehearsal's Puppet driver failing, against the real engine on every built-in Puppet
 //! (5.5, 7, 8): an apply killed by a signal and a server killed mid-apply are each their
 //! case's error, saying so (not a Puppet failure, not a timeout); a hung apply is still
-//! timed out, and what it started is gone with it. One run of `tests/fixtures/driver`,
+//! timed out, and what it started is gone with it; a failed resource is read from the run's
+//! report, with its place. One run of `tests/fixtures/driver`,
 //! its failed containers kept so that the hung apply's can be looked into.
 //! `REHEARSAL_TEST_PLATFORMS` (comma-separated) narrows the platforms (other engines).
 
@@ -103,4 +104,32 @@ fn a_killed_apply_or_server_is_the_drivers_error_and_a_hung_apply_times_out() {
     }
     drop(kept);
     assert_eq!(run.code(), Some(1), "{}", run.show());
+}
+
+/// A failed resource is read from the run's report: named with Puppet's words and the
+/// place it is declared (the message, and the errors that Gerrit comments on), and the
+/// apply's slowest resources are listed.
+#[test]
+fn a_failed_resource_is_named_from_the_report_with_its_place() {
+    for platform in platforms() {
+        let apply = common::step(case("a resource fails", &platform), "apply");
+        assert_eq!(apply["status"], "failed", "on {platform}: {apply:#}");
+        let place = "tests/fixtures/driver/driverfaults/manifests/fails.pp";
+        assert_eq!(
+            apply["message"],
+            format!(
+                "puppet apply failed (exit 4): 1 resource failed:\n  Exec[fails] ({place}:3): \
+                 change from 'notrun' to ['0'] failed: '/bin/false' returned 1 instead of one \
+                 of [0]"
+            ),
+            "on {platform}"
+        );
+        assert_eq!(apply["errors"][0]["file"], place, "on {platform}");
+        assert_eq!(apply["errors"][0]["line"], 3, "on {platform}");
+        let slowest = apply["slowest"].as_array().expect("slowest resources");
+        assert!(
+            slowest.iter().any(|r| r["resource"] == "Exec[fails]"),
+            "on {platform}: {slowest:?}"
+        );
+    }
 }

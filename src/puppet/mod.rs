@@ -361,7 +361,7 @@ mod tests {
             panic!("not idempotent")
         };
         let names: Vec<&str> = changed.iter().map(|c| c.resource.as_str()).collect();
-        assert_eq!(names, ["Exec[stamp]", "File[/etc/drift]"]);
+        assert_eq!(names, ["File[/etc/drift]", "Exec[stamp]"]);
         assert_eq!(
             judge(Apply::First, 2, notice, Some(&report)),
             Verdict::Passed

@@ -4,10 +4,10 @@
 //! shapes of Puppet 5.5, 7 and 8 (report formats 10 and 12) are the same for them, and the
 //! tests hold a real report of each.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -20,8 +20,9 @@ pub struct Report {
     /// `changed`, `unchanged` or `failed`.
     #[serde(default)]
     pub status: String,
+    /// In the order Puppet evaluated them.
     #[serde(default)]
-    pub resource_statuses: BTreeMap<String, ResourceStatus>,
+    pub resource_statuses: IndexMap<String, ResourceStatus>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,7 +148,7 @@ impl Report {
                 })
             })
             .collect();
-        timed.sort_by(|a, b| b.duration.cmp(&a.duration));
+        timed.sort_by_key(|timed| std::cmp::Reverse(timed.duration));
         timed.truncate(count);
         timed
     }
@@ -249,14 +250,59 @@ mod tests {
             assert_eq!(
                 changes,
                 [
-                    "Exec[stamp] (/etc/rehearsal/modules/drift/manifests/init.pp:7) returns: \
-                     notrun → 0",
                     "File[/etc/drift] (/etc/rehearsal/modules/drift/manifests/init.pp:2) \
                      ensure: absent → file",
+                    "Exec[stamp] (/etc/rehearsal/modules/drift/manifests/init.pp:7) returns: \
+                     notrun → 0",
                 ],
                 "{name}"
             );
         }
+    }
+
+    /// Real reports of one failed apply (a file written, an exec and a package that fail)
+    /// from Puppet 5.5, 7.23 and 8.10: the failed resources with Puppet's words and their
+    /// place, in Puppet's order; the slowest resources, slowest first.
+    #[test]
+    fn every_puppets_report_names_the_failures_and_the_slowest() {
+        for (name, version) in [
+            ("puppet-5.5-failed.json", "5.5.22"),
+            ("puppet-7.23-failed.json", "7.23.0"),
+            ("puppet-8.10-failed.json", "8.10.0"),
+        ] {
+            let report = fixture(name);
+            assert_eq!(report.puppet_version, version, "{name}");
+            assert_eq!(report.status, "failed", "{name}");
+            let failures: Vec<String> = report.failures().iter().map(|f| f.to_string()).collect();
+            assert_eq!(
+                failures,
+                [
+                    "Exec[fails] (/d/fail.pp:2): change from 'notrun' to ['0'] failed: \
+                     '/bin/false' returned 1 instead of one of [0]",
+                    "Package[no-such-package-rehearsal] (/d/fail.pp:3): change from 'purged' \
+                     to 'present' failed: Execution of '/usr/bin/dpkg --force-confold -i \
+                     /nonexistent.deb' returned 2: dpkg: error: cannot access archive \
+                     '/nonexistent.deb': No such file or directory",
+                ],
+                "{name}"
+            );
+            let slowest = report.slowest(2);
+            assert_eq!(slowest.len(), 2, "{name}");
+            assert!(slowest[0].duration >= slowest[1].duration, "{name}");
+            let timed: Vec<f64> = report
+                .resource_statuses
+                .values()
+                .filter_map(|s| s.evaluation_time)
+                .collect();
+            let most = timed.iter().cloned().fold(0.0, f64::max);
+            assert_eq!(slowest[0].duration, Duration::from_secs_f64(most), "{name}");
+            assert_eq!(
+                slowest[0].line.is_some(),
+                slowest[0].file.is_some(),
+                "{name}"
+            );
+        }
+        assert!(fixture("puppet-7.23.json").failures().is_empty());
     }
 
     #[test]
