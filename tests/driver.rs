@@ -2,7 +2,8 @@
 //! (5.5, 7, 8): an apply killed by a signal and a server killed mid-apply are each their
 //! case's error, saying so (not a Puppet failure, not a timeout); a hung apply is still
 //! timed out, and what it started is gone with it; a failed resource is read from the run's
-//! report, with its place. One run of `tests/fixtures/driver`,
+//! report, with its place; a Puppet that cannot run the driver runs plain `puppet apply`,
+//! and the run says where (`tests/fixtures/plain`). One run of `tests/fixtures/driver`,
 //! its failed containers kept so that the hung apply's can be looked into.
 //! `REHEARSAL_TEST_PLATFORMS` (comma-separated) narrows the platforms (other engines).
 
@@ -132,4 +133,32 @@ fn a_failed_resource_is_named_from_the_report_with_its_place() {
             "on {platform}: {slowest:?}"
         );
     }
+}
+
+/// A platform whose Puppet cannot run the driver (`tests/fixtures/plain`: its `puppet` is
+/// a shell script) runs plain `puppet apply`: the case still passes, its apply says so, and
+/// the run's summary names the platform.
+#[test]
+fn a_puppet_that_cannot_run_the_driver_runs_plain_and_the_run_says_where() {
+    let run = Rehearsal::new()
+        .args(["run", "tests/fixtures/plain", "--platform", "debian12"])
+        .json()
+        .run();
+    run.exit(0);
+    let case = common::case(
+        run.json(),
+        &[("case", "plain puppet apply"), ("platform", "debian12")],
+    );
+    assert_eq!(
+        common::step(case, "apply")["without_driver"],
+        true,
+        "{case:#}"
+    );
+    assert!(
+        run.stdout().contains(
+            "plain `puppet apply` on debian12 (its Puppet cannot run rehearsal's driver)"
+        ),
+        "{}",
+        run.show()
+    );
 }
