@@ -210,8 +210,9 @@ else val {id} missing "curl or wget"; fi
 }
 
 /// Every `resource` check of the probe, in ONE Ruby process that loads Puppet once
-/// and asks it for each resource as `puppet resource` would. Puppet's Ruby is found
-/// where the AIO packages put it, else on PATH.
+/// and asks it for each resource as `puppet resource` would: in a case's container, a
+/// child of the Puppet driver's server (Puppet already loaded), else a Ruby of its own.
+/// Puppet's Ruby is found where the AIO packages put it, else on PATH.
 fn resource_batch(resources: &[(usize, &ResourceCheck)]) -> String {
     let mut args = String::new();
     for (id, c) in resources {
@@ -230,11 +231,14 @@ fn resource_batch(resources: &[(usize, &ResourceCheck)]) -> String {
 # resources, in one Puppet
 R=
 if [ -x /opt/puppetlabs/puppet/bin/ruby ]; then R=/opt/puppetlabs/puppet/bin/ruby; elif command -v ruby >/dev/null 2>&1; then R=ruby; fi
-if [ -n "$R" ]; then
+if [ -n "$R" ] && [ -f {driver} ]; then
+  "$R" {driver} eval {ruby} "$T/r"{args} > "$T/e" 2>&1 || {{ for i in{ids}; do rec $i error; cat "$T/e" > "$R"; done; }}
+elif [ -n "$R" ]; then
   "$R" -e {ruby} -- "$T/r"{args} 2> "$T/e" || {{ for i in{ids}; do rec $i error; cat "$T/e" > "$R"; done; }}
 else{missing} fi
 "#,
         ruby = quote(RESOURCE_RUBY),
+        driver = quote(&crate::layout::case_file(crate::layout::DRIVER_RB)),
         ids = resources
             .iter()
             .map(|(id, _)| format!(" {id}"))

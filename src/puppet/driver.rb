@@ -10,14 +10,17 @@
 #                                     output and exits with its status; without a server
 #                                     (it never started, or its Puppet failed to load), the
 #                                     apply runs here, cold
+#   ruby driver.rb eval CODE ARGS...  as client, for Ruby code that uses Puppet (the probe's
+#                                     `resource` checks: what `puppet resource` does),
+#                                     ARGS its ARGV; without a server, it runs here
 #   ruby driver.rb apply ARGS...      the cold apply
 #
 # The server listens on an abstract UNIX socket named after the container's PID namespace:
 # no file that a mount over /run could hide or a snapshot could keep, and no clash between
 # containers. A client that goes away (its step's `timeout` killed it) takes its apply with
-# it: the server kills the child and every process under it. A child killed by a signal, or a server
-# gone mid-apply, is the driver's failure, not Puppet's: the client says which and exits
-# with DRIVER_FAILED.
+# it: the server kills the child and every process under it. A child killed by a signal,
+# or a server gone mid-apply, is the driver's failure, not Puppet's: the client says which
+# and exits with DRIVER_FAILED.
 require 'json'
 require 'fileutils'
 require 'socket'
@@ -51,6 +54,15 @@ end
 def apply(args)
   register_report
   Puppet::Util::CommandLine.new('puppet', ['apply', '--reports=rehearsal', *args]).execute
+  0
+rescue SystemExit => e
+  e.status
+end
+
+# Ruby code given by rehearsal, with `args` as its ARGV; its exit status.
+def run_code(code, args)
+  ARGV.replace(args)
+  eval(code, TOPLEVEL_BINDING, 'rehearsal') # rubocop:disable Security/Eval
   0
 rescue SystemExit => e
   e.status
@@ -115,7 +127,11 @@ def serve
       $stderr.reopen(conn)
       $stdout.sync = $stderr.sync = true
       ENV['REHEARSAL_REPORT'] = request['report'].to_s
-      code = apply(request['args'] || [])
+      code = if request['eval']
+               run_code(request['eval'], request['args'] || [])
+             else
+               apply(request['args'] || [])
+             end
       exit!(code.is_a?(Integer) ? code : 1)
     end
     watch(conn, pid)
@@ -195,17 +211,24 @@ def server_alive?
   end
 end
 
-def client(args)
+# Asks the server for an apply of `args` (or to run `code`), else does it here.
+def client(args, code = nil)
   sock = nil
   until sock
     begin
       sock = UNIXSocket.new(socket_name)
     rescue Errno::ECONNREFUSED, Errno::ENOENT
-      return cold(args) unless server_alive?
-      sleep 0.05
+      if server_alive?
+        sleep 0.05
+        next
+      end
+      exit run_code(code, args) if code
+      return cold(args)
     end
   end
-  sock.puts(JSON.generate('args' => args, 'report' => ENV['REHEARSAL_REPORT']))
+  request = { 'args' => args, 'report' => ENV['REHEARSAL_REPORT'] }
+  request['eval'] = code if code
+  sock.puts(JSON.generate(request))
   $stdout.sync = true
   # Everything but the last bytes goes out as it comes; the mark is in those.
   held = ''.b
@@ -238,8 +261,11 @@ end
 case ARGV.shift
 when 'apply' then cold(ARGV)
 when 'client' then client(ARGV)
+when 'eval'
+  code = ARGV.shift
+  client(ARGV, code)
 when 'serve' then serve
 else
-  warn 'driver.rb: the mode is one of serve, client, apply'
+  warn 'driver.rb: the mode is one of serve, client, eval, apply'
   exit 64
 end
