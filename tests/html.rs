@@ -196,11 +196,15 @@ fn a_failure_shows_the_check_the_expected_and_actual_values_and_the_log() {
         "<tr><td>mode</td><td class=\"expected\">0644</td><td class=\"actual\">0600</td></tr>"
     ));
     // The failed step and the end of its Puppet output, open.
-    // With where each changed resource is declared (the case's inline code, here).
-    assert!(dom.contains(
-        "<h4>idempotent failed <span class=\"where\">/etc/rehearsal/case/site.pp:2</span> \
-         <span class=\"where\">/etc/rehearsal/case/site.pp:1</span></h4>"
-    ));
+    // With where each changed resource is declared (the case's inline code, here), in
+    // the order Puppet evaluated them.
+    assert!(
+        dom.contains(
+            "<h4>idempotent failed <span class=\"where\">/etc/rehearsal/case/site.pp:1</span> \
+             <span class=\"where\">/etc/rehearsal/case/site.pp:2</span></h4>"
+        ),
+        "{dom}"
+    );
     assert!(dom.contains("<details class=\"log\" open=\"\"><summary>idempotent output"));
     assert!(dom.contains("Notice: Applied catalog in"));
 }
