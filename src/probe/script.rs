@@ -232,7 +232,7 @@ fn resource_batch(resources: &[(usize, &ResourceCheck)]) -> String {
 R=
 if [ -x /opt/puppetlabs/puppet/bin/ruby ]; then R=/opt/puppetlabs/puppet/bin/ruby; elif command -v ruby >/dev/null 2>&1; then R=ruby; fi
 if [ -n "$R" ] && [ -f {driver} ]; then
-  "$R" {driver} eval {ruby} "$T/r"{args} > "$T/e" 2>&1 || {{ for i in{ids}; do rec $i error; cat "$T/e" > "$R"; done; }}
+  "$R" --disable-gems {driver} eval {ruby} "$T/r"{args} > "$T/e" 2>&1 || {{ for i in{ids}; do rec $i error; cat "$T/e" > "$R"; done; }}
 elif [ -n "$R" ]; then
   "$R" -e {ruby} -- "$T/r"{args} 2> "$T/e" || {{ for i in{ids}; do rec $i error; cat "$T/e" > "$R"; done; }}
 else{missing} fi

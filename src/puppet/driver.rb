@@ -33,7 +33,10 @@ def socket_name
   "\0rehearsal-driver-#{File.readlink('/proc/self/ns/pid')}"
 end
 
+# A client starts without RubyGems (`--disable-gems`, a third of its start); Puppet needs it
+# where its libraries are gems (the AIO packages).
 def load_puppet
+  require 'rubygems'
   require 'puppet'
   require 'puppet/util/command_line'
 end
@@ -61,6 +64,7 @@ end
 
 # Ruby code given by rehearsal, with `args` as its ARGV; its exit status.
 def run_code(code, args)
+  require 'rubygems'
   ARGV.replace(args)
   eval(code, TOPLEVEL_BINDING, 'rehearsal') # rubocop:disable Security/Eval
   0
