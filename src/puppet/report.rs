@@ -85,6 +85,15 @@ impl Change {
     }
 }
 
+/// Where a resource is declared, as people read it: `file:line`, or the file alone.
+pub fn place(file: Option<&str>, line: Option<u32>) -> Option<String> {
+    match (file, line) {
+        (Some(file), Some(line)) => Some(format!("{file}:{line}")),
+        (Some(file), None) => Some(file.to_string()),
+        _ => None,
+    }
+}
+
 /// A resource that failed in an apply, and where it is declared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -99,10 +108,8 @@ pub struct Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.resource)?;
-        match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, " ({file}:{line})")?,
-            (Some(file), None) => write!(f, " ({file})")?,
-            _ => {}
+        if let Some(place) = place(self.file.as_deref(), self.line) {
+            write!(f, " ({place})")?;
         }
         write!(f, ": {}", self.message)
     }
@@ -112,10 +119,8 @@ impl fmt::Display for Failure {
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.resource)?;
-        match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, " ({file}:{line})")?,
-            (Some(file), None) => write!(f, " ({file})")?,
-            _ => {}
+        if let Some(place) = place(self.file.as_deref(), self.line) {
+            write!(f, " ({place})")?;
         }
         if let Some(property) = &self.property {
             write!(f, " {property}")?;

@@ -23,6 +23,7 @@ use crate::outcome::snapshot::{BuildProgress, BuildStage};
 use crate::outcome::{
     CancelReason, CancelStage, CaseId, CaseReport, Event, EventKind, Status, Totals, Warning,
 };
+use crate::text::plural;
 use crate::text::sanitize::clean;
 
 /// How many lines of a failed step's output the console shows.
@@ -475,14 +476,6 @@ impl Reporter for ConsoleReporter {
         let elapsed = self.started.map(|s| s.elapsed()).unwrap_or_default();
         self.print_summary(elapsed);
         Ok(())
-    }
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
     }
 }
 

@@ -26,6 +26,7 @@ use super::Reporter;
 use crate::outcome::{
     CaseReport, CheckFailure, CheckReport, Event, EventKind, Status, Step, StepReport, Totals,
 };
+use crate::text::plural;
 use crate::text::sanitize::clean;
 
 /// How many lines at the end of a failed step's output the page shows.
@@ -574,16 +575,12 @@ fn slowest_resources(page: &mut String, case: &CaseReport) {
          <tr><th>resource</th><th>declared at</th><th>time</th></tr>",
     );
     for timed in &apply.slowest {
-        let place = match (&timed.file, timed.line) {
-            (Some(file), Some(line)) => format!("{file}:{line}"),
-            (Some(file), None) => file.clone(),
-            _ => String::new(),
-        };
+        let place = crate::puppet::report::place(timed.file.as_deref(), timed.line);
         let _ = write!(
             page,
             "<tr><td><code>{}</code></td><td>{}</td><td class=\"time\">{}</td></tr>",
             esc(&timed.resource),
-            esc(&place),
+            esc(place.as_deref().unwrap_or_default()),
             match timed.duration.as_millis() {
                 ms @ 0..=999 => format!("{ms} ms"),
                 _ => human_duration(timed.duration),
@@ -654,14 +651,6 @@ fn icon(status: Status) -> &'static str {
         Status::Failed => "✗",
         Status::Error => "!",
         Status::Skipped => "–",
-    }
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
     }
 }
 

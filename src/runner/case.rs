@@ -28,6 +28,7 @@ use crate::outcome::{
 use crate::plan::PlannedCase;
 use crate::puppet::{self, Apply, Outcome, Verdict};
 use crate::spec::Matchers;
+use crate::text::plural;
 use crate::text::sanitize::clean as clean_output;
 
 /// Runs one case from `image` (the platform's, or a snapshot); never fails: whatever
@@ -495,38 +496,36 @@ fn judged(
 ) -> Result<String, StepError> {
     // Where a failed apply's errors are, read once from the whole output (its paths
     // already mapped to the repository's); where each change of a second apply is.
+    // A report's resource declared at `file` (a container path) and `line`, as an error
+    // at its place in the repository; none where the report did not say.
+    let at = |file: &Option<String>, line: Option<u32>, message: String| {
+        Some(PuppetError {
+            file: paths.to_host(file.as_ref()?),
+            line: line?.max(1),
+            column: None,
+            message,
+        })
+    };
     let located = match &verdict {
         // The failed resources' places, from the report; else the places Puppet's
         // errors name (a compile error).
         Verdict::Failed { failures, .. } if failures.iter().any(|f| f.line.is_some()) => failures
             .iter()
             .filter_map(|failure| {
-                let (file, line) = (failure.file.as_ref()?, failure.line?);
-                Some(PuppetError {
-                    file: paths.to_host(file),
-                    line: line.max(1),
-                    column: None,
-                    message: format!("Error: {}: {}", failure.resource, failure.message),
-                })
+                let message = format!("Error: {}: {}", failure.resource, failure.message);
+                at(&failure.file, failure.line, message)
             })
             .collect(),
         Verdict::Failed { .. } => puppet::errors::located(&output),
         Verdict::NotIdempotent { changed } => changed
             .iter()
             .filter_map(|change| {
-                let (file, line) = (change.file.as_ref()?, change.line?);
-                Some(PuppetError {
-                    file: paths.to_host(file),
-                    line: line.max(1),
-                    column: None,
-                    message: format!(
-                        "not idempotent: the second apply changed {}",
-                        puppet::report::Change {
-                            file: None,
-                            ..change.clone()
-                        }
-                    ),
-                })
+                let unplaced = puppet::report::Change {
+                    file: None,
+                    ..change.clone()
+                };
+                let message = format!("not idempotent: the second apply changed {unplaced}");
+                at(&change.file, change.line, message)
             })
             .collect(),
         _ => Vec::new(),
@@ -550,12 +549,10 @@ fn judged(
                 .iter()
                 .map(|failure| format!("  {}", paths.to_host(&failure.to_string())))
                 .collect();
-            let count = match failures.len() {
-                1 => "1 resource".to_string(),
-                n => format!("{n} resources"),
-            };
+            let n = failures.len();
             format!(
-                "puppet apply failed (exit {exit_code}): {count} failed:\n{}",
+                "puppet apply failed (exit {exit_code}): {n} {} failed:\n{}",
+                plural(n, "resource", "resources"),
                 lines.join("\n")
             )
         }
@@ -587,12 +584,10 @@ fn judged(
                     format!("  {change}")
                 })
                 .collect();
-            let count = match changed.len() {
-                1 => "1 property".to_string(),
-                n => format!("{n} properties"),
-            };
+            let n = changed.len();
             format!(
-                "the second apply changed {count}, so the manifest is not idempotent:\n{}",
+                "the second apply changed {n} {}, so the manifest is not idempotent:\n{}",
+                plural(n, "property", "properties"),
                 lines.join("\n")
             )
         }
