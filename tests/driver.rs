@@ -2,8 +2,10 @@
 //! (5.5, 7, 8): an apply killed by a signal and a server killed mid-apply are each their
 //! case's error, saying so (not a Puppet failure, not a timeout); a hung apply is still
 //! timed out, and what it started is gone with it; a failed resource is read from the run's
-//! report, with its place; a Puppet that cannot run the driver runs plain `puppet apply`,
-//! and the run says where (`tests/fixtures/plain`). One run of `tests/fixtures/driver`,
+//! report, with its place; the facts an apply sees are Facter's own; the types a first
+//! apply's catalog uses are loaded by the server for the applies after it; a Puppet that
+//! cannot run the driver runs plain `puppet apply`, and the run says where
+//! (`tests/fixtures/plain`). One run of `tests/fixtures/driver`,
 //! its failed containers kept so that the hung apply's can be looked into.
 //! `REHEARSAL_TEST_PLATFORMS` (comma-separated) narrows the platforms (other engines).
 
@@ -131,6 +133,41 @@ fn a_failed_resource_is_named_from_the_report_with_its_place() {
         assert!(
             slowest.iter().any(|r| r["resource"] == "Exec[fails]"),
             "on {platform}: {slowest:?}"
+        );
+    }
+}
+
+/// The facts an apply sees through the driver are Facter's own: the augeas version (which
+/// the driver reads without opening Augeas in full) is the one `facter` reports in the same
+/// container.
+#[test]
+fn the_facts_through_the_driver_are_facters_own() {
+    for platform in platforms() {
+        let case = case("its facts are facter's", &platform);
+        assert_eq!(case["status"], "passed", "on {platform}: {case:#}");
+        assert_eq!(
+            common::step(case, "verify")["status"],
+            "passed",
+            "on {platform}"
+        );
+    }
+}
+
+/// The types of a catalog that the server does not preload (package, service) are loaded
+/// by the server once the first apply has told it which, for the idempotency apply and the
+/// checks (the case's check reads the server's log); the case's verdicts stay the same.
+#[test]
+fn the_types_a_catalog_uses_are_loaded_for_the_applies_after_it() {
+    for platform in platforms() {
+        let case = case(
+            "its catalog's types are loaded for the applies after it",
+            &platform,
+        );
+        assert_eq!(case["status"], "passed", "on {platform}: {case:#}");
+        assert_eq!(
+            common::step(case, "idempotent")["status"],
+            "passed",
+            "on {platform}"
         );
     }
 }

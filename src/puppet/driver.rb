@@ -54,8 +54,41 @@ def register_report
   end
 end
 
+# Facter 4 reads the `augeas` fact's version with ruby-augeas by opening Augeas in full:
+# every lens compiled and every file it knows parsed (0.6 s of an apply's 0.7 s of facts on
+# Debian 12) for a string the library holds. The same call without the modules' autoload
+# reads the same string at once. Facter's command-line reading (`augparse --version`)
+# comes first as before; a Facter without this resolver (Facter 3's is C++) is left alone.
+module AugeasVersionAtOnce
+  private
+
+  def read_augeas_from_gem
+    require 'augeas'
+    if Gem.loaded_specs['augeas']
+      ::Augeas.create(no_modl_autoload: true) { |aug| aug.get('/augeas/version') }
+    else
+      ::Augeas.open(nil, nil, ::Augeas::NO_MODL_AUTOLOAD) { |aug| aug.get('/augeas/version') }
+    end
+  end
+end
+
+def lighten_facter
+  require 'facter'
+  resolver = defined?(Facter::Resolvers::Augeas) && Facter::Resolvers::Augeas
+  return unless resolver && resolver.private_methods.include?(:read_augeas_from_gem)
+
+  resolver.singleton_class.prepend(AugeasVersionAtOnce)
+rescue LoadError
+  nil
+end
+
 def apply(args)
   register_report
+  lighten_facter
+  if $rehearsal_types && defined?(Puppet::Configurer) &&
+     Puppet::Configurer.method_defined?(:apply_catalog)
+    Puppet::Configurer.prepend(TellTypes)
+  end
   Puppet::Util::CommandLine.new('puppet', ['apply', '--reports=rehearsal', *args]).execute
   0
 rescue SystemExit => e
@@ -83,12 +116,12 @@ end
 # What every apply loads, loaded once: Puppet's application, compiler and report code, and
 # the built-in types that Puppet's settings and every transaction use (file, user, group,
 # the class and stage containers, the filebucket, the schedules), with their providers:
-# about half of a warm apply's time. The types a catalog uses besides (package, service…)
-# load in the child that needs them: preloading them delayed every first apply, since the
-# first apply waits for this. Nothing is resolved: Puppet's settings stay untouched (each
-# child reads them from its own command line), providers are judged suitable in the child,
-# and the features the loading found missing are forgotten, so each child tests them
-# anew (an apply may install what a feature needs).
+# about half of a warm apply's time. The other types a catalog uses (package, service…)
+# are loaded once the first apply has told which (`learn`): preloading them all delayed
+# every first apply, since the first apply waits for this. Nothing is resolved: Puppet's
+# settings stay untouched (each child reads them from its own command line), providers are
+# judged suitable in the child, and the features the loading found missing are forgotten,
+# so each child tests them anew (an apply may install what a feature needs).
 def preload
   %w[puppet/application/apply puppet/configurer puppet/pops puppet/parser
      puppet/resource/catalog puppet/transaction/report facter].each do |lib|
@@ -98,15 +131,50 @@ def preload
       nil
     end
   end
-  %i[file user group component filebucket schedule stage whit].each do |type|
+  load_types(%w[file user group component filebucket schedule stage whit])
+end
+
+# Loads Puppet's own types of these names with their providers (a module's own types are
+# the child's to load: they come from its modulepath), then forgets the missing features.
+# The names of those it loaded that were not loaded before.
+def load_types(names)
+  own = File.join(File.dirname($LOADED_FEATURES.find { |f| f.end_with?('/puppet.rb') }.to_s),
+                  'puppet', 'type')
+  fresh = names.uniq.select do |name|
+    next false if LOADED.include?(name) || !name.match?(/\A[a-z][a-z0-9_]*\z/)
+    next false unless File.file?(File.join(own, "#{name}.rb"))
+
+    LOADED << name
     begin
-      Puppet::Type.type(type)
+      Puppet::Type.type(name.to_sym)
     rescue StandardError, LoadError
       nil
     end
+    true
   end
   results = Puppet.features.instance_variable_get(:@results)
   results.delete_if { |_, found| found != true } if results.is_a?(Hash)
+  fresh
+end
+
+LOADED = []
+
+# In a served apply's child: as soon as its catalog is compiled, the types it uses go to
+# the server (`learn`), which loads them while the child applies them, for the applies and
+# checks that come after (the idempotency apply uses the same types).
+module TellTypes
+  def apply_catalog(catalog, options)
+    if (out = $rehearsal_types)
+      $rehearsal_types = nil
+      begin
+        out.write(catalog.resources.map { |r| r.class.name.to_s }.uniq.join(' '))
+        out.close
+      rescue SystemCallError, IOError
+        nil
+      end
+    end
+    super
+  end
 end
 
 # The server: one child per connection; the child's output is the connection, then the
@@ -120,26 +188,60 @@ def serve
   load_puppet
   preload
   server = UNIXServer.new(socket_name)
+  told = [] # the read ends of the children's pipes that tell their catalogs' types
   loop do
-    conn = server.accept
-    request = JSON.parse(conn.gets || '{}')
-    pid = fork do
-      Process.setsid
-      server.close
-      $stdin.reopen('/dev/null')
-      $stdout.reopen(conn)
-      $stderr.reopen(conn)
-      $stdout.sync = $stderr.sync = true
-      ENV['REHEARSAL_REPORT'] = request['report'].to_s
-      code = if request['eval']
-               run_code(request['eval'], request['args'] || [])
-             else
-               apply(request['args'] || [])
-             end
-      exit!(code.is_a?(Integer) ? code : 1)
+    ready, = IO.select([server, *told])
+    ready.each do |io|
+      if io.equal?(server)
+        told << start(server, told)
+      else
+        told.delete(io)
+        learn(io)
+      end
     end
-    watch(conn, pid)
   end
+end
+
+# One request: a forked child runs it, the connection its stdio; the read end of the pipe
+# on which it tells its catalog's types.
+def start(server, told)
+  conn = server.accept
+  request = JSON.parse(conn.gets || '{}')
+  types_in, types_out = IO.pipe
+  pid = fork do
+    Process.setsid
+    server.close
+    types_in.close
+    told.each(&:close)
+    $rehearsal_types = types_out
+    $stdin.reopen('/dev/null')
+    $stdout.reopen(conn)
+    $stderr.reopen(conn)
+    $stdout.sync = $stderr.sync = true
+    ENV['REHEARSAL_REPORT'] = request['report'].to_s
+    code = if request['eval']
+             run_code(request['eval'], request['args'] || [])
+           else
+             apply(request['args'] || [])
+           end
+    exit!(code.is_a?(Integer) ? code : 1)
+  end
+  types_out.close
+  watch(conn, pid)
+  types_in
+end
+
+# The types a child's catalog uses, loaded here for the children to come. A child that
+# compiled nothing closes its pipe unsaid.
+def learn(io)
+  names = begin
+    io.read.to_s.split
+  rescue SystemCallError, IOError
+    []
+  end
+  io.close
+  fresh = load_types(names)
+  warn "rehearsal driver: loaded #{fresh.join(', ')} for the applies to come" unless fresh.empty?
 end
 
 def watch(conn, pid)
