@@ -9,6 +9,7 @@ use std::path::PathBuf;
 pub use crate::exit;
 
 use crate::backend::BackendError;
+use crate::deps::DepsError;
 use crate::gerrit::GerritError;
 use crate::init::InitError;
 use crate::plan::PlanError;
@@ -25,6 +26,10 @@ pub enum Error {
     /// Bad specs (or site files, goss files), each at its file, line and column.
     #[error("{}", lines(.0))]
     Spec(Vec<SpecError>),
+    /// Fixtures that cannot be resolved: a bad `.fixtures.yml` (exit 2), a repository
+    /// that cannot be fetched (exit 3).
+    #[error("{}", lines(.0))]
+    Deps(Vec<DepsError>),
     /// The paths to test cannot be searched.
     #[error("{}", lines(std::slice::from_ref(.0)))]
     Discover(#[from] DiscoverError),
@@ -75,6 +80,10 @@ impl Error {
                 exit::ENGINE
             }
             Error::Init(InitError::Write { .. }) => exit::ENGINE,
+            Error::Deps(errors) if errors.iter().any(|e| matches!(e, DepsError::Fetch { .. })) => {
+                exit::ENGINE
+            }
+            Error::Deps(_) => exit::USAGE,
             Error::Init(_) => exit::USAGE,
             Error::Gerrit(err) => err.exit_code(),
         }

@@ -1,7 +1,8 @@
 //! rehearsal: functional tests for Puppet modules in disposable containers.
 //!
 //! The crate follows the pipeline a run goes through, one folder a stage:
-//! [`spec`] reads `rehearsal.yaml` files, [`plan`] turns them into (module, case,
+//! [`spec`] reads `rehearsal.yaml` files, [`deps`] resolves each module's fixtures (paths,
+//! git, `.fixtures.yml`) into directories, [`plan`] turns them into (module, case,
 //! platform) rows, [`platform`] makes sure each platform's image exists, [`backend`] is the
 //! container engine behind a small trait, [`runner`] drives each case through its steps,
 //! [`probe`] turns a case's checks into one shell script and reads its answers, and
@@ -11,6 +12,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod deps;
 pub mod error;
 pub mod exit;
 pub mod findings;

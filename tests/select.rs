@@ -80,7 +80,13 @@ impl Repo {
         let files = spec::discover(&[self.path(under)]).unwrap();
         files
             .iter()
-            .map(|file| Module::from_spec(&spec::load(file).unwrap()))
+            .map(|file| {
+                // As `run` and `list` do: the fixtures resolved (`.fixtures.yml` read).
+                let mut spec = spec::load(file).unwrap();
+                let git = rehearsal::deps::git::Git::new(self.root.join(".no-cache"), true);
+                spec.fixtures = rehearsal::deps::resolve(&spec, &git, &|_| None).unwrap();
+                Module::from_spec(&spec)
+            })
             .collect()
     }
 

@@ -10,7 +10,7 @@ use crate::error::{exit, Error};
 use crate::plan::shard::{self, Shard, Timings};
 use crate::plan::{self, Filter, PlannedCase};
 use crate::platform::{self, Platform};
-use crate::spec;
+use crate::{deps, spec};
 
 #[derive(Debug, clap::Args)]
 pub struct SelectArgs {
@@ -31,9 +31,14 @@ pub struct SelectArgs {
     /// target branch (GERRIT_BRANCH).
     #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "")]
     pub changed_since: Option<String>,
-    /// With --changed-since: say on stderr why each module is selected.
-    #[arg(long, requires = "changed_since")]
+    /// Say on stderr where each module on the modulepath comes from (a path, a git
+    /// repository at a commit) and, with --changed-since, why each module is selected.
+    #[arg(long)]
     pub explain: bool,
+    /// Fetch no fixture: git fixtures come from the cache as it is (a branch stays where
+    /// the cache has it; a repository not cached yet is an error).
+    #[arg(long, env = "REHEARSAL_OFFLINE")]
+    pub offline: bool,
     /// Only part K of N of the planned cases (one Jenkins agent's share), like 2/4.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
@@ -54,6 +59,7 @@ pub struct Selection {
     /// `Some("")`: since the Gerrit trigger's target branch.
     pub changed_since: Option<String>,
     pub explain: bool,
+    pub offline: bool,
     pub shard: Option<Shard>,
     pub timings: Vec<PathBuf>,
 }
@@ -72,6 +78,7 @@ impl SelectArgs {
             images: self.images.clone(),
             changed_since: self.changed_since.clone(),
             explain: self.explain,
+            offline: self.offline,
             shard: self.shard,
             timings: self.timings.clone(),
         }
@@ -109,6 +116,7 @@ pub(super) fn prepare(select: &Selection) -> Result<Vec<PlannedCase>, Error> {
     if !errors.is_empty() {
         return Err(Error::Spec(errors));
     }
+    let mut specs = resolve_fixtures(specs, select)?;
     if let Some(rev) = &select.changed_since {
         specs = changed_only(specs, rev, &paths[0], select)?;
     }
@@ -124,6 +132,40 @@ pub(super) fn prepare(select: &Selection) -> Result<Vec<PlannedCase>, Error> {
     match select.shard {
         Some(part) => shard_of(plan, part, &select.timings),
         None => Ok(plan),
+    }
+}
+
+/// Every spec's fixtures as directories (git ones fetched and checked out), before any
+/// container starts; what `metadata.json` needs and nothing provides is warned of.
+fn resolve_fixtures(
+    specs: Vec<Arc<spec::ModuleSpec>>,
+    select: &Selection,
+) -> Result<Vec<Arc<spec::ModuleSpec>>, Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    let git = deps::git::Git::new(deps::cache_dir(env).join("git"), select.offline);
+    let mut resolved = Vec::with_capacity(specs.len());
+    let mut errors = Vec::new();
+    for spec in specs {
+        match deps::resolve(&spec, &git, &env) {
+            Ok(fixtures) => {
+                let mut spec = Arc::unwrap_or_clone(spec);
+                spec.fixtures = fixtures;
+                spec.pending.clear();
+                for warning in deps::metadata::check(&spec) {
+                    eprintln!("warning: {}", relative(&warning));
+                }
+                if select.explain {
+                    eprint!("{}", relative(&deps::explain(&spec)));
+                }
+                resolved.push(Arc::new(spec));
+            }
+            Err(err) => errors.push(err),
+        }
+    }
+    if errors.is_empty() {
+        Ok(resolved)
+    } else {
+        Err(Error::Deps(errors))
     }
 }
 

@@ -71,6 +71,7 @@ fn case(
         checks,
         kept_container: None,
         removal: Duration::ZERO,
+        fixtures: Vec::new(),
     }
 }
 

@@ -138,6 +138,7 @@ mod tests {
             }],
             kept_container: None,
             removal: std::time::Duration::ZERO,
+            fixtures: Vec::new(),
         }
     }
 

@@ -221,6 +221,28 @@ pub struct CaseReport {
     /// The time it took to remove the container (zero when kept or never created).
     #[serde(default, with = "seconds")]
     pub removal: Duration,
+    /// The modules beside the one under test, and where each came from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixtures: Vec<FixtureReport>,
+}
+
+/// A fixture of a case: a directory as it is, or a git repository at the commit its
+/// revision named when the run resolved it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixtureReport {
+    pub name: String,
+    pub path: PathBuf,
+    /// Where it is declared (`file:line`).
+    pub declared_at: String,
+    /// The repository (without credentials), for a git fixture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<String>,
+    /// The revision the fixture asks for (a tag, a branch, a commit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The commit it resolved to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 impl CaseReport {

@@ -80,6 +80,7 @@ fn case(id: CaseId, started: i64, steps: Vec<StepReport>, checks: Vec<CheckRepor
         checks,
         kept_container: None,
         removal: ms(300),
+        fixtures: Vec::new(),
     }
 }
 

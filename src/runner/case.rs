@@ -292,6 +292,7 @@ impl<'a, B: Backend> Case<'a, B> {
             checks: self.checks,
             kept_container: self.kept,
             removal: self.removal,
+            fixtures: super::fixture_reports(&self.row.spec),
         }
     }
 }

@@ -339,6 +339,36 @@ fn cannot_start(row: &PlannedCase, failure: &snapshot::StartFailure) -> CaseRepo
     report
 }
 
+/// A case's fixtures as its report names them (a git one with its revision and commit).
+pub fn fixture_reports(spec: &crate::spec::ModuleSpec) -> Vec<crate::outcome::FixtureReport> {
+    spec.fixtures
+        .iter()
+        .filter(|f| f.name != spec.module_name)
+        .map(|f| {
+            let declared_at = match f.origin.line {
+                Some(line) => format!("{}:{line}", f.origin.declared_in.display()),
+                None => f.origin.declared_in.display().to_string(),
+            };
+            let (git, revision, commit) = match &f.origin.source {
+                crate::spec::Source::Local => (None, None, None),
+                crate::spec::Source::Git { url, want, commit } => (
+                    Some(url.clone()),
+                    Some(want.to_string()),
+                    Some(commit.clone()),
+                ),
+            };
+            crate::outcome::FixtureReport {
+                name: f.name.clone(),
+                path: f.path.clone(),
+                declared_at,
+                git,
+                revision,
+                commit,
+            }
+        })
+        .collect()
+}
+
 /// The report of a case that never ran.
 pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
     CaseReport {
@@ -359,5 +389,6 @@ pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
         checks: vec![],
         kept_container: None,
         removal: Duration::ZERO,
+        fixtures: fixture_reports(&row.spec),
     }
 }

@@ -23,6 +23,8 @@ pub struct Positions {
     pub checks: HashMap<String, Vec<usize>>,
     /// The 1-based line and column of each entry of the top-level `platforms:`, in order.
     pub platforms: Vec<(usize, usize)>,
+    /// The 1-based line of each entry of the top-level `fixtures:`, in order.
+    pub fixtures: Vec<usize>,
 }
 
 /// Reads the positions of the checks and of the `platforms:` entries.
@@ -34,6 +36,7 @@ pub fn positions(source: &str) -> Positions {
     Positions {
         checks: collector.lines,
         platforms: collector.platforms,
+        fixtures: collector.fixtures,
     }
 }
 
@@ -47,6 +50,7 @@ struct Collector {
     frames: Vec<Frame>,
     lines: HashMap<String, Vec<usize>>,
     platforms: Vec<(usize, usize)>,
+    fixtures: Vec<usize>,
 }
 
 impl Collector {
@@ -59,6 +63,8 @@ impl Collector {
             if platforms == "platforms" {
                 // yaml-rust2's columns count from 0.
                 self.platforms.push((mark.line(), mark.col() + 1));
+            } else if platforms == "fixtures" {
+                self.fixtures.push(mark.line());
             }
         }
         if let [Frame::Map { key: Some(cases) }, Frame::Map { key: Some(case) }, Frame::Map { key: Some(expect) }, Frame::Seq { .. }] =

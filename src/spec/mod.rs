@@ -20,7 +20,10 @@ use std::path::{Path, PathBuf};
 pub use check::Check;
 pub use error::SpecError;
 pub use matcher::{Matcher, Matchers};
-pub use model::{Case, Fixture, Manifest, ModuleSpec, Timeouts};
+pub use model::{
+    Case, Fixture, FixtureOrigin, GitSource, GitWant, Manifest, ModuleSpec, PendingFixture, Source,
+    Timeouts,
+};
 
 /// The spec's file name, at a module's root.
 pub const SPEC_FILE: &str = "rehearsal.yaml";
@@ -122,6 +125,7 @@ pub fn parse(file: &Path, source: &str) -> Result<ModuleSpec, SpecError> {
         file: file.to_path_buf(),
         module_name: model::module_name_of(&module_dir),
         module_dir,
+        fixture_lines: positions.fixtures.iter().map(|l| Some(*l)).collect(),
     };
     let case_names: Vec<String> = raw
         .cases

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::check::Check;
 use super::limits::{LimitsOverride, Network};
 use super::matcher::Matchers;
-use super::raw::{Idempotent, RawCase, RawSpec, RawTimeouts};
+pub use super::raw::{GitSource, GitWant};
+use super::raw::{Idempotent, RawCase, RawFixture, RawSpec, RawTimeouts};
 use indexmap::IndexMap;
 
 /// One module's spec, read from its `rehearsal.yaml`.
@@ -27,6 +28,9 @@ pub struct ModuleSpec {
     /// platform names are checked once the platform definitions are read.
     pub platform_positions: Vec<(usize, usize)>,
     pub fixtures: Vec<Fixture>,
+    /// Git fixtures the spec declares, fetched before any container starts
+    /// (the `deps` stage above turns them into [`Fixture`]s).
+    pub pending: Vec<PendingFixture>,
     /// The Hiera 5 config file, absolute; its datadir is relative to it.
     pub hiera_config: Option<PathBuf>,
     /// Puppet code applied once per platform; every case starts from its snapshot.
@@ -42,11 +46,44 @@ pub struct ModuleSpec {
     pub cases: Vec<Case>,
 }
 
-/// A module put on the modulepath beside the one under test.
+/// A module put on the modulepath beside the one under test: a directory on the host.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fixture {
     pub name: String,
     pub path: PathBuf,
+    /// Where it came from, for `list --explain` and the reports.
+    pub origin: FixtureOrigin,
+}
+
+/// Where a fixture came from: who declared it, and from what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixtureOrigin {
+    /// The file that declared it (the spec, a `.fixtures.yml`) and the line.
+    pub declared_in: PathBuf,
+    pub line: Option<usize>,
+    pub source: Source,
+}
+
+/// What a fixture is made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A directory as it is (the spec's path, `.fixtures.yml`'s symlinks).
+    Local,
+    /// A checkout of a git repository at the commit its revision named.
+    Git {
+        url: String,
+        want: GitWant,
+        commit: String,
+    },
+}
+
+/// A git fixture that `deps` has yet to fetch and check out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingFixture {
+    pub name: String,
+    pub git: GitSource,
+    pub declared_in: PathBuf,
+    pub line: Option<usize>,
 }
 
 /// What a case applies.
@@ -131,6 +168,8 @@ pub struct Origin {
     pub file: PathBuf,
     pub module_dir: PathBuf,
     pub module_name: String,
+    /// The line of each of the spec's `fixtures`, in order.
+    pub fixture_lines: Vec<Option<usize>>,
 }
 
 impl ModuleSpec {
@@ -163,14 +202,27 @@ impl ModuleSpec {
                 &defaults,
             )?);
         }
-        let fixtures = raw
-            .fixtures
-            .into_iter()
-            .map(|f| Fixture {
-                name: f.name.unwrap_or_else(|| module_name_of(&f.path.resolved)),
-                path: f.path.resolved,
-            })
-            .collect();
+        let (mut fixtures, mut pending) = (Vec::new(), Vec::new());
+        for (i, fixture) in raw.fixtures.into_iter().enumerate() {
+            let line = origin.fixture_lines.get(i).copied().flatten();
+            match fixture {
+                RawFixture::Path { path, name } => fixtures.push(Fixture {
+                    name: name.unwrap_or_else(|| module_name_of(&path.resolved)),
+                    path: path.resolved,
+                    origin: FixtureOrigin {
+                        declared_in: origin.file.clone(),
+                        line,
+                        source: Source::Local,
+                    },
+                }),
+                RawFixture::Git { source, name } => pending.push(PendingFixture {
+                    name: name.unwrap_or_else(|| repository_module_name(&source)),
+                    git: source,
+                    declared_in: origin.file.clone(),
+                    line,
+                }),
+            }
+        }
         Ok(ModuleSpec {
             file: origin.file,
             module_dir: origin.module_dir,
@@ -178,6 +230,7 @@ impl ModuleSpec {
             platforms: raw.platforms,
             platform_positions: Vec::new(),
             fixtures,
+            pending,
             hiera_config: hiera.config.map(|p| p.resolved),
             prepare: raw.prepare.filter(|code| !code.trim().is_empty()),
             hiera_data: spec_data,
@@ -261,6 +314,20 @@ fn case_from_raw(
 
 /// A module's name: metadata.json's `name` after the author (`acme-motd` → `motd`),
 /// else the directory's name.
+/// A git fixture's module name when it gives none: the repository's (or its subdir's)
+/// last path segment, without `.git` and an author's prefix (`puppetlabs-stdlib.git` is
+/// `stdlib`), as puppetlabs_spec_helper names a module.
+pub fn repository_module_name(source: &GitSource) -> String {
+    let path = source.subdir.as_deref().unwrap_or(&source.url);
+    let last = path
+        .trim_end_matches('/')
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or(path);
+    let last = last.strip_suffix(".git").unwrap_or(last);
+    last.rsplit('-').next().unwrap_or(last).to_string()
+}
+
 pub fn module_name_of(dir: &std::path::Path) -> String {
     let from_metadata = std::fs::read(dir.join("metadata.json"))
         .ok()

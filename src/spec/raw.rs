@@ -58,11 +58,18 @@ pub struct RawTimeouts {
     pub verify: Option<Duration>,
 }
 
-/// A fixture: a path to a module directory, or `{ path, name }` to name it.
+/// A fixture: a path to a module directory, `{ path, name }` to name it, or a git
+/// repository at a ref: `{ git: URL, ref | tag | commit | branch: …, subdir, name }`.
 #[derive(Debug)]
-pub struct RawFixture {
-    pub path: ExistingPath,
-    pub name: Option<String>,
+pub enum RawFixture {
+    Path {
+        path: ExistingPath,
+        name: Option<String>,
+    },
+    Git {
+        source: GitSource,
+        name: Option<String>,
+    },
 }
 
 impl<'de> Deserialize<'de> for RawFixture {
@@ -71,33 +78,137 @@ impl<'de> Deserialize<'de> for RawFixture {
         impl<'de> Visitor<'de> for FixtureVisitor {
             type Value = RawFixture;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a path to a module directory, or `{ path: …, name: … }`")
+                f.write_str(
+                    "a path to a module directory, `{ path: …, name: … }`, or `{ git: URL, ref: … }`",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawFixture, E> {
                 let path = ExistingPath::resolve(v).map_err(E::custom)?;
-                Ok(RawFixture { path, name: None })
+                Ok(RawFixture::Path { path, name: None })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFixture, A::Error> {
-                const FIELDS: &[&str] = &["path", "name"];
-                let (mut path, mut name) = (None, None);
+                const FIELDS: &[&str] = &[
+                    "path", "name", "git", "ref", "tag", "commit", "branch", "subdir",
+                ];
+                let (mut path, mut name, mut git, mut subdir) = (None, None, None, None);
+                let mut wants: Vec<(&str, String)> = Vec::new();
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "path" => path = Some(map.next_value::<ExistingPath>()?),
                         "name" => name = Some(map.next_value::<String>()?),
-                        "git" | "ref" => {
-                            return Err(de::Error::custom(
-                                "git fixtures are not supported yet: clone the repository \
-                                 beside the module and give its directory as the fixture",
-                            ))
-                        }
+                        "git" => git = Some(map.next_value::<String>()?),
+                        "subdir" => subdir = Some(map.next_value::<String>()?),
+                        "ref" => wants.push(("ref", map.next_value()?)),
+                        "tag" => wants.push(("tag", map.next_value()?)),
+                        "commit" => wants.push(("commit", map.next_value()?)),
+                        "branch" => wants.push(("branch", map.next_value()?)),
                         other => return Err(de::Error::unknown_field(other, FIELDS)),
                     }
                 }
-                let path = path.ok_or_else(|| de::Error::missing_field("path"))?;
-                Ok(RawFixture { path, name })
+                match (path, git) {
+                    (Some(_), Some(_)) => Err(de::Error::custom(
+                        "a fixture is a `path` or a `git` repository, not both: keep one",
+                    )),
+                    (Some(path), None) => match wants.first() {
+                        Some((key, _)) => Err(de::Error::custom(format!(
+                            "`{key}` is for a `git` fixture; a `path` fixture is used as it is"
+                        ))),
+                        None => Ok(RawFixture::Path { path, name }),
+                    },
+                    (None, Some(url)) => {
+                        let want = GitWant::from_keys(&wants).map_err(de::Error::custom)?;
+                        let url = local_url(&url).map_err(de::Error::custom)?;
+                        Ok(RawFixture::Git {
+                            source: GitSource { url, want, subdir },
+                            name,
+                        })
+                    }
+                    (None, None) => Err(de::Error::missing_field("path")),
+                }
             }
         }
         de.deserialize_any(FixtureVisitor)
+    }
+}
+
+/// A git repository a fixture comes from, as declared (resolved by `deps`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GitSource {
+    /// As given, but a local path made absolute (relative to the file that names it).
+    pub url: String,
+    pub want: GitWant,
+    /// The module is this directory of the repository.
+    pub subdir: Option<String>,
+}
+
+/// Which revision of a git fixture: a tag or commit (reused from the cache offline), a
+/// branch (fetched again each run), or the remote's default branch.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GitWant {
+    /// A tag, a commit, or any revision git can name (`ref`, `tag`, `commit`).
+    Fixed(String),
+    Branch(String),
+    DefaultBranch,
+}
+
+impl GitWant {
+    /// From the keys a fixture gives (at most one of `ref`, `tag`, `commit`, `branch`).
+    pub fn from_keys(wants: &[(&str, String)]) -> Result<GitWant, String> {
+        match wants {
+            [] => Ok(GitWant::DefaultBranch),
+            [(key, value)] if value.trim().is_empty() => Err(format!("`{key}` is empty")),
+            [("branch", branch)] => Ok(GitWant::Branch(branch.clone())),
+            [(_, fixed)] => Ok(GitWant::Fixed(fixed.clone())),
+            [(a, _), (b, _), ..] => Err(format!(
+                "`{a}` and `{b}` both say which revision: keep one (`branch` follows a branch; `ref`, `tag` or `commit` pins one)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for GitWant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GitWant::Fixed(rev) => write!(f, "{rev}"),
+            GitWant::Branch(branch) => write!(f, "branch {branch}"),
+            GitWant::DefaultBranch => f.write_str("its default branch"),
+        }
+    }
+}
+
+/// A repository's address: a URL (`https://`, `ssh://`, `git@host:path`, `file://`) as
+/// it is, a local path made absolute against the directory of the file that names it.
+pub fn local_url(url: &str) -> Result<String, String> {
+    let base = BASE.with(|base| base.borrow().clone()).unwrap_or_default();
+    local_url_from(&base, url)
+}
+
+/// As [`local_url`], relative to `base`.
+pub fn local_url_from(base: &Path, url: &str) -> Result<String, String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err("the repository's address is empty".to_string());
+    }
+    if url.contains("://") || looks_like_scp(url) {
+        return Ok(url.to_string());
+    }
+    let joined = base.join(url);
+    joined
+        .canonicalize()
+        .map(|p| p.display().to_string())
+        .map_err(|_| {
+            format!(
+                "`{url}` is neither a URL nor a repository here (looked for {}); local paths are relative to the file that names them",
+                joined.display()
+            )
+        })
+}
+
+/// `user@host:path`, git's scp-like syntax (a colon before any slash).
+fn looks_like_scp(url: &str) -> bool {
+    match (url.find(':'), url.find('/')) {
+        (Some(colon), slash) => colon > 0 && slash.is_none_or(|s| colon < s),
+        _ => false,
     }
 }
 

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::*;
+use crate::spec::GitWant;
 
 struct Module {
     dir: tempfile::TempDir,
@@ -260,10 +261,67 @@ fn facts_must_be_a_map() {
 }
 
 #[test]
-fn git_fixtures_say_what_to_do_instead() {
+fn git_fixtures_are_declared_for_deps_to_fetch() {
     let m = Module::new();
-    let err = m.error("fixtures:\n  - { git: x.git, ref: v1 }\ncases:\n  a:\n    manifest: x\n");
-    assert!(err.contains("git fixtures are not supported yet"), "{err}");
+    let spec = m
+        .parse(
+            "fixtures:\n  - { git: 'https://git.example.com/team/puppet-concat.git', tag: v7.1.0 }\n  - { git: 'git@git.example.com:team/tools.git', branch: main, subdir: modules/ini, name: inifile }\n  - git: 'ssh://git.example.com/x/stdlib.git'\ncases:\n  a:\n    manifest: x\n",
+        )
+        .unwrap();
+    let pending: Vec<(&str, &GitWant, Option<&str>, Option<usize>)> = spec
+        .pending
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                &p.git.want,
+                p.git.subdir.as_deref(),
+                p.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        pending,
+        [
+            ("concat", &GitWant::Fixed("v7.1.0".into()), None, Some(2)),
+            (
+                "inifile",
+                &GitWant::Branch("main".into()),
+                Some("modules/ini"),
+                Some(3)
+            ),
+            ("stdlib", &GitWant::DefaultBranch, None, Some(4)),
+        ]
+    );
+    assert!(spec.fixtures.is_empty());
+}
+
+#[test]
+fn bad_git_fixtures_say_what_to_do() {
+    let m = Module::new();
+    let cases = [
+        (
+            "fixtures:\n  - { git: x.git, ref: v1 }\ncases:\n  a:\n    manifest: x\n",
+            "`x.git` is neither a URL nor a repository here",
+        ),
+        (
+            "fixtures:\n  - { git: 'https://h/x.git', ref: v1, branch: main }\ncases:\n  a:\n    manifest: x\n",
+            "`ref` and `branch` both say which revision: keep one",
+        ),
+        (
+            "fixtures:\n  - { path: ., git: 'https://h/x.git' }\ncases:\n  a:\n    manifest: x\n",
+            "a fixture is a `path` or a `git` repository, not both",
+        ),
+        (
+            "fixtures:\n  - { path: ., ref: v1 }\ncases:\n  a:\n    manifest: x\n",
+            "`ref` is for a `git` fixture",
+        ),
+    ];
+    for (yaml, expected) in cases {
+        let err = m.error(yaml);
+        assert!(err.starts_with("rehearsal.yaml:2:"), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
 }
 
 #[test]

@@ -1,0 +1,160 @@
+//! Dependencies: the modules a module under test needs beside it on the modulepath (its
+//! fixtures), from its spec's `fixtures:` and its `.fixtures.yml`, resolved into
+//! directories on the host before any container starts. The stage after `spec` (which
+//! only reads what is declared) and before `plan`: every fixture that comes out of it is
+//! a directory, whatever it came from, so everything downstream (mounts, snapshot keys,
+//! `--changed-since`) treats them alike.
+//!
+//! The spec's own fixtures win over `.fixtures.yml`'s of the same name; the rest of
+//! `.fixtures.yml` is added after them. A dependency that `metadata.json` names and
+//! nothing provides, or one whose version is outside the range it names, is a warning
+//! ([`metadata`]): Puppet's own compile error says the same where a case needs it.
+
+pub mod fixtures_yml;
+pub mod git;
+pub mod marked;
+pub mod metadata;
+
+use std::path::PathBuf;
+
+use crate::spec::{Fixture, FixtureOrigin, ModuleSpec, PendingFixture, Source, SpecError};
+
+/// Where mirrors and checkouts are kept: `$REHEARSAL_CACHE`, else
+/// `$XDG_CACHE_HOME/rehearsal`, else `~/.cache/rehearsal`: the user's own, since their git
+/// credentials fetch into it.
+pub fn cache_dir(env: impl Fn(&str) -> Option<String>) -> PathBuf {
+    let set = |name| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    set("REHEARSAL_CACHE")
+        .or_else(|| set("XDG_CACHE_HOME").map(|d| d.join("rehearsal")))
+        .or_else(|| set("HOME").map(|d| d.join(".cache/rehearsal")))
+        .unwrap_or_else(|| PathBuf::from("/var/cache/rehearsal"))
+}
+
+/// Why a module's dependencies cannot be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum DepsError {
+    /// A bad `.fixtures.yml` (or a fixture it cannot use), at its file and line: exit 2.
+    #[error("{0}")]
+    Bad(SpecError),
+    /// A repository that cannot be fetched, a ref it does not have: exit 3. Names the
+    /// dependency, where it is declared, and the address without its credentials.
+    #[error("{place}: fixture `{name}`: {message}")]
+    Fetch {
+        place: String,
+        name: String,
+        message: String,
+    },
+}
+
+/// The fixtures of `spec`, every one a directory: its own paths, its git fixtures checked
+/// out, and its `.fixtures.yml`'s entries that it does not name itself.
+pub fn resolve(
+    spec: &ModuleSpec,
+    git: &git::Git,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Fixture>, DepsError> {
+    let mut fixtures = spec.fixtures.clone();
+    for pending in &spec.pending {
+        fixtures.push(checkout(git, pending)?);
+    }
+    if let Some(file) = fixtures_yml::find(&spec.module_dir, env) {
+        let entries = fixtures_yml::load(&file, &spec.module_dir, &spec.module_name, env)
+            .map_err(DepsError::Bad)?;
+        for entry in entries {
+            if fixtures.iter().any(|f| f.name == entry.name) {
+                continue;
+            }
+            let declared = PendingFixture {
+                name: entry.name.clone(),
+                git: match entry.kind {
+                    fixtures_yml::Kind::Git(source) => source,
+                    fixtures_yml::Kind::Local(path) => {
+                        fixtures.push(Fixture {
+                            name: entry.name,
+                            path,
+                            origin: FixtureOrigin {
+                                declared_in: file.clone(),
+                                line: Some(entry.line),
+                                source: Source::Local,
+                            },
+                        });
+                        continue;
+                    }
+                    fixtures_yml::Kind::Forge { slug, .. } => {
+                        return Err(DepsError::Bad(SpecError {
+                            file: file.clone(),
+                            position: Some((entry.line, 1)),
+                            message: format!(
+                                "forge fixture `{}` ({slug}): modules from the Forge are not supported yet: check the module out beside this one and name it under `symlinks`, or give its git repository under `repositories`",
+                                entry.name
+                            ),
+                        }))
+                    }
+                },
+                declared_in: file.clone(),
+                line: Some(entry.line),
+            };
+            fixtures.push(checkout(git, &declared)?);
+        }
+    }
+    Ok(fixtures)
+}
+
+fn checkout(git: &git::Git, pending: &PendingFixture) -> Result<Fixture, DepsError> {
+    let place = match pending.line {
+        Some(line) => format!("{}:{line}", pending.declared_in.display()),
+        None => pending.declared_in.display().to_string(),
+    };
+    let done = git
+        .checkout(&pending.git)
+        .map_err(|message| DepsError::Fetch {
+            place,
+            name: pending.name.clone(),
+            message,
+        })?;
+    Ok(Fixture {
+        name: pending.name.clone(),
+        path: done.path,
+        origin: FixtureOrigin {
+            declared_in: pending.declared_in.clone(),
+            line: pending.line,
+            source: Source::Git {
+                url: git::redact(&pending.git.url),
+                want: pending.git.want.clone(),
+                commit: done.commit,
+            },
+        },
+    })
+}
+
+/// Where each module on a spec's modulepath comes from, one line each, for
+/// `rehearsal list --explain`.
+pub fn explain(spec: &ModuleSpec) -> String {
+    let mut out = format!(
+        "{}: {} (the module under test)\n",
+        spec.module_name,
+        spec.module_dir.display()
+    );
+    for fixture in &spec.fixtures {
+        let declared = match fixture.origin.line {
+            Some(line) => format!("{}:{line}", fixture.origin.declared_in.display()),
+            None => fixture.origin.declared_in.display().to_string(),
+        };
+        let from = match &fixture.origin.source {
+            Source::Local => fixture.path.display().to_string(),
+            Source::Git { url, want, commit } => format!(
+                "{url} at {want} (commit {}), checked out in {}",
+                &commit[..commit.len().min(12)],
+                fixture.path.display()
+            ),
+        };
+        out.push_str(&format!(
+            "  {}: {from}; declared at {declared}\n",
+            fixture.name
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
