@@ -18,6 +18,7 @@ pub mod exit;
 pub mod findings;
 pub mod gerrit;
 pub mod host;
+pub mod http;
 pub mod init;
 pub mod labels;
 pub mod layout;

@@ -83,8 +83,12 @@ impl Repo {
             .map(|file| {
                 // As `run` and `list` do: the fixtures resolved (`.fixtures.yml` read).
                 let mut spec = spec::load(file).unwrap();
-                let git = rehearsal::deps::git::Git::new(self.root.join(".no-cache"), true);
-                spec.fixtures = rehearsal::deps::resolve(&spec, &git, &|_| None).unwrap();
+                let fetchers = rehearsal::deps::Fetchers::new(
+                    &self.root.join(".no-cache"),
+                    rehearsal::deps::forge::PUBLIC.into(),
+                    true,
+                );
+                spec.fixtures = rehearsal::deps::resolve(&spec, &fetchers, &|_| None).unwrap();
                 Module::from_spec(&spec)
             })
             .collect()

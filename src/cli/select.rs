@@ -39,6 +39,10 @@ pub struct SelectArgs {
     /// the cache has it; a repository not cached yet is an error).
     #[arg(long, env = "REHEARSAL_OFFLINE")]
     pub offline: bool,
+    /// The Forge (API v3) that `.fixtures.yml`'s `forge_modules` come from, a company
+    /// mirror say; a fixture's own `--module_repository` wins.
+    #[arg(long, env = "REHEARSAL_FORGE", value_name = "URL", default_value = deps::forge::PUBLIC)]
+    pub forge: String,
     /// Only part K of N of the planned cases (one Jenkins agent's share), like 2/4.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
@@ -60,6 +64,7 @@ pub struct Selection {
     pub changed_since: Option<String>,
     pub explain: bool,
     pub offline: bool,
+    pub forge: String,
     pub shard: Option<Shard>,
     pub timings: Vec<PathBuf>,
 }
@@ -79,6 +84,7 @@ impl SelectArgs {
             changed_since: self.changed_since.clone(),
             explain: self.explain,
             offline: self.offline,
+            forge: self.forge.clone(),
             shard: self.shard,
             timings: self.timings.clone(),
         }
@@ -142,11 +148,11 @@ fn resolve_fixtures(
     select: &Selection,
 ) -> Result<Vec<Arc<spec::ModuleSpec>>, Error> {
     let env = |name: &str| std::env::var(name).ok();
-    let git = deps::git::Git::new(deps::cache_dir(env).join("git"), select.offline);
+    let fetchers = deps::Fetchers::new(&deps::cache_dir(env), select.forge.clone(), select.offline);
     let mut resolved = Vec::with_capacity(specs.len());
     let mut errors = Vec::new();
     for spec in specs {
-        match deps::resolve(&spec, &git, &env) {
+        match deps::resolve(&spec, &fetchers, &env) {
             Ok(fixtures) => {
                 let mut spec = Arc::unwrap_or_clone(spec);
                 spec.fixtures = fixtures;

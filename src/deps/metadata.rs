@@ -78,6 +78,23 @@ pub fn check(spec: &ModuleSpec) -> Vec<String> {
     warnings
 }
 
+/// The `version_requirement` the module in `dir` gives the dependency `slug`
+/// (`author/name`; metadata.json may write `author-name`).
+pub fn requirement_of(dir: &Path, slug: &str) -> Option<String> {
+    let meta = read(dir)?;
+    meta.get("dependencies")?
+        .as_array()?
+        .iter()
+        .find(|d| {
+            d.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.replace('-', "/") == slug)
+        })?
+        .get("version_requirement")?
+        .as_str()
+        .map(str::to_string)
+}
+
 fn read(dir: &Path) -> Option<Value> {
     let bytes = std::fs::read(dir.join("metadata.json")).ok()?;
     serde_json::from_slice(&bytes).ok()

@@ -11,6 +11,7 @@
 //! ([`metadata`]): Puppet's own compile error says the same where a case needs it.
 
 pub mod fixtures_yml;
+pub mod forge;
 pub mod git;
 pub mod marked;
 pub mod metadata;
@@ -46,13 +47,36 @@ pub enum DepsError {
     },
 }
 
+/// Where fixtures are fetched from and kept.
+pub struct Fetchers {
+    pub git: git::Git,
+    /// The Forge's address unless a fixture names its own (`--module_repository`).
+    pub forge: String,
+    /// Where Forge releases are unpacked.
+    pub forge_cache: PathBuf,
+    pub offline: bool,
+}
+
+impl Fetchers {
+    /// Under `cache`: `git/` and `forge/`.
+    pub fn new(cache: &std::path::Path, forge: String, offline: bool) -> Fetchers {
+        Fetchers {
+            git: git::Git::new(cache.join("git"), offline),
+            forge,
+            forge_cache: cache.join("forge"),
+            offline,
+        }
+    }
+}
+
 /// The fixtures of `spec`, every one a directory: its own paths, its git fixtures checked
 /// out, and its `.fixtures.yml`'s entries that it does not name itself.
 pub fn resolve(
     spec: &ModuleSpec,
-    git: &git::Git,
+    fetchers: &Fetchers,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Fixture>, DepsError> {
+    let git = &fetchers.git;
     let mut fixtures = spec.fixtures.clone();
     for pending in &spec.pending {
         fixtures.push(checkout(git, pending)?);
@@ -80,15 +104,26 @@ pub fn resolve(
                         });
                         continue;
                     }
-                    fixtures_yml::Kind::Forge { slug, .. } => {
-                        return Err(DepsError::Bad(SpecError {
-                            file: file.clone(),
-                            position: Some((entry.line, 1)),
-                            message: format!(
-                                "forge fixture `{}` ({slug}): modules from the Forge are not supported yet: check the module out beside this one and name it under `symlinks`, or give its git repository under `repositories`",
-                                entry.name
-                            ),
-                        }))
+                    fixtures_yml::Kind::Forge {
+                        slug,
+                        version,
+                        forge,
+                    } => {
+                        let place = format!("{}:{}", file.display(), entry.line);
+                        fixtures.push(from_forge(
+                            spec,
+                            fetchers,
+                            &entry.name,
+                            &slug,
+                            version,
+                            forge,
+                            place,
+                        )?);
+                        if let Some(last) = fixtures.last_mut() {
+                            last.origin.declared_in = file.clone();
+                            last.origin.line = Some(entry.line);
+                        }
+                        continue;
                     }
                 },
                 declared_in: file.clone(),
@@ -98,6 +133,49 @@ pub fn resolve(
         }
     }
     Ok(fixtures)
+}
+
+/// A Forge module's release: the version asked for, else the newest in the range the
+/// module's metadata.json gives the dependency, else the newest.
+fn from_forge(
+    spec: &ModuleSpec,
+    fetchers: &Fetchers,
+    name: &str,
+    slug: &str,
+    version: Option<String>,
+    forge: Option<String>,
+    place: String,
+) -> Result<Fixture, DepsError> {
+    let want = match version {
+        Some(version) => forge::Want::Exact(version),
+        None => match metadata::requirement_of(&spec.module_dir, slug) {
+            Some(range) => forge::Want::Range(range),
+            None => forge::Want::Newest,
+        },
+    };
+    let base = forge.unwrap_or_else(|| fetchers.forge.clone());
+    let failed = |message| DepsError::Fetch {
+        place: place.clone(),
+        name: name.to_string(),
+        message,
+    };
+    let client =
+        forge::Forge::new(&base, fetchers.forge_cache.clone(), fetchers.offline).map_err(failed)?;
+    let unpacked = client.fetch(slug, &want).map_err(failed)?;
+    Ok(Fixture {
+        name: name.to_string(),
+        path: unpacked.path,
+        origin: FixtureOrigin {
+            declared_in: PathBuf::new(),
+            line: None,
+            source: Source::Forge {
+                slug: slug.to_string(),
+                forge: git::redact(base.trim_end_matches('/')),
+                asked: want.to_string(),
+                version: unpacked.version,
+            },
+        },
+    })
 }
 
 fn checkout(git: &git::Git, pending: &PendingFixture) -> Result<Fixture, DepsError> {
@@ -145,6 +223,15 @@ pub fn explain(spec: &ModuleSpec) -> String {
             Source::Git { url, want, commit } => format!(
                 "{url} at {want} (commit {}), checked out in {}",
                 &commit[..commit.len().min(12)],
+                fixture.path.display()
+            ),
+            Source::Forge {
+                slug,
+                forge,
+                asked,
+                version,
+            } => format!(
+                "{slug} {version} from {forge} ({asked} asked for), unpacked in {}",
                 fixture.path.display()
             ),
         };

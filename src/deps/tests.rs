@@ -35,8 +35,8 @@ fn the_specs_own_fixtures_win_and_the_rest_of_fixtures_yml_follows() {
         "fixtures:\n  symlinks:\n    web: '#{source_dir}'\n    stdlib: '#{source_dir}/../stdlib'\n    concat: '#{source_dir}/../concat'\n",
     );
     let root = dir.path().canonicalize().unwrap();
-    let git = git::Git::new(root.join("cache"), true);
-    let fixtures = resolve(&spec, &git, &no_env).unwrap();
+    let fetchers = Fetchers::new(&root.join("cache"), forge::PUBLIC.into(), true);
+    let fixtures = resolve(&spec, &fetchers, &no_env).unwrap();
     let got: Vec<(&str, &Path, Option<usize>)> = fixtures
         .iter()
         .map(|f| (f.name.as_str(), f.path.as_path(), f.origin.line))
@@ -64,24 +64,67 @@ fn the_specs_own_fixtures_win_and_the_rest_of_fixtures_yml_follows() {
 }
 
 #[test]
-fn a_forge_fixture_is_refused_at_its_line_before_anything_is_fetched() {
+fn forge_fixtures_come_at_their_version_else_in_the_range_metadata_json_gives() {
+    let server = forge::tests::Server::start();
     let (dir, spec) = tree(
         "cases:\n  a:\n    manifest: include web\n",
-        "fixtures:\n  forge_modules:\n    stdlib: puppetlabs/stdlib\n",
+        "fixtures:\n  forge_modules:\n    dep: test/dep\n    pinned: { repo: test-dep, ref: 1.0.0 }\n",
     );
-    let git = git::Git::new(dir.path().join("cache"), false);
-    match resolve(&spec, &git, &no_env) {
-        Err(DepsError::Bad(err)) => {
-            assert_eq!(err.position, Some((3, 1)));
-            assert!(
-                err.message
-                    .contains("modules from the Forge are not supported yet"),
-                "{err}"
-            );
-        }
+    write(
+        &spec.module_dir.join("metadata.json"),
+        r#"{"name": "me-web", "version": "0.1.0", "dependencies": [{"name": "test-dep", "version_requirement": ">= 1.0.0 < 1.5.0"}]}"#,
+    );
+    let fetchers = Fetchers::new(&dir.path().join("cache"), server.base.clone(), false);
+    let fixtures = resolve(&spec, &fetchers, &no_env).unwrap();
+    let got: Vec<(&str, &Source, Option<usize>)> = fixtures
+        .iter()
+        .map(|f| (f.name.as_str(), &f.origin.source, f.origin.line))
+        .collect();
+    let forge = |asked: &str, version: &str| Source::Forge {
+        slug: "test/dep".into(),
+        forge: server.base.clone(),
+        asked: asked.into(),
+        version: version.into(),
+    };
+    assert_eq!(
+        got,
+        [
+            (
+                "dep",
+                &forge("the newest in >= 1.0.0 < 1.5.0", "1.2.0"),
+                Some(3)
+            ),
+            ("pinned", &forge("1.0.0", "1.0.0"), Some(4)),
+        ]
+    );
+    assert!(fixtures[0].path.join("manifests/init.pp").is_file());
+    let explained = explain(&ModuleSpec {
+        fixtures,
+        ..spec.clone()
+    });
+    assert!(
+        explained.contains(&format!(
+            "  dep: test/dep 1.2.0 from {} (the newest in >= 1.0.0 < 1.5.0 asked for)",
+            server.base
+        )),
+        "{explained}"
+    );
+
+    // A Forge that cannot be reached is the fixture's fetch error, at its line.
+    let down = Fetchers::new(
+        &dir.path().join("other"),
+        "http://127.0.0.1:9".into(),
+        false,
+    );
+    match resolve(&spec, &down, &no_env) {
+        Err(err @ DepsError::Fetch { .. }) => assert!(
+            err.to_string().contains(
+                ".fixtures.yml:3: fixture `dep`: cannot reach http://127.0.0.1:9/v3/releases?module=test-dep"
+            ),
+            "{err}"
+        ),
         other => panic!("{other:?}"),
     }
-    assert!(!dir.path().join("cache").exists(), "nothing was fetched");
 }
 
 #[test]

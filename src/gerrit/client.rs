@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -17,10 +16,6 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use super::config::{Credentials, Target};
 use super::review::{ReviewInput, PATCHSET_LEVEL};
@@ -178,33 +173,11 @@ pub fn strip_xssi(body: &str) -> &str {
     }
 }
 
-type Http = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Http = crate::http::Http;
 
-/// hyper's client over rustls (ring as its crypto, not aws-lc, which needs cmake), trusting
-/// the system's CA certificates (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured), so a
-/// company CA installed on the agent works.
+/// The shared client ([`crate::http`]), connecting within the retry's timeout (at most 15 s).
 fn client(retry: &Retry) -> Result<Http, GerritError> {
-    let mut roots = rustls::RootCertStore::empty();
-    // Unreadable certificates are skipped; with none at all, https fails when used (with a
-    // hint), while plain http still works.
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|err| GerritError::Client(err.to_string()))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(retry.timeout.min(Duration::from_secs(15))));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new()).build(https))
+    crate::http::client(retry.timeout.min(Duration::from_secs(15))).map_err(GerritError::Client)
 }
 
 struct Request<'a> {

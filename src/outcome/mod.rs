@@ -226,8 +226,8 @@ pub struct CaseReport {
     pub fixtures: Vec<FixtureReport>,
 }
 
-/// A fixture of a case: a directory as it is, or a git repository at the commit its
-/// revision named when the run resolved it.
+/// A fixture of a case: a directory as it is, a git repository at the commit its
+/// revision named when the run resolved it, or a Forge module's release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixtureReport {
     pub name: String,
@@ -243,6 +243,12 @@ pub struct FixtureReport {
     /// The commit it resolved to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The Forge module (`author/name`) and the Forge, for a Forge fixture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forge: Option<String>,
+    /// The release it resolved to, for a Forge fixture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 impl CaseReport {

@@ -349,22 +349,35 @@ pub fn fixture_reports(spec: &crate::spec::ModuleSpec) -> Vec<crate::outcome::Fi
                 Some(line) => format!("{}:{line}", f.origin.declared_in.display()),
                 None => f.origin.declared_in.display().to_string(),
             };
-            let (git, revision, commit) = match &f.origin.source {
-                crate::spec::Source::Local => (None, None, None),
-                crate::spec::Source::Git { url, want, commit } => (
-                    Some(url.clone()),
-                    Some(want.to_string()),
-                    Some(commit.clone()),
-                ),
-            };
-            crate::outcome::FixtureReport {
+            let mut report = crate::outcome::FixtureReport {
                 name: f.name.clone(),
                 path: f.path.clone(),
                 declared_at,
-                git,
-                revision,
-                commit,
+                git: None,
+                revision: None,
+                commit: None,
+                forge: None,
+                version: None,
+            };
+            match &f.origin.source {
+                crate::spec::Source::Local => {}
+                crate::spec::Source::Git { url, want, commit } => {
+                    report.git = Some(url.clone());
+                    report.revision = Some(want.to_string());
+                    report.commit = Some(commit.clone());
+                }
+                crate::spec::Source::Forge {
+                    slug,
+                    forge,
+                    asked,
+                    version,
+                } => {
+                    report.forge = Some(format!("{slug} from {forge}"));
+                    report.revision = Some(asked.clone());
+                    report.version = Some(version.clone());
+                }
             }
+            report
         })
         .collect()
 }

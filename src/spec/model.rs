@@ -75,6 +75,16 @@ pub enum Source {
         want: GitWant,
         commit: String,
     },
+    /// A Forge module's release, unpacked.
+    Forge {
+        /// `author/name`.
+        slug: String,
+        /// The Forge's address, without credentials.
+        forge: String,
+        /// What was asked for (a version, a range, the newest).
+        asked: String,
+        version: String,
+    },
 }
 
 /// A git fixture that `deps` has yet to fetch and check out.
