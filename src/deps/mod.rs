@@ -5,8 +5,9 @@
 //! a directory, whatever it came from, so everything downstream (mounts, snapshot keys,
 //! `--changed-since`) treats them alike.
 //!
-//! The spec's own fixtures win over `.fixtures.yml`'s of the same name; the rest of
-//! `.fixtures.yml` is added after them. A dependency that `metadata.json` names and
+//! The spec's own fixtures (paths and git repositories) win over those of the Puppetfiles
+//! it names, and those over `.fixtures.yml`'s of the same name; the rest of each is added
+//! after them. A dependency that `metadata.json` names and
 //! nothing provides, or one whose version is outside the range it names, is a warning
 //! ([`metadata`]): Puppet's own compile error says the same where a case needs it.
 
@@ -15,6 +16,7 @@ pub mod forge;
 pub mod git;
 pub mod marked;
 pub mod metadata;
+pub mod puppetfile;
 
 use std::path::PathBuf;
 
@@ -81,56 +83,59 @@ pub fn resolve(
     for pending in &spec.pending {
         fixtures.push(checkout(git, pending)?);
     }
+    // The spec's Puppetfiles, then its `.fixtures.yml`: a name taken is skipped.
+    let mut declared: Vec<(PathBuf, fixtures_yml::Entry)> = Vec::new();
+    for (file, line) in &spec.puppetfiles {
+        let source = crate::spec::read_source(file, "Puppetfile").map_err(DepsError::Bad)?;
+        let modules = puppetfile::parse(file, &source).map_err(|mut err| {
+            err.message = format!(
+                "{} (the Puppetfile named at line {line} of the spec)",
+                err.message
+            );
+            DepsError::Bad(err)
+        })?;
+        declared.extend(modules.into_iter().map(|m| (file.clone(), m)));
+    }
     if let Some(file) = fixtures_yml::find(&spec.module_dir, env) {
         let entries = fixtures_yml::load(&file, &spec.module_dir, &spec.module_name, env)
             .map_err(DepsError::Bad)?;
-        for entry in entries {
-            if fixtures.iter().any(|f| f.name == entry.name) {
-                continue;
-            }
-            let declared = PendingFixture {
-                name: entry.name.clone(),
-                git: match entry.kind {
-                    fixtures_yml::Kind::Git(source) => source,
-                    fixtures_yml::Kind::Local(path) => {
-                        fixtures.push(Fixture {
-                            name: entry.name,
-                            path,
-                            origin: FixtureOrigin {
-                                declared_in: file.clone(),
-                                line: Some(entry.line),
-                                source: Source::Local,
-                            },
-                        });
-                        continue;
-                    }
-                    fixtures_yml::Kind::Forge {
-                        slug,
-                        version,
-                        forge,
-                    } => {
-                        let place = format!("{}:{}", file.display(), entry.line);
-                        fixtures.push(from_forge(
-                            spec,
-                            fetchers,
-                            &entry.name,
-                            &slug,
-                            version,
-                            forge,
-                            place,
-                        )?);
-                        if let Some(last) = fixtures.last_mut() {
-                            last.origin.declared_in = file.clone();
-                            last.origin.line = Some(entry.line);
-                        }
-                        continue;
-                    }
-                },
-                declared_in: file.clone(),
-                line: Some(entry.line),
-            };
-            fixtures.push(checkout(git, &declared)?);
+        declared.extend(entries.into_iter().map(|e| (file.clone(), e)));
+    }
+    for (file, entry) in declared {
+        if entry.name == spec.module_name || fixtures.iter().any(|f| f.name == entry.name) {
+            continue;
         }
+        let mut fixture = match entry.kind {
+            fixtures_yml::Kind::Local(path) => Fixture {
+                name: entry.name.clone(),
+                path,
+                origin: FixtureOrigin {
+                    declared_in: PathBuf::new(),
+                    line: None,
+                    source: Source::Local,
+                },
+            },
+            fixtures_yml::Kind::Git(source) => checkout(
+                git,
+                &PendingFixture {
+                    name: entry.name.clone(),
+                    git: source,
+                    declared_in: file.clone(),
+                    line: Some(entry.line),
+                },
+            )?,
+            fixtures_yml::Kind::Forge {
+                slug,
+                version,
+                forge,
+            } => {
+                let place = format!("{}:{}", file.display(), entry.line);
+                from_forge(spec, fetchers, &entry.name, &slug, version, forge, place)?
+            }
+        };
+        fixture.origin.declared_in = file;
+        fixture.origin.line = Some(entry.line);
+        fixtures.push(fixture);
     }
     Ok(fixtures)
 }

@@ -150,3 +150,65 @@ fn the_cache_is_the_users_own_unless_rehearsal_cache_says() {
         Path::new("/h/.cache/rehearsal")
     );
 }
+
+#[test]
+fn a_puppetfiles_modules_come_after_the_specs_own_and_before_fixtures_yml() {
+    let (dir, _) = tree("cases:\n  a:\n    manifest: x\n", "");
+    let root = dir.path().canonicalize().unwrap();
+    write(
+        &root.join("Puppetfile"),
+        "moduledir '.'\nmod 'stdlib', :local => true\nmod 'concat', :local => true\n",
+    );
+    write(
+        &root.join("web/rehearsal.yaml"),
+        "fixtures:\n  - { path: ../other_stdlib, name: stdlib }\n  - { puppetfile: ../Puppetfile }\ncases:\n  a:\n    manifest: include web\n",
+    );
+    write(
+        &root.join("web/.fixtures.yml"),
+        "fixtures:\n  symlinks:\n    concat: '#{source_dir}/../other_stdlib'\n",
+    );
+    let spec = crate::spec::load(&root.join("web/rehearsal.yaml")).unwrap();
+    assert_eq!(spec.puppetfiles, [(root.join("Puppetfile"), 3)]);
+    let fetchers = Fetchers::new(&root.join("cache"), forge::PUBLIC.into(), true);
+    let fixtures = resolve(&spec, &fetchers, &no_env).unwrap();
+    let got: Vec<(&str, &Path, &Path, Option<usize>)> = fixtures
+        .iter()
+        .map(|f| {
+            (
+                f.name.as_str(),
+                f.path.as_path(),
+                f.origin.declared_in.as_path(),
+                f.origin.line,
+            )
+        })
+        .collect();
+    let spec_file = root.join("web/rehearsal.yaml");
+    let puppetfile = root.join("Puppetfile");
+    assert_eq!(
+        got,
+        [
+            (
+                "stdlib",
+                root.join("other_stdlib").as_path(),
+                spec_file.as_path(),
+                Some(2)
+            ),
+            (
+                "concat",
+                root.join("concat").as_path(),
+                puppetfile.as_path(),
+                Some(3)
+            ),
+        ]
+    );
+    write(&root.join("Puppetfile"), "mod 'x', $version\n");
+    match resolve(&spec, &fetchers, &no_env) {
+        Err(DepsError::Bad(err)) => assert!(
+            err.to_string().ends_with(
+                "Puppetfile:1:10: `$` is Ruby that a Puppetfile read as data cannot hold: only `forge`, `moduledir` and `mod` with strings, symbols and `key => value` (the Puppetfile named at line 3 of the spec)"
+            ),
+            "{err}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}

@@ -31,6 +31,9 @@ pub struct ModuleSpec {
     /// Git fixtures the spec declares, fetched before any container starts
     /// (the `deps` stage above turns them into [`Fixture`]s).
     pub pending: Vec<PendingFixture>,
+    /// Puppetfiles whose modules are fixtures (`fixtures: [{ puppetfile: … }]`), each with
+    /// the spec's line that names it.
+    pub puppetfiles: Vec<(PathBuf, usize)>,
     /// The Hiera 5 config file, absolute; its datadir is relative to it.
     pub hiera_config: Option<PathBuf>,
     /// Puppet code applied once per platform; every case starts from its snapshot.
@@ -212,7 +215,7 @@ impl ModuleSpec {
                 &defaults,
             )?);
         }
-        let (mut fixtures, mut pending) = (Vec::new(), Vec::new());
+        let (mut fixtures, mut pending, mut puppetfiles) = (Vec::new(), Vec::new(), Vec::new());
         for (i, fixture) in raw.fixtures.into_iter().enumerate() {
             let line = origin.fixture_lines.get(i).copied().flatten();
             match fixture {
@@ -225,6 +228,9 @@ impl ModuleSpec {
                         source: Source::Local,
                     },
                 }),
+                RawFixture::Puppetfile(path) => {
+                    puppetfiles.push((path.resolved, line.unwrap_or(0)))
+                }
                 RawFixture::Git { source, name } => pending.push(PendingFixture {
                     name: name.unwrap_or_else(|| repository_module_name(&source)),
                     git: source,
@@ -241,6 +247,7 @@ impl ModuleSpec {
             platform_positions: Vec::new(),
             fixtures,
             pending,
+            puppetfiles,
             hiera_config: hiera.config.map(|p| p.resolved),
             prepare: raw.prepare.filter(|code| !code.trim().is_empty()),
             hiera_data: spec_data,

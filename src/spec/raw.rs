@@ -70,6 +70,8 @@ pub enum RawFixture {
         source: GitSource,
         name: Option<String>,
     },
+    /// `{ puppetfile: PATH }`: every module of an r10k Puppetfile.
+    Puppetfile(ExistingPath),
 }
 
 impl<'de> Deserialize<'de> for RawFixture {
@@ -88,7 +90,15 @@ impl<'de> Deserialize<'de> for RawFixture {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFixture, A::Error> {
                 const FIELDS: &[&str] = &[
-                    "path", "name", "git", "ref", "tag", "commit", "branch", "subdir",
+                    "path",
+                    "name",
+                    "git",
+                    "ref",
+                    "tag",
+                    "commit",
+                    "branch",
+                    "subdir",
+                    "puppetfile",
                 ];
                 let (mut path, mut name, mut git, mut subdir) = (None, None, None, None);
                 let mut wants: Vec<(&str, String)> = Vec::new();
@@ -98,6 +108,26 @@ impl<'de> Deserialize<'de> for RawFixture {
                         "name" => name = Some(map.next_value::<String>()?),
                         "git" => git = Some(map.next_value::<String>()?),
                         "subdir" => subdir = Some(map.next_value::<String>()?),
+                        "puppetfile" => {
+                            let file = map.next_value::<ExistingPath>()?;
+                            if !file.resolved.is_file() {
+                                return Err(de::Error::custom(format!(
+                                    "`{}` is not a file: `puppetfile` names an r10k Puppetfile",
+                                    file.written
+                                )));
+                            }
+                            let others = path.is_some()
+                                || name.is_some()
+                                || git.is_some()
+                                || subdir.is_some()
+                                || !wants.is_empty();
+                            if others || map.next_key::<de::IgnoredAny>()?.is_some() {
+                                return Err(de::Error::custom(
+                                    "a `puppetfile` fixture takes no other key: its modules are named in it",
+                                ));
+                            }
+                            return Ok(RawFixture::Puppetfile(file));
+                        }
                         "ref" => wants.push(("ref", map.next_value()?)),
                         "tag" => wants.push(("tag", map.next_value()?)),
                         "commit" => wants.push(("commit", map.next_value()?)),
