@@ -55,13 +55,17 @@ fn refused(module: &Path, cwd: &Path) -> String {
     lines.remove(0)
 }
 
-/// `file:line:column: ` right after `error: ` (the file is a spec or a goss file).
+/// `file:line:column: ` right after `error: ` (the file is a spec, a goss file, a
+/// `.fixtures.yml` or a Puppetfile).
 fn located(line: &str) -> bool {
     let rest = line.strip_prefix("error: ").unwrap_or(line);
-    let Some(colon) = rest.find(".yaml:") else {
+    let Some((colon, name)) = [".yaml:", ".yml:", "Puppetfile:"]
+        .iter()
+        .find_map(|name| rest.find(name).map(|at| (at, name.len())))
+    else {
         return false;
     };
-    let mut parts = rest[colon + 6..].splitn(3, ':');
+    let mut parts = rest[colon + name..].splitn(3, ':');
     let numeric =
         |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     numeric(parts.next())

@@ -89,6 +89,8 @@ pub enum UseKind {
     HieraData,
     ManifestFile,
     GossFile,
+    /// A Puppetfile whose modules are fixtures (wherever it is).
+    Puppetfile,
 }
 
 impl fmt::Display for UseKind {
@@ -98,6 +100,7 @@ impl fmt::Display for UseKind {
             UseKind::HieraData => "hiera data",
             UseKind::ManifestFile => "manifest file",
             UseKind::GossFile => "goss file",
+            UseKind::Puppetfile => "Puppetfile",
         })
     }
 }
@@ -128,6 +131,12 @@ impl Module {
                     path: canonical(&dir.join(file)),
                 });
             }
+        }
+        for (puppetfile, _) in &spec.puppetfiles {
+            uses.push(Use {
+                what: UseKind::Puppetfile,
+                path: puppetfile.clone(),
+            });
         }
         let source = std::fs::read_to_string(&spec.file).unwrap_or_default();
         for path in goss_paths(&source) {

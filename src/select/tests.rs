@@ -258,6 +258,10 @@ fn shared_files_a_spec_uses_select_the_modules_using_them() {
             what: UseKind::GossFile,
             path: root().join("site/goss/web.yaml"),
         },
+        Use {
+            what: UseKind::Puppetfile,
+            path: root().join("control/Puppetfile"),
+        },
     ];
     let mut db = module("db");
     db.uses = vec![Use {
@@ -283,6 +287,10 @@ fn shared_files_a_spec_uses_select_the_modules_using_them() {
     assert_eq!(
         reasons(&one("site/goss/web.yaml"), "web"),
         ["uses goss file site/goss/web.yaml, which changed"]
+    );
+    assert_eq!(
+        reasons(&one("control/Puppetfile"), "web"),
+        ["uses Puppetfile control/Puppetfile, which changed"]
     );
     // Beside them, nothing uses it: the safe default.
     assert!(one("site/goss/other.yaml").everything());

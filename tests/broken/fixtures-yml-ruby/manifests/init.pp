@@ -1,0 +1,1 @@
+class fixtures_yml_ruby { }
