@@ -17,20 +17,31 @@ use hyper_util::rt::TokioExecutor;
 
 pub type Http = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
+/// The TLS configuration, made once a process: reading the system's certificates is
+/// the costly part of a client, and a run's Forge fixtures make one client a request.
+fn tls() -> Result<rustls::ClientConfig, String> {
+    static TLS: std::sync::OnceLock<Result<rustls::ClientConfig, String>> =
+        std::sync::OnceLock::new();
+    TLS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        // Unreadable certificates are skipped; with none at all, https fails when used
+        // (with a hint), while plain http still works.
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+        Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|err| err.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+    })
+    .clone()
+}
+
 /// The client, connecting within `connect_timeout`.
 pub fn client(connect_timeout: Duration) -> Result<Http, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    // Unreadable certificates are skipped; with none at all, https fails when used (with a
-    // hint), while plain http still works.
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|err| err.to_string())?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let tls = tls()?;
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(connect_timeout));

@@ -105,23 +105,24 @@ pub fn resolve(
         if entry.name == spec.module_name || fixtures.iter().any(|f| f.name == entry.name) {
             continue;
         }
-        let mut fixture = match entry.kind {
+        let line = Some(entry.line);
+        let fixture = match entry.kind {
             fixtures_yml::Kind::Local(path) => Fixture {
-                name: entry.name.clone(),
+                name: entry.name,
                 path,
                 origin: FixtureOrigin {
-                    declared_in: PathBuf::new(),
-                    line: None,
+                    declared_in: file,
+                    line,
                     source: Source::Local,
                 },
             },
             fixtures_yml::Kind::Git(source) => checkout(
                 git,
                 &PendingFixture {
-                    name: entry.name.clone(),
+                    name: entry.name,
                     git: source,
-                    declared_in: file.clone(),
-                    line: Some(entry.line),
+                    declared_in: file,
+                    line,
                 },
             )?,
             fixtures_yml::Kind::Forge {
@@ -129,15 +130,24 @@ pub fn resolve(
                 version,
                 forge,
             } => {
-                let place = format!("{}:{}", file.display(), entry.line);
-                from_forge(spec, fetchers, &entry.name, &slug, version, forge, place)?
+                let declared = Declared {
+                    name: &entry.name,
+                    file,
+                    line,
+                };
+                from_forge(spec, fetchers, declared, &slug, version, forge)?
             }
         };
-        fixture.origin.declared_in = file;
-        fixture.origin.line = Some(entry.line);
         fixtures.push(fixture);
     }
     Ok(fixtures)
+}
+
+/// A fixture's name and where it is declared.
+struct Declared<'a> {
+    name: &'a str,
+    file: PathBuf,
+    line: Option<usize>,
 }
 
 /// A Forge module's release: the version asked for, else the newest in the range the
@@ -145,11 +155,10 @@ pub fn resolve(
 fn from_forge(
     spec: &ModuleSpec,
     fetchers: &Fetchers,
-    name: &str,
+    declared: Declared,
     slug: &str,
     version: Option<String>,
     forge: Option<String>,
-    place: String,
 ) -> Result<Fixture, DepsError> {
     let want = match version {
         Some(version) => forge::Want::Exact(version),
@@ -160,19 +169,19 @@ fn from_forge(
     };
     let base = forge.unwrap_or_else(|| fetchers.forge.clone());
     let failed = |message| DepsError::Fetch {
-        place: place.clone(),
-        name: name.to_string(),
+        place: crate::spec::model::declared_at(&declared.file, declared.line),
+        name: declared.name.to_string(),
         message,
     };
     let client =
         forge::Forge::new(&base, fetchers.forge_cache.clone(), fetchers.offline).map_err(failed)?;
     let unpacked = client.fetch(slug, &want).map_err(failed)?;
     Ok(Fixture {
-        name: name.to_string(),
+        name: declared.name.to_string(),
         path: unpacked.path,
         origin: FixtureOrigin {
-            declared_in: PathBuf::new(),
-            line: None,
+            declared_in: declared.file,
+            line: declared.line,
             source: Source::Forge {
                 slug: slug.to_string(),
                 forge: git::redact(base.trim_end_matches('/')),
@@ -184,10 +193,7 @@ fn from_forge(
 }
 
 fn checkout(git: &git::Git, pending: &PendingFixture) -> Result<Fixture, DepsError> {
-    let place = match pending.line {
-        Some(line) => format!("{}:{line}", pending.declared_in.display()),
-        None => pending.declared_in.display().to_string(),
-    };
+    let place = crate::spec::model::declared_at(&pending.declared_in, pending.line);
     let done = git
         .checkout(&pending.git)
         .map_err(|message| DepsError::Fetch {
@@ -219,10 +225,7 @@ pub fn explain(spec: &ModuleSpec) -> String {
         spec.module_dir.display()
     );
     for fixture in &spec.fixtures {
-        let declared = match fixture.origin.line {
-            Some(line) => format!("{}:{line}", fixture.origin.declared_in.display()),
-            None => fixture.origin.declared_in.display().to_string(),
-        };
+        let declared = fixture.origin.declared_at();
         let from = match &fixture.origin.source {
             Source::Local => fixture.path.display().to_string(),
             Source::Git { url, want, commit } => format!(

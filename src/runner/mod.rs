@@ -345,10 +345,7 @@ pub fn fixture_reports(spec: &crate::spec::ModuleSpec) -> Vec<crate::outcome::Fi
         .iter()
         .filter(|f| f.name != spec.module_name)
         .map(|f| {
-            let declared_at = match f.origin.line {
-                Some(line) => format!("{}:{line}", f.origin.declared_in.display()),
-                None => f.origin.declared_in.display().to_string(),
-            };
+            let declared_at = f.origin.declared_at();
             let mut report = crate::outcome::FixtureReport {
                 name: f.name.clone(),
                 path: f.path.clone(),

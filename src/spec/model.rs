@@ -67,6 +67,22 @@ pub struct FixtureOrigin {
     pub source: Source,
 }
 
+/// `file:line` (or the file alone) where a fixture is declared, as errors and reports
+/// name it.
+pub fn declared_at(file: &std::path::Path, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{}:{line}", file.display()),
+        None => file.display().to_string(),
+    }
+}
+
+impl FixtureOrigin {
+    /// Where the fixture is declared ([`declared_at`]).
+    pub fn declared_at(&self) -> String {
+        declared_at(&self.declared_in, self.line)
+    }
+}
+
 /// What a fixture is made from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
