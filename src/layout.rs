@@ -10,6 +10,9 @@ pub const CASE_DIR: &str = "/etc/rehearsal/case";
 pub const HIERA_DIR: &str = "/etc/rehearsal/hiera";
 /// Where a site baseline's modulepath directories are mounted, one numbered each.
 pub const SITE_DIR: &str = "/etc/rehearsal/site";
+/// Where a site baseline's Puppetfile modules are mounted, by name: the modulepath's last
+/// directory.
+pub const SITE_PUPPETFILE_DIR: &str = "/etc/rehearsal/site/puppetfile";
 
 /// The inline manifest's file name in [`CASE_DIR`].
 pub const SITE_PP: &str = "site.pp";
@@ -36,6 +39,11 @@ pub fn module_dir(name: &str) -> String {
 /// A file in [`CASE_DIR`]: `/etc/rehearsal/case/<name>`.
 pub fn case_file(name: &str) -> String {
     format!("{CASE_DIR}/{name}")
+}
+
+/// A site baseline's Puppetfile module: `/etc/rehearsal/site/puppetfile/<name>`.
+pub fn site_module_dir(name: &str) -> String {
+    format!("{SITE_PUPPETFILE_DIR}/{name}")
 }
 
 /// The `index`th directory of a site baseline's modulepath.

@@ -3,7 +3,8 @@
 //! are checked out and mounted, their commits named in the JSON report; moving the ref
 //! rebuilds the `prepare` snapshot that uses the fixture; `--offline` runs from the cache;
 //! a bad `.fixtures.yml` is exit 2 at its line and a repository that cannot be fetched
-//! exit 3 naming it without its credentials, neither touching the engine. Every git
+//! exit 3 naming it without its credentials, neither touching the engine; a site
+//! baseline's Puppetfile puts its git module on the baseline's modulepath. Every git
 //! repository is local (made here); the cache is a temporary directory.
 
 mod common;
@@ -208,6 +209,57 @@ fn git_fixtures_are_checked_out_mounted_and_named_and_their_revision_keys_the_sn
             "  gitdep: {} at v2 (commit {short}), checked out in ",
             origin.path().display()
         )),
+        "{}",
+        listed.show()
+    );
+}
+
+#[test]
+fn a_site_baselines_puppetfile_puts_its_modules_on_the_baselines_modulepath() {
+    let origin = Origin::new();
+    let tree = Tree::new();
+    common::write(
+        tree.dir.path(),
+        "Puppetfile",
+        format!(
+            "# the control repository's modules\nmod 'gitdep',\n  :git => 'file://{}',\n  :tag => 'v1'\n",
+            origin.path().display()
+        ),
+    );
+    common::write(
+        tree.dir.path(),
+        "rehearsal-site.yaml",
+        "baseline:\n  manifest: include gitdep\n  puppetfile: Puppetfile\n",
+    );
+    tree.module(
+        "onbase",
+        "platforms: [debian11]\ncases:\n  starts from the baseline:\n    manifest: include onbase\n    expect:\n      - file: /etc/gitdep\n        contains: [one]\n",
+    );
+    let run = tree.run(&[]);
+    assert_eq!(run.code(), Some(0), "{}", run.show());
+    let baseline = run.json()["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "baseline")
+        .unwrap_or_else(|| panic!("no baseline snapshot: {}", run.show()));
+    assert_eq!(baseline["platform"], "debian11", "{baseline}");
+
+    let listed = Rehearsal::new()
+        .arg("list")
+        .arg(tree.dir.path())
+        .arg("--explain")
+        .env_remove("REHEARSAL_CACHE")
+        .env("XDG_CACHE_HOME", tree.cache.path())
+        .no_engine()
+        .run();
+    assert_eq!(listed.code(), Some(0), "{}", listed.show());
+    let short = &origin.v1[..12];
+    assert!(
+        listed.stderr().contains(&format!(
+            "  its site baseline's Puppetfile:\n    gitdep: file://{} at v1 (commit {short}), checked out in ",
+            origin.path().display()
+        )) && listed.stderr().contains("Puppetfile:2\n"),
         "{}",
         listed.show()
     );

@@ -151,11 +151,37 @@ fn resolve_fixtures(
     let fetchers = deps::Fetchers::new(&deps::cache_dir(env), select.forge.clone(), select.offline);
     let mut resolved = Vec::with_capacity(specs.len());
     let mut errors = Vec::new();
+    // Each site baseline's Puppetfile once, however many specs start from it.
+    let mut sites: HashMap<PathBuf, Arc<spec::site::Site>> = HashMap::new();
+    for site in specs
+        .iter()
+        .filter(|s| s.use_baseline)
+        .filter_map(|s| s.site.as_ref())
+    {
+        if sites.contains_key(&site.file) {
+            continue;
+        }
+        match deps::resolve_site(site, &fetchers) {
+            Ok(done) => {
+                sites.insert(
+                    site.file.clone(),
+                    done.map_or_else(|| site.clone(), Arc::new),
+                );
+            }
+            Err(err) => {
+                sites.insert(site.file.clone(), site.clone());
+                errors.push(err);
+            }
+        }
+    }
     for spec in specs {
         match deps::resolve(&spec, &fetchers, &env) {
             Ok(fixtures) => {
                 let mut spec = Arc::unwrap_or_clone(spec);
                 spec.fixtures = fixtures;
+                if let Some(site) = spec.site.as_ref().and_then(|s| sites.get(&s.file)) {
+                    spec.site = Some(site.clone());
+                }
                 spec.pending.clear();
                 for warning in deps::metadata::check(&spec) {
                     eprintln!("warning: {}", relative(&warning));

@@ -141,12 +141,22 @@ impl Git {
         if self.offline || !self.fresh.lock().unwrap().insert(mirror.to_path_buf()) {
             return Ok(());
         }
-        git(mirror, &["fetch", "--prune", "--quiet", "origin"])
-            .map(drop)
+        // Two runs on one agent share the cache: git's own ref locks would fail the
+        // second fetch ("cannot lock ref"), so one fetch of a mirror at a time.
+        let lock = std::fs::File::create(mirror.join("rehearsal-fetch.lock"))
+            .and_then(|file| file.lock().map(|()| file))
             .map_err(|err| {
-                self.fresh.lock().unwrap().remove(mirror);
-                format!("cannot fetch {url}: {}", redact(&err))
-            })
+                format!(
+                    "cannot lock the mirror of {url} ({}): {err}",
+                    mirror.display()
+                )
+            })?;
+        let fetched = git(mirror, &["fetch", "--prune", "--quiet", "origin"]);
+        drop(lock);
+        fetched.map(drop).map_err(|err| {
+            self.fresh.lock().unwrap().remove(mirror);
+            format!("cannot fetch {url}: {}", redact(&err))
+        })
     }
 
     /// `git archive` of `treeish` unpacked into `target`, through a temporary directory

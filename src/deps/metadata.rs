@@ -1,5 +1,5 @@
 //! The dependencies a module's `metadata.json` names, checked against what its fixtures
-//! (and its site baseline's modulepath) provide: one named there that nothing provides,
+//! provide: one named there that no fixture provides,
 //! or one whose `metadata.json` version is outside the `version_requirement` range, is
 //! a warning, said before any case starts with what to do. A warning, not an error:
 //! many modules name dependencies that only some of their classes use, and where a case
@@ -19,10 +19,13 @@ pub fn check(spec: &ModuleSpec) -> Vec<String> {
     let Some(dependencies) = meta.get("dependencies").and_then(Value::as_array) else {
         return Vec::new();
     };
-    let baseline_dirs: Vec<&Path> = spec
+    let baseline = spec
         .site
+        .as_deref()
+        .filter(|_| spec.use_baseline)
+        .and_then(|site| site.baseline.as_ref());
+    let baseline_dirs: Vec<&Path> = baseline
         .iter()
-        .filter_map(|site| site.baseline.as_ref())
         .flat_map(|b| b.modulepath.iter().map(|p| p.as_path()))
         .collect();
     let mut warnings = Vec::new();
@@ -42,16 +45,21 @@ pub fn check(spec: &ModuleSpec) -> Vec<String> {
             .fixtures
             .iter()
             .find(|f| f.name == short)
-            .map(|f| f.path.clone())
-            .or_else(|| {
-                baseline_dirs
-                    .iter()
-                    .map(|dir| dir.join(short))
-                    .find(|dir| dir.is_dir())
-            });
+            .map(|f| f.path.clone());
         let Some(dir) = provided else {
+            // The baseline's modules are applied into its snapshot; a case's modulepath is
+            // its module and its fixtures alone.
+            let in_baseline = baseline
+                .iter()
+                .any(|b| b.modules.iter().any(|m| m.name == short))
+                || baseline_dirs.iter().any(|dir| dir.join(short).is_dir());
+            let note = if in_baseline {
+                " (the site baseline has it, but a case's modulepath holds only its module and its fixtures)"
+            } else {
+                ""
+            };
             warnings.push(format!(
-                "{}: its metadata.json needs {shown}, which no fixture provides: add it to the spec's `fixtures:` or the module's .fixtures.yml (a path or a git repository)",
+                "{}: its metadata.json needs {shown}, which no fixture provides{note}: add it to the spec's `fixtures:` or the module's .fixtures.yml (a path or a git repository)",
                 spec.module_name
             ));
             continue;

@@ -18,8 +18,9 @@ pub mod marked;
 pub mod metadata;
 pub mod puppetfile;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::spec::site::Site;
 use crate::spec::{Fixture, FixtureOrigin, ModuleSpec, PendingFixture, Source, SpecError};
 
 /// Where mirrors and checkouts are kept: `$REHEARSAL_CACHE`, else
@@ -105,42 +106,85 @@ pub fn resolve(
         if entry.name == spec.module_name || fixtures.iter().any(|f| f.name == entry.name) {
             continue;
         }
-        let line = Some(entry.line);
-        let fixture = match entry.kind {
-            fixtures_yml::Kind::Local(path) => Fixture {
-                name: entry.name,
-                path,
-                origin: FixtureOrigin {
-                    declared_in: file,
-                    line,
-                    source: Source::Local,
-                },
-            },
-            fixtures_yml::Kind::Git(source) => checkout(
-                git,
-                &PendingFixture {
-                    name: entry.name,
-                    git: source,
-                    declared_in: file,
-                    line,
-                },
-            )?,
-            fixtures_yml::Kind::Forge {
-                slug,
-                version,
-                forge,
-            } => {
-                let declared = Declared {
-                    name: &entry.name,
-                    file,
-                    line,
-                };
-                from_forge(spec, fetchers, declared, &slug, version, forge)?
-            }
-        };
-        fixtures.push(fixture);
+        fixtures.push(fixture_of(entry, file, Some(&spec.module_dir), fetchers)?);
     }
     Ok(fixtures)
+}
+
+/// A site baseline's Puppetfile modules, every one a directory (`baseline.modules`);
+/// `None` when the site has no Puppetfile to resolve.
+pub fn resolve_site(site: &Site, fetchers: &Fetchers) -> Result<Option<Site>, DepsError> {
+    let Some(baseline) = &site.baseline else {
+        return Ok(None);
+    };
+    let Some(file) = &baseline.puppetfile else {
+        return Ok(None);
+    };
+    let source = crate::spec::read_source(file, "Puppetfile").map_err(DepsError::Bad)?;
+    let modules = puppetfile::parse(file, &source).map_err(|mut err| {
+        err.message = format!(
+            "{} (the site baseline's Puppetfile, named in {})",
+            err.message,
+            site.file.display()
+        );
+        DepsError::Bad(err)
+    })?;
+    let mut resolved: Vec<Fixture> = Vec::with_capacity(modules.len());
+    for entry in modules {
+        if resolved.iter().any(|m| m.name == entry.name) {
+            continue;
+        }
+        resolved.push(fixture_of(entry, file.clone(), None, fetchers)?);
+    }
+    let mut site = site.clone();
+    if let Some(baseline) = site.baseline.as_mut() {
+        baseline.modules = resolved;
+    }
+    Ok(Some(site))
+}
+
+/// One declared module as a directory: a local one as it is, a git one checked out, a
+/// Forge one unpacked (in the range `requirements`' metadata.json gives it, when it asks
+/// for no version).
+fn fixture_of(
+    entry: fixtures_yml::Entry,
+    file: PathBuf,
+    requirements: Option<&Path>,
+    fetchers: &Fetchers,
+) -> Result<Fixture, DepsError> {
+    let line = Some(entry.line);
+    Ok(match entry.kind {
+        fixtures_yml::Kind::Local(path) => Fixture {
+            name: entry.name,
+            path,
+            origin: FixtureOrigin {
+                declared_in: file,
+                line,
+                source: Source::Local,
+            },
+        },
+        fixtures_yml::Kind::Git(source) => checkout(
+            &fetchers.git,
+            &PendingFixture {
+                name: entry.name,
+                git: source,
+                declared_in: file,
+                line,
+            },
+        )?,
+        fixtures_yml::Kind::Forge {
+            slug,
+            version,
+            forge,
+        } => {
+            let declared = Declared {
+                name: &entry.name,
+                file,
+                line,
+            };
+            from_forge(requirements, fetchers, declared, &slug, version, forge)?
+        }
+    })
 }
 
 /// A fixture's name and where it is declared.
@@ -153,7 +197,7 @@ struct Declared<'a> {
 /// A Forge module's release: the version asked for, else the newest in the range the
 /// module's metadata.json gives the dependency, else the newest.
 fn from_forge(
-    spec: &ModuleSpec,
+    requirements: Option<&Path>,
     fetchers: &Fetchers,
     declared: Declared,
     slug: &str,
@@ -162,7 +206,7 @@ fn from_forge(
 ) -> Result<Fixture, DepsError> {
     let want = match version {
         Some(version) => forge::Want::Exact(version),
-        None => match metadata::requirement_of(&spec.module_dir, slug) {
+        None => match requirements.and_then(|dir| metadata::requirement_of(dir, slug)) {
             Some(range) => forge::Want::Range(range),
             None => forge::Want::Newest,
         },
@@ -217,7 +261,7 @@ fn checkout(git: &git::Git, pending: &PendingFixture) -> Result<Fixture, DepsErr
 }
 
 /// Where each module on a spec's modulepath comes from, one line each, for
-/// `rehearsal list --explain`.
+/// `rehearsal list --explain`; then its site baseline's Puppetfile modules.
 pub fn explain(spec: &ModuleSpec) -> String {
     let mut out = format!(
         "{}: {} (the module under test)\n",
@@ -225,30 +269,42 @@ pub fn explain(spec: &ModuleSpec) -> String {
         spec.module_dir.display()
     );
     for fixture in &spec.fixtures {
-        let declared = fixture.origin.declared_at();
-        let from = match &fixture.origin.source {
-            Source::Local => fixture.path.display().to_string(),
-            Source::Git { url, want, commit } => format!(
-                "{url} at {want} (commit {}), checked out in {}",
-                &commit[..commit.len().min(12)],
-                fixture.path.display()
-            ),
-            Source::Forge {
-                slug,
-                forge,
-                asked,
-                version,
-            } => format!(
-                "{slug} {version} from {forge} ({asked} asked for), unpacked in {}",
-                fixture.path.display()
-            ),
-        };
-        out.push_str(&format!(
-            "  {}: {from}; declared at {declared}\n",
-            fixture.name
-        ));
+        out.push_str(&format!("  {}\n", explain_one(fixture)));
+    }
+    let baseline = spec
+        .site
+        .as_deref()
+        .filter(|_| spec.use_baseline)
+        .and_then(|site| site.baseline.as_ref());
+    if let Some(baseline) = baseline.filter(|b| !b.modules.is_empty()) {
+        out.push_str("  its site baseline's Puppetfile:\n");
+        for module in &baseline.modules {
+            out.push_str(&format!("    {}\n", explain_one(module)));
+        }
     }
     out
+}
+
+fn explain_one(fixture: &Fixture) -> String {
+    let declared = fixture.origin.declared_at();
+    let from = match &fixture.origin.source {
+        Source::Local => fixture.path.display().to_string(),
+        Source::Git { url, want, commit } => format!(
+            "{url} at {want} (commit {}), checked out in {}",
+            &commit[..commit.len().min(12)],
+            fixture.path.display()
+        ),
+        Source::Forge {
+            slug,
+            forge,
+            asked,
+            version,
+        } => format!(
+            "{slug} {version} from {forge} ({asked} asked for), unpacked in {}",
+            fixture.path.display()
+        ),
+    };
+    format!("{}: {from}; declared at {declared}", fixture.name)
 }
 
 #[cfg(test)]

@@ -212,3 +212,72 @@ fn a_puppetfiles_modules_come_after_the_specs_own_and_before_fixtures_yml() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_site_baselines_puppetfile_resolves_once_into_its_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let upstream = root.join("upstream/ntp");
+    write(&upstream.join("manifests/init.pp"), "class ntp {}\n");
+    let sh = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-C"])
+            .arg(&upstream)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    sh(&["init", "-q"]);
+    sh(&["add", "."]);
+    sh(&["commit", "-qm", "ntp"]);
+    sh(&["tag", "v1"]);
+    write(
+        &root.join("modules/stdlib/manifests/init.pp"),
+        "class stdlib {}\n",
+    );
+    write(
+        &root.join("Puppetfile"),
+        &format!(
+            "mod 'ntp', :git => 'file://{}', :tag => 'v1'\nmod 'stdlib', :local => true\n",
+            upstream.display()
+        ),
+    );
+    write(
+        &root.join(crate::spec::site::SITE_FILE),
+        "baseline:\n  manifest: include ntp\n  puppetfile: Puppetfile\n",
+    );
+    let site = crate::spec::site::load(&root.join(crate::spec::site::SITE_FILE)).unwrap();
+    let fetchers = Fetchers::new(&root.join("cache"), forge::PUBLIC.into(), false);
+    let resolved = resolve_site(&site, &fetchers).unwrap().unwrap();
+    let modules = &resolved.baseline.as_ref().unwrap().modules;
+    let names: Vec<&str> = modules.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["ntp", "stdlib"]);
+    assert!(modules[0]
+        .path
+        .starts_with(root.join("cache/git/checkouts")));
+    assert!(modules[0].path.join("manifests/init.pp").is_file());
+    assert!(
+        matches!(&modules[0].origin.source, Source::Git { want: crate::spec::GitWant::Fixed(tag), .. } if tag == "v1"),
+        "{:?}",
+        modules[0].origin
+    );
+    assert_eq!(modules[1].path, root.join("modules/stdlib"));
+
+    // A site with no Puppetfile has nothing to resolve; a bad one names the site file.
+    write(
+        &root.join(crate::spec::site::SITE_FILE),
+        "baseline:\n  manifest: include ntp\n",
+    );
+    let plain = crate::spec::site::load(&root.join(crate::spec::site::SITE_FILE)).unwrap();
+    assert!(resolve_site(&plain, &fetchers).unwrap().is_none());
+    write(&root.join("Puppetfile"), "mod 'ntp', :git => ENV['X']\n");
+    match resolve_site(&site, &fetchers) {
+        Err(DepsError::Bad(err)) => assert!(
+            err.to_string()
+                .contains("(the site baseline's Puppetfile, named in "),
+            "{err}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}

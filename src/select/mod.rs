@@ -21,7 +21,9 @@
 //!    fixtures), so its changes select nothing, and `--explain` says so.
 //! 4. **A file or directory a spec uses** outside its own module (its Hiera config and
 //!    that config's data directories, a `manifest_file`, a goss file) → every module whose
-//!    spec uses it, e.g. `uses hiera data site/hiera/data, where …/common.yaml changed`.
+//!    spec uses it, e.g. `uses hiera data site/hiera/data, where …/common.yaml changed`;
+//!    and what the site baseline its cases start from reads (its modulepath's
+//!    directories, manifest file, Hiera config and data, Puppetfile and local modules).
 //! 5. **`<images>/<platform>/**`** (only when an images directory is given: the built-in
 //!    definitions are compiled into the harness) → every module whose spec runs on that
 //!    platform (`platforms`, default every platform). A loose file directly in the images
@@ -91,6 +93,9 @@ pub enum UseKind {
     GossFile,
     /// A Puppetfile whose modules are fixtures (wherever it is).
     Puppetfile,
+    /// What the site baseline the module's cases start from reads: its modulepath's
+    /// directories, its manifest file, Hiera config and data, Puppetfile and local modules.
+    Baseline,
 }
 
 impl fmt::Display for UseKind {
@@ -101,6 +106,7 @@ impl fmt::Display for UseKind {
             UseKind::ManifestFile => "manifest file",
             UseKind::GossFile => "goss file",
             UseKind::Puppetfile => "Puppetfile",
+            UseKind::Baseline => "site baseline input",
         })
     }
 }
@@ -138,6 +144,17 @@ impl Module {
                 path: puppetfile.clone(),
             });
         }
+        let baseline = spec
+            .site
+            .as_deref()
+            .filter(|_| spec.use_baseline)
+            .and_then(|site| site.baseline.as_ref());
+        for path in baseline.iter().flat_map(|b| baseline_paths(b)) {
+            uses.push(Use {
+                what: UseKind::Baseline,
+                path,
+            });
+        }
         let source = std::fs::read_to_string(&spec.file).unwrap_or_default();
         for path in goss_paths(&source) {
             uses.push(Use {
@@ -155,6 +172,30 @@ impl Module {
             uses,
         }
     }
+}
+
+/// The files and directories a site baseline reads, absolute: a change to any of them
+/// changes what every case starting from it starts from.
+fn baseline_paths(baseline: &crate::spec::site::Baseline) -> Vec<PathBuf> {
+    use crate::spec::site::BaselineManifest;
+    let mut paths: Vec<PathBuf> = baseline.modulepath.clone();
+    if let BaselineManifest::File(file) = &baseline.manifest {
+        paths.push(file.clone());
+    }
+    if let Some(config) = &baseline.hiera_config {
+        paths.push(config.clone());
+        let text = std::fs::read_to_string(config).unwrap_or_default();
+        paths.extend(hiera_data_paths(config, &text).iter().map(|p| canonical(p)));
+    }
+    paths.extend(baseline.puppetfile.clone());
+    paths.extend(
+        baseline
+            .modules
+            .iter()
+            .filter(|m| m.origin.source == crate::spec::Source::Local)
+            .map(|m| m.path.clone()),
+    );
+    paths
 }
 
 /// Why a module is selected.

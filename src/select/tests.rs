@@ -655,3 +655,63 @@ fn gerrit_jobs_compare_with_the_target_branch_or_the_old_revision() {
     );
     assert_eq!(gerrit_base(env(&[("GERRIT_BRANCH", " ")])), None);
 }
+
+#[test]
+fn what_a_site_baseline_reads_selects_the_modules_starting_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("site/profile/manifests/base.pp", "class profile::base {}\n");
+    write("hiera/hiera.yaml", "version: 5\nhierarchy:\n  - name: common\n    path: common.yaml\ndefaults:\n  datadir: data\n");
+    write("hiera/data/common.yaml", "{}\n");
+    write("Puppetfile", "mod 'ntp', :local => true\n");
+    write("modules/ntp/manifests/init.pp", "class ntp {}\n");
+    write(
+        crate::spec::site::SITE_FILE,
+        "baseline:\n  manifest: include profile::base\n  modulepath: [site]\n  puppetfile: Puppetfile\n  hiera: { config: hiera/hiera.yaml }\n",
+    );
+    for (name, extra) in [("motd", ""), ("solo", "baseline: false\n")] {
+        write(
+            &format!("modules/{name}/manifests/init.pp"),
+            &format!("class {name} {{}}\n"),
+        );
+        write(
+            &format!("modules/{name}/rehearsal.yaml"),
+            &format!("{extra}cases:\n  default:\n    manifest: include {name}\n"),
+        );
+    }
+    let site = std::sync::Arc::new(
+        crate::spec::site::load(&root.join(crate::spec::site::SITE_FILE)).unwrap(),
+    );
+    let fetchers = crate::deps::Fetchers::new(&root.join("cache"), String::new(), true);
+    let site = std::sync::Arc::new(
+        crate::deps::resolve_site(&site, &fetchers)
+            .unwrap()
+            .unwrap(),
+    );
+    let modules: Vec<Module> = ["motd", "solo"]
+        .iter()
+        .map(|name| {
+            let mut spec =
+                crate::spec::load(&root.join(format!("modules/{name}/rehearsal.yaml"))).unwrap();
+            spec.site = Some(site.clone());
+            Module::from_spec(&spec)
+        })
+        .collect();
+    let one = |file: &str| select(&changes_at(&root, &[file]), &modules, None);
+
+    let s = one("site/profile/manifests/base.pp");
+    assert_eq!(s.names(), ["motd"], "{}", s.explain());
+    assert_eq!(
+        reasons(&s, "motd"),
+        ["uses site baseline input site, where site/profile/manifests/base.pp changed"]
+    );
+    assert_eq!(one("hiera/data/common.yaml").names(), ["motd"]);
+    assert_eq!(one("Puppetfile").names(), ["motd"]);
+    // A module of the Puppetfile, `:local` beside it.
+    assert_eq!(one("modules/ntp/manifests/init.pp").names(), ["motd"]);
+}

@@ -69,20 +69,28 @@ impl Layer {
                 })?
             }
         };
-        let mounts: Vec<(PathBuf, String)> = baseline
+        let mut mounts: Vec<(PathBuf, String)> = baseline
             .modulepath
             .iter()
             .enumerate()
             .map(|(i, dir)| (dir.clone(), layout::site_dir(i)))
             .collect();
-        let modulepath = if mounts.is_empty() {
+        let mut dirs: Vec<String> = mounts.iter().map(|(_, at)| at.clone()).collect();
+        // The Puppetfile's modules, one directory each, after the listed directories (as
+        // r10k's moduledir follows a control repository's `site`).
+        if !baseline.modules.is_empty() {
+            mounts.extend(
+                baseline
+                    .modules
+                    .iter()
+                    .map(|m| (m.path.clone(), layout::site_module_dir(&m.name))),
+            );
+            dirs.push(layout::SITE_PUPPETFILE_DIR.to_string());
+        }
+        let modulepath = if dirs.is_empty() {
             MODULEPATH.to_string()
         } else {
-            mounts
-                .iter()
-                .map(|(_, at)| at.as_str())
-                .collect::<Vec<_>>()
-                .join(":")
+            dirs.join(":")
         };
         Ok(Some(Layer {
             kind: Kind::Baseline,

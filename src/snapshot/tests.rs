@@ -50,6 +50,42 @@ fn a_spec_stands_on_the_site_baseline_then_its_prepare() {
 }
 
 #[test]
+fn a_baseline_puppetfiles_modules_follow_its_modulepath_and_key_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = tree(dir.path());
+    let ntp = dir.path().join("vendor/ntp");
+    std::fs::create_dir_all(ntp.join("manifests")).unwrap();
+    std::fs::write(ntp.join("manifests/init.pp"), "class ntp {}\n").unwrap();
+    let mut site = (**spec.site.as_ref().unwrap()).clone();
+    site.baseline.as_mut().unwrap().modules = vec![crate::spec::Fixture {
+        name: "ntp".into(),
+        path: ntp.clone(),
+        origin: crate::spec::FixtureOrigin {
+            declared_in: dir.path().join("Puppetfile"),
+            line: Some(1),
+            source: crate::spec::Source::Local,
+        },
+    }];
+    spec.site = Some(Arc::new(site));
+    let baseline = Layer::baseline_of(&spec).unwrap().unwrap();
+    assert_eq!(
+        baseline.modulepath,
+        "/etc/rehearsal/site/0:/etc/rehearsal/site/puppetfile"
+    );
+    assert_eq!(
+        baseline.mounts.last().unwrap(),
+        &(
+            ntp.clone(),
+            "/etc/rehearsal/site/puppetfile/ntp".to_string()
+        )
+    );
+    let before = baseline.key("sha256:parent").unwrap();
+    std::fs::write(ntp.join("manifests/init.pp"), "class ntp { }\n").unwrap();
+    let after = Layer::baseline_of(&spec).unwrap().unwrap();
+    assert_ne!(after.key("sha256:parent").unwrap(), before);
+}
+
+#[test]
 fn a_spec_can_opt_out_of_the_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let mut spec = tree(dir.path());

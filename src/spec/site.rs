@@ -33,6 +33,12 @@ pub struct Baseline {
     pub manifest: BaselineManifest,
     /// Directories of modules (Puppet's modulepath), absolute, in order.
     pub modulepath: Vec<PathBuf>,
+    /// An r10k Puppetfile whose modules follow `modulepath` (as r10k's `moduledir` follows
+    /// a control repository's `site`), absolute.
+    pub puppetfile: Option<PathBuf>,
+    /// The Puppetfile's modules, each a directory: empty until the `deps` stage resolves
+    /// them.
+    pub modules: Vec<super::model::Fixture>,
     /// The Hiera 5 config file, absolute; its datadir is relative to it.
     pub hiera_config: Option<PathBuf>,
     pub hiera_data: Map<String, Value>,
@@ -62,6 +68,7 @@ struct RawBaseline {
     manifest_file: Option<ExistingPath>,
     #[serde(default)]
     modulepath: Vec<ExistingPath>,
+    puppetfile: Option<ExistingPath>,
     hiera: Option<RawHiera>,
     facts: Option<YamlMap>,
     #[serde(default, with = "crate::spec::check::humantime_serde_opt")]
@@ -137,6 +144,15 @@ pub fn parse(file: &Path, source: &str) -> Result<Site, SpecError> {
             ),
         ));
     }
+    if let Some(file) = raw.puppetfile.as_ref().filter(|p| !p.resolved.is_file()) {
+        return Err(locate(
+            "puppetfile",
+            format!(
+                "`{}` is not a file: `puppetfile` names an r10k Puppetfile",
+                file.written
+            ),
+        ));
+    }
     let hiera = raw.hiera.unwrap_or(RawHiera {
         config: None,
         data: None,
@@ -146,6 +162,8 @@ pub fn parse(file: &Path, source: &str) -> Result<Site, SpecError> {
         baseline: Some(Baseline {
             manifest,
             modulepath: raw.modulepath.into_iter().map(|p| p.resolved).collect(),
+            puppetfile: raw.puppetfile.map(|p| p.resolved),
+            modules: Vec::new(),
             hiera_config: hiera.config.map(|p| p.resolved),
             hiera_data: hiera.data.map(|m| m.0).unwrap_or_default(),
             facts: raw.facts.map(|m| m.0).unwrap_or_default(),
@@ -185,6 +203,34 @@ mod tests {
         assert_eq!(baseline.hiera_data["roles::base::motd"], "hi");
         assert_eq!(baseline.facts["role"], "base");
         assert_eq!(baseline.timeout, Duration::from_secs(300));
+        assert_eq!(baseline.puppetfile, None);
+    }
+
+    #[test]
+    fn a_baseline_puppetfile_is_a_file_beside_the_site_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("Puppetfile"),
+            "mod 'stdlib', :local => true\n",
+        )
+        .unwrap();
+        let site = site_in(
+            dir.path(),
+            "baseline:\n  manifest: include roles::base\n  puppetfile: Puppetfile\n",
+        )
+        .unwrap();
+        assert_eq!(
+            site.baseline.unwrap().puppetfile,
+            Some(dir.path().canonicalize().unwrap().join("Puppetfile"))
+        );
+        std::fs::create_dir(dir.path().join("pf")).unwrap();
+        let err = site_in(
+            dir.path(),
+            "baseline:\n  manifest: include roles::base\n  puppetfile: pf\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.position, Some((3, 3)), "{err}");
+        assert!(err.message.contains("`pf` is not a file"), "{err}");
     }
 
     #[test]
