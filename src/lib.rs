@@ -16,6 +16,7 @@ pub mod deps;
 pub mod error;
 pub mod exit;
 pub mod findings;
+pub mod gate;
 pub mod gerrit;
 pub mod host;
 pub mod http;

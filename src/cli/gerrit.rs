@@ -51,6 +51,7 @@ pub struct GerritArgs {
 }
 
 /// Where to post, as whom, and how to vote.
+#[derive(Clone)]
 pub(super) struct GerritSettings {
     target: crate::gerrit::Target,
     credentials: crate::gerrit::Credentials,
@@ -88,6 +89,27 @@ fn review_options(args: &GerritArgs) -> Result<crate::gerrit::Options, Error> {
     Ok(options)
 }
 
+/// The early vote, posted as soon as the gate failed: Verified -1 (the options' failing
+/// value) with the gate's findings and the cases whose catalogs do not compile, saying the
+/// full results follow; the run's final review replaces the vote (Gerrit keeps the last).
+pub(super) async fn post_early_vote(
+    report: &crate::gerrit::Report,
+    settings: &GerritSettings,
+) -> Result<(), Error> {
+    let mut review = review_of(report, &settings.options)?;
+    let failing = report.gate.as_ref().map_or(0, |g| g.failing().count());
+    let cases = report.cases.len();
+    review.message = format!(
+        "rehearsal: the gate failed before any case started: {failing} {} and {cases} {} whose catalog does not compile. The other cases are running; the full results follow and replace this vote.\n\n{}",
+        if failing == 1 { "problem" } else { "problems" },
+        if cases == 1 { "case" } else { "cases" },
+        review.message
+    );
+    let posted = crate::gerrit::post(&settings.target, &settings.credentials, &review).await?;
+    println!("{posted} (early: the gate's findings)");
+    Ok(())
+}
+
 /// The review of a run; the report's paths are relative to the working directory.
 fn review_of(
     report: &crate::gerrit::Report,
@@ -111,11 +133,19 @@ pub(super) async fn post_review(
 }
 
 pub(super) async fn gerrit_review(args: GerritReviewArgs) -> Result<u8, Error> {
-    let mut report = crate::gerrit::Report { cases: Vec::new() };
+    let mut report = crate::gerrit::Report {
+        cases: Vec::new(),
+        gate: None,
+    };
     for file in &args.reports {
-        report
-            .cases
-            .extend(crate::gerrit::Report::read(file)?.cases);
+        let read = crate::gerrit::Report::read(file)?;
+        report.cases.extend(read.cases);
+        if let Some(gate) = read.gate {
+            let kept = report.gate.get_or_insert_with(Default::default);
+            kept.findings.extend(gate.findings);
+            kept.modules.extend(gate.modules);
+            kept.platforms.extend(gate.platforms);
+        }
     }
     if args.dry_run {
         let review = review_of(&report, &review_options(&args.gerrit)?)?;

@@ -186,6 +186,7 @@ async fn fresh(
         verbose: false,
         engine_lost: Default::default(),
         engine_wait: super::run::engine_wait_from_env(),
+        gate: None,
     });
     let collected = crate::report::Collected::default();
     let reporters: Vec<Box<dyn Reporter>> = vec![

@@ -82,20 +82,49 @@ pub struct RunArgs {
     /// Also print the failures as annotations for a code host.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub annotations: Option<Annotations>,
+    /// No gate: neither validate nor compile before the cases.
+    #[arg(long)]
+    pub no_gate: bool,
+    /// Validate, but do not compile each case's catalog before it starts.
+    #[arg(long, conflicts_with = "no_gate")]
+    pub no_compile: bool,
+    /// Do not run puppet-lint in the gate.
+    #[arg(long, conflicts_with = "no_gate")]
+    pub no_lint: bool,
+    /// Which puppet-lint problems fail the run: its errors (the default), every problem
+    /// (`warning`, as puppet-lint's --fail-on-warnings), or none.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = LintLevel::Error)]
+    pub lint_fails_on: LintLevel,
+}
+
+/// `--lint-fails-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintLevel {
+    Error,
+    Warning,
+    Never,
 }
 
 pub(super) async fn run(args: RunArgs, engine: Option<super::EngineArg>) -> Result<u8, Error> {
     let mut config = RunConfig::resolve(&args)?;
     let collected = crate::report::Collected::default();
     let mut reporters = reporters(&config);
-    if config.gerrit.is_some() {
+    let early = EarlyVote::default();
+    if let Some(settings) = &config.gerrit {
         reporters.push(Box::new(collected.reporter()));
+        // After the collector: the cases the gate failed are collected when it is told.
+        reporters.push(Box::new(
+            early.reporter(settings.clone(), collected.clone()),
+        ));
     }
     let gerrit = config.gerrit.take();
     let code = run_plan(config, reporters, engine).await?;
     match gerrit {
         Some(settings) => {
-            let report = crate::gerrit::Report::from_case_reports(&collected.cases());
+            // The early vote first, so the final one is the one Gerrit keeps.
+            early.wait().await;
+            let report =
+                crate::gerrit::Report::from_case_reports(&collected.cases(), collected.gate());
             match post_review(&report, &settings).await {
                 Ok(()) => Ok(code),
                 // The run's status stands; a run that passed but could not vote is not a pass.
@@ -107,6 +136,66 @@ pub(super) async fn run(args: RunArgs, engine: Option<super::EngineArg>) -> Resu
             }
         }
         None => Ok(code),
+    }
+}
+
+/// With `--gerrit`, the vote posted as soon as the gate fails ([`post_early_vote`]); the
+/// final review waits for it.
+#[derive(Clone, Default)]
+struct EarlyVote(Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>);
+
+impl EarlyVote {
+    fn reporter(
+        &self,
+        settings: GerritSettings,
+        collected: crate::report::Collected,
+    ) -> EarlyVoter {
+        EarlyVoter {
+            posting: self.clone(),
+            settings: Arc::new(settings),
+            collected,
+        }
+    }
+
+    async fn wait(&self) {
+        let handle = self.0.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = handle.await;
+        }
+    }
+}
+
+struct EarlyVoter {
+    posting: EarlyVote,
+    settings: Arc<GerritSettings>,
+    collected: crate::report::Collected,
+}
+
+impl Reporter for EarlyVoter {
+    fn event(&mut self, event: &crate::outcome::Event) -> std::io::Result<()> {
+        let EventKind::Gate(gate) = &event.kind else {
+            return Ok(());
+        };
+        // Nothing but the gate has finished cases yet: these are the ones it failed.
+        let failed = self.collected.cases();
+        if gate.failing().next().is_none() && failed.is_empty() {
+            return Ok(());
+        }
+        let report = crate::gerrit::Report::from_case_reports(&failed, Some((**gate).clone()));
+        let settings = self.settings.clone();
+        let handle = tokio::spawn(async move {
+            if let Err(err) = super::gerrit::post_early_vote(&report, &settings).await {
+                eprintln!("warning: the early vote was not posted: {err}");
+            }
+        });
+        if let Ok(mut slot) = self.posting.0.lock() {
+            *slot = Some(handle);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -128,6 +217,7 @@ pub(super) struct RunConfig {
     pub gerrit: Option<GerritSettings>,
     /// How long a case waits for an engine that stopped answering (`REHEARSAL_ENGINE_WAIT`).
     pub engine_wait: Duration,
+    pub gate: Option<crate::gate::Options>,
 }
 
 /// How long a run waits for an engine that stopped answering before it gives up.
@@ -168,6 +258,15 @@ impl RunConfig {
             annotations: args.annotations,
             gerrit,
             engine_wait: engine_wait_from_env(),
+            gate: (!args.no_gate).then_some(crate::gate::Options {
+                lint: !args.no_lint,
+                lint_fails: match args.lint_fails_on {
+                    LintLevel::Error => crate::gate::LintFails::Errors,
+                    LintLevel::Warning => crate::gate::LintFails::Warnings,
+                    LintLevel::Never => crate::gate::LintFails::Never,
+                },
+                compile: !args.no_compile,
+            }),
         })
     }
 }
@@ -228,6 +327,7 @@ async fn run_plan(
         verbose: config.verbose,
         engine_lost: Default::default(),
         engine_wait: config.engine_wait,
+        gate: config.gate,
     });
     let summary = runner::run(
         ctx,
@@ -242,7 +342,7 @@ async fn run_plan(
         exit::INTERRUPTED
     } else if summary.engine_lost {
         exit::ENGINE
-    } else if summary.totals.all_passed() {
+    } else if summary.totals.all_passed() && summary.gate_failing == 0 {
         exit::SUCCESS
     } else {
         exit::TEST_FAILED

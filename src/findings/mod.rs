@@ -28,7 +28,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::outcome::{CaseReport, Status, Step, StepReport};
+use crate::outcome::{CaseReport, GateReport, Status, Step, StepReport};
 use paths::Paths;
 
 /// Lines of one text (Puppet's error, a check's failures) kept in a finding's message.
@@ -138,12 +138,66 @@ pub fn of<'a>(
     base_dir: &Path,
     repo_root: Option<&Path>,
 ) -> Findings {
+    of_run(cases, None, base_dir, repo_root)
+}
+
+/// [`of`], and before the cases' findings the gate's (a syntax error, a lint problem: at
+/// its line, `validate: manifest`, `lint arrow_alignment (a warning)`), each in a case
+/// `<module> › validate` of its own.
+pub fn of_run<'a>(
+    cases: impl IntoIterator<Item = (Status, &'a CaseReport)>,
+    gate: Option<&GateReport>,
+    base_dir: &Path,
+    repo_root: Option<&Path>,
+) -> Findings {
     let cases: Vec<(Status, &CaseReport)> = cases.into_iter().collect();
-    let mut paths = Paths::new(base_dir, repo_root, cases.iter().map(|(_, c)| *c));
+    let found_root = repo_root.map(Path::to_path_buf).or_else(|| {
+        let specs = cases.iter().map(|(_, c)| c.spec_file.clone());
+        let gated = gate
+            .into_iter()
+            .flat_map(|g| g.findings.iter().map(|f| std::path::PathBuf::from(&f.file)));
+        specs
+            .chain(gated)
+            .find_map(|file| paths::find_repo_root(&paths::absolute(base_dir, &file)))
+    });
+    let mut paths = Paths::new(
+        base_dir,
+        found_root.as_deref(),
+        cases.iter().map(|(_, c)| *c),
+    );
 
     // The same text at the same place is one entry naming every case and platform.
     let mut groups: BTreeMap<(Place, String, String), Cases> = BTreeMap::new();
     let mut listed: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+    for finding in gate.iter().flat_map(|g| g.findings.iter()) {
+        let place = match (paths.in_repo(Path::new(&finding.file)), finding.line) {
+            (Some(path), Some(line)) => Place::Line { path, line },
+            _ => Place::Patchset,
+        };
+        let kind = match &finding.check {
+            Some(check) => format!("{} {check}", finding.kind.name()),
+            None => finding.kind.name().to_string(),
+        };
+        let what = if finding.fails {
+            format!("validate: {kind}")
+        } else {
+            format!("validate: {kind} (a warning)")
+        };
+        let who = (finding.module.clone(), "validate".to_string());
+        let platforms: BTreeSet<String> = finding.platforms.iter().cloned().collect();
+        groups
+            .entry((place, what, finding.message.clone()))
+            .or_default()
+            .entry(who.clone())
+            .or_default()
+            .extend(platforms.clone());
+        if finding.fails {
+            listed
+                .entry((who.0, who.1, format!("{kind} at {}", finding.place())))
+                .or_default()
+                .extend(platforms);
+        }
+    }
     for (status, case) in cases.iter().filter(|(s, _)| *s != Status::Passed) {
         let (found, summary) = examine(*status, case, &mut paths);
         let who = (case.id.module.clone(), case.id.case.clone());
@@ -335,6 +389,10 @@ fn cases_text(cases: &Cases) -> String {
     cases
         .iter()
         .map(|((module, case), platforms)| {
+            if platforms.is_empty() {
+                // A gate finding of no platform's (lint, metadata.json).
+                return format!("{module} › {case}");
+            }
             format!(
                 "{module} › {case} on {}",
                 platforms.iter().cloned().collect::<Vec<_>>().join(", ")

@@ -45,7 +45,7 @@ impl Paths {
 
     /// A path of the report (relative to the run's directory, or absolute) as a path in
     /// the repository, `/`-separated; `None` when it is outside.
-    fn in_repo(&self, path: &Path) -> Option<String> {
+    pub(super) fn in_repo(&self, path: &Path) -> Option<String> {
         let abs = absolute(&self.base, path);
         let canonical = abs.canonicalize().ok();
         for root in &self.roots {
@@ -124,7 +124,7 @@ impl Paths {
 }
 
 /// `path` made absolute against `base`, with `.` and `..` taken out.
-fn absolute(base: &Path, path: &Path) -> PathBuf {
+pub(super) fn absolute(base: &Path, path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -145,7 +145,7 @@ fn absolute(base: &Path, path: &Path) -> PathBuf {
 
 /// The nearest directory above `file` with a `.git` (a directory, or a file in a
 /// worktree or submodule).
-fn find_repo_root(file: &Path) -> Option<PathBuf> {
+pub(super) fn find_repo_root(file: &Path) -> Option<PathBuf> {
     let start = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
     start
         .ancestors()

@@ -10,8 +10,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::GerritError;
-use crate::outcome::CaseReport;
 pub use crate::outcome::{CaseId, Status};
+use crate::outcome::{CaseReport, GateReport};
 
 /// Why a file is not a JSON report this rehearsal reads.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,9 @@ const FORMAT_VERSION: u32 = 1;
 pub struct Report {
     #[serde(default)]
     pub cases: Vec<Case>,
+    /// What the gate found before the cases, when it ran.
+    #[serde(default)]
+    pub gate: Option<GateReport>,
 }
 
 /// One case of the run, as the JSON report lists it.
@@ -74,8 +77,9 @@ impl Report {
 
     /// The runner's case reports, as the JSON report would tell them (texts cleaned of
     /// terminal codes).
-    pub fn from_case_reports(cases: &[CaseReport]) -> Report {
+    pub fn from_case_reports(cases: &[CaseReport], gate: Option<GateReport>) -> Report {
         Report {
+            gate,
             cases: cases
                 .iter()
                 .map(|c| Case {
@@ -91,6 +95,10 @@ impl Report {
     /// its exit status says.
     pub fn all_passed(&self) -> bool {
         self.cases.iter().all(|c| c.status == Status::Passed)
+            && self
+                .gate
+                .as_ref()
+                .is_none_or(|g| g.failing().next().is_none())
     }
 }
 
@@ -166,7 +174,7 @@ mod tests {
         assert_eq!(read.cases[0].status, Status::Failed);
 
         // The JSON file sorts by module; memory keeps the runner's order.
-        let mut from_memory = Report::from_case_reports(&cases);
+        let mut from_memory = Report::from_case_reports(&cases, None);
         from_memory.cases.reverse();
         assert_eq!(from_memory, read);
     }

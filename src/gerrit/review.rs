@@ -110,8 +110,9 @@ pub fn review_from_report(
     options: &Options,
 ) -> ReviewInput {
     let passed = report.all_passed();
-    let found = findings::of(
+    let found = findings::of_run(
         report.cases.iter().map(|c| (c.status, &c.report)),
+        report.gate.as_ref(),
         base_dir,
         repo_root,
     );
@@ -160,6 +161,13 @@ fn message(report: &Report, listed: &[Summary], findings: usize, options: &Optio
     let not_passed = total - count(Status::Passed);
 
     let mut out = String::new();
+    let gate_failing = report.gate.as_ref().map_or(0, |g| g.failing().count());
+    if gate_failing > 0 {
+        out.push_str(&format!(
+            "rehearsal: the gate found {gate_failing} {} (syntax, metadata, Hiera or lint; see the comments). ",
+            if gate_failing == 1 { "problem" } else { "problems" }
+        ));
+    }
     out.push_str(&if total == 0 {
         "rehearsal: nothing to test (no case ran).".to_string()
     } else if not_passed == 0 {

@@ -45,6 +45,9 @@ pub enum EventKind {
         /// The engine the cases run on; `None` for a run that needs none (nothing planned).
         engine: Option<super::engine::EngineInfo>,
     },
+    /// The gate is over: what validation found, each platform's part. Cases whose catalog
+    /// does not compile came just before, as [`EventKind::CaseFinished`].
+    Gate(Box<super::GateReport>),
     /// A snapshot layer is being made: building, waiting for another run, built.
     SnapshotProgress(BuildProgress),
     /// A snapshot layer (site baseline, a spec's `prepare`) was made, reused or failed,

@@ -7,10 +7,12 @@
 pub mod engine;
 pub mod event;
 pub mod finding;
+pub mod gate;
 pub mod snapshot;
 
 pub use event::{CancelReason, CancelStage, Event, EventKind, Warning};
 pub use finding::{CheckFailure, Mismatch, PuppetError};
+pub use gate::{FileKind, GateFinding, GatePlatform, GateReport, Severity};
 pub use snapshot::SnapshotReport;
 
 use std::path::PathBuf;
@@ -71,6 +73,9 @@ impl Status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
+    /// The case's catalog compiled without applying it, before any container of its own
+    /// (the gate); a case that fails it never starts.
+    Compile,
     /// Create and start the container, wait for systemd.
     Start,
     /// Apply the spec's `prepare` code.
@@ -86,6 +91,7 @@ pub enum Step {
 impl Step {
     pub fn name(self) -> &'static str {
         match self {
+            Step::Compile => "compile",
             Step::Start => "start",
             Step::Prepare => "prepare",
             Step::Apply => "apply",

@@ -291,7 +291,7 @@ mod tests {
         let all = load(None).unwrap();
         let names: Vec<_> = all.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["debian11", "debian12", "debian13"]);
-        assert_eq!(all[0].definition.packages, ["puppet"]);
+        assert_eq!(all[0].definition.packages, ["puppet", "puppet-lint"]);
         assert_eq!(
             all[1].definition.debootstrap.as_ref().unwrap().suite,
             "bookworm"

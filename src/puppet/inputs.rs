@@ -19,6 +19,21 @@ pub fn write_apply_inputs(
     facts: &Map<String, Value>,
     what: &str,
 ) -> Result<(), InputsError> {
+    write_inputs_at(dir, user_config, data, facts, what, (CASE_DIR, HIERA_DIR))?;
+    write_input(dir, DRIVER_RB, super::DRIVER.as_bytes().to_vec(), what)
+}
+
+/// The Hiera config, data and facts of an apply (or a compile) whose case directory and
+/// Hiera directory are mounted at `at` (`(case dir, hiera dir)` in the container): the
+/// gate mounts many cases' files in one container.
+pub fn write_inputs_at(
+    dir: &Path,
+    user_config: Option<&Path>,
+    data: &Map<String, Value>,
+    facts: &Map<String, Value>,
+    what: &str,
+    at: (&str, &str),
+) -> Result<(), InputsError> {
     let user_hiera = match user_config {
         Some(file) => Some(read_hiera_config(file)?),
         None => None,
@@ -26,22 +41,30 @@ pub fn write_apply_inputs(
     let files = [
         (
             HIERA_YAML,
-            serde_yaml::to_string(&hiera_config(user_hiera.as_ref()))
+            serde_yaml::to_string(&hiera_config_at(user_hiera.as_ref(), at))
                 .expect("YAML of JSON values")
                 .into_bytes(),
         ),
         (DATA_JSON, serde_json::to_vec_pretty(data).expect("JSON")),
         (FACTS_JSON, serde_json::to_vec_pretty(facts).expect("JSON")),
-        (DRIVER_RB, super::DRIVER.as_bytes().to_vec()),
     ];
     for (name, content) in files {
-        std::fs::write(dir.join(name), content).map_err(|source| InputsError::Write {
-            name,
-            what: what.to_string(),
-            source,
-        })?;
+        write_input(dir, name, content, what)?;
     }
     Ok(())
+}
+
+fn write_input(
+    dir: &Path,
+    name: &'static str,
+    content: Vec<u8>,
+    what: &str,
+) -> Result<(), InputsError> {
+    std::fs::write(dir.join(name), content).map_err(|source| InputsError::Write {
+        name,
+        what: what.to_string(),
+        source,
+    })
 }
 
 /// The host directory of a Hiera config, mounted read-only at [`HIERA_DIR`] (its
@@ -95,9 +118,15 @@ fn read_hiera_config(file: &Path) -> Result<Map<String, Value>, InputsError> {
 /// priority), then the user's levels with their datadirs made absolute inside the
 /// container (a user's datadir is relative to their hiera.yaml).
 pub fn hiera_config(user: Option<&Map<String, Value>>) -> Value {
+    hiera_config_at(user, (CASE_DIR, HIERA_DIR))
+}
+
+/// [`hiera_config`] for a case directory and Hiera directory mounted at `at`.
+fn hiera_config_at(user: Option<&Map<String, Value>>, at: (&str, &str)) -> Value {
+    let (case_dir, hiera_dir) = at;
     let mut hierarchy = vec![json!({
         "name": "rehearsal: the spec's hiera data",
-        "datadir": CASE_DIR,
+        "datadir": case_dir,
         "path": DATA_JSON,
         "data_hash": "json_data",
     })];
@@ -114,7 +143,10 @@ pub fn hiera_config(user: Option<&Map<String, Value>>) -> Value {
             .unwrap_or("data")
             .to_string();
         let mut d = user_defaults.clone();
-        d.insert("datadir".into(), Value::String(absolute(&datadir)));
+        d.insert(
+            "datadir".into(),
+            Value::String(absolute(&datadir, hiera_dir)),
+        );
         defaults = Value::Object(d);
         for level in user
             .get("hierarchy")
@@ -130,7 +162,7 @@ pub fn hiera_config(user: Option<&Map<String, Value>>) -> Value {
                     .map(str::to_string);
                 map.insert(
                     "datadir".into(),
-                    Value::String(absolute(own.as_deref().unwrap_or(&datadir))),
+                    Value::String(absolute(own.as_deref().unwrap_or(&datadir), hiera_dir)),
                 );
             }
             hierarchy.push(level);
@@ -139,11 +171,11 @@ pub fn hiera_config(user: Option<&Map<String, Value>>) -> Value {
     json!({ "version": 5, "defaults": defaults, "hierarchy": hierarchy })
 }
 
-fn absolute(datadir: &str) -> String {
+fn absolute(datadir: &str, hiera_dir: &str) -> String {
     if datadir.starts_with('/') {
         datadir.to_string()
     } else {
-        format!("{HIERA_DIR}/{}", datadir.trim_start_matches("./"))
+        format!("{hiera_dir}/{}", datadir.trim_start_matches("./"))
     }
 }
 

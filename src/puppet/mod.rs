@@ -77,6 +77,24 @@ const SERVE_SCRIPT: &str = concat!(
 "#
 );
 
+/// Runs a Ruby script with Puppet's Ruby (`$0` the script, `$@` its arguments); exits 127,
+/// saying so, where the platform has no Puppet.
+const RUBY_SCRIPT: &str = concat!(
+    pick_ruby!(),
+    r#"case $ruby in *ruby*) exec $ruby "$0" "$@" ;; esac
+echo "rehearsal: this platform has no Puppet (no /opt/puppetlabs/puppet/bin/ruby, no puppet command)" >&2
+exit 127"#
+);
+
+/// The command that runs the Ruby `script` (a path in the container) with Puppet's Ruby,
+/// bounded by `limit`.
+pub fn ruby_command(script: &str, args: &[&str], limit: Duration) -> Vec<String> {
+    let mut cmd = timeout_prefix(limit);
+    cmd.extend(["sh", "-c", RUBY_SCRIPT, script].map(String::from));
+    cmd.extend(args.iter().map(|a| a.to_string()));
+    cmd
+}
+
 /// What the driver exits with when it, not Puppet, failed: the apply's child was killed by
 /// a signal, or the server went away mid-apply (`timeout`'s own failures say 125 too).
 pub const DRIVER_FAILED: i64 = 125;

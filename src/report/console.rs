@@ -359,6 +359,12 @@ impl ConsoleReporter {
                     self.emit(&text);
                 }
             }
+            EventKind::Gate(report) => {
+                let text = clean(&gate_lines(report, self.verbosity));
+                if !text.is_empty() {
+                    self.emit(&text);
+                }
+            }
             EventKind::SnapshotProgress(progress) => self.notice(&build_line(progress)),
             EventKind::Cancel { reason, stage } => {
                 if let Some(line) = cancel_line(*reason, *stage) {
@@ -392,6 +398,69 @@ impl ConsoleReporter {
             }
         }
     }
+}
+
+/// What the gate found: a line for the gate, then one a finding, errors first (a quiet run
+/// leaves out the warnings and a clean gate's line); a platform where it could not run.
+fn gate_lines(report: &crate::outcome::GateReport, verbosity: Verbosity) -> String {
+    use crate::outcome::Severity;
+    let mut out = String::new();
+    let compiled: usize = report.platforms.iter().map(|p| p.compiled).sum();
+    let failed: usize = report.platforms.iter().map(|p| p.compile_failed).sum();
+    let files: usize = report.platforms.iter().map(|p| p.files).sum();
+    let failing = report.failing().count();
+    let warnings = report.findings.len() - failing;
+    let quiet = verbosity == Verbosity::Quiet;
+    if !(quiet && failing == 0 && failed == 0) {
+        let platforms: Vec<&str> = report
+            .platforms
+            .iter()
+            .map(|p| p.platform.as_str())
+            .collect();
+        out.push_str(&format!(
+            "GATE   {}: {files} {} validated, {compiled} {} compiled ({failed} failed) in {:.1}s: {failing} {}, {warnings} {}\n",
+            platforms.join(", "),
+            plural(files, "file", "files"),
+            plural(compiled, "catalog", "catalogs"),
+            report.duration.as_secs_f64(),
+            plural(failing, "error", "errors"),
+            plural(warnings, "warning", "warnings"),
+        ));
+    }
+    for platform in &report.platforms {
+        if let Some(error) = &platform.error {
+            out.push_str(&format!(
+                "  WARN   {}: the gate could not run, so its cases run without it: {error}\n",
+                platform.platform
+            ));
+        }
+    }
+    let mut findings: Vec<&crate::outcome::GateFinding> = report.findings.iter().collect();
+    findings.sort_by_key(|f| !f.fails);
+    for finding in findings {
+        if quiet && !finding.fails {
+            continue;
+        }
+        let label = match (finding.fails, finding.severity) {
+            (true, _) => "ERROR",
+            (false, Severity::Error) | (false, Severity::Warning) => "WARN ",
+        };
+        let what = match &finding.check {
+            Some(check) => format!("{} {check}", finding.kind.name()),
+            None => finding.kind.name().to_string(),
+        };
+        let on = if finding.platforms.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", finding.platforms.join(", "))
+        };
+        out.push_str(&format!(
+            "  {label}  {}  {what}: {}{on}\n",
+            finding.place(),
+            finding.message
+        ));
+    }
+    out
 }
 
 /// The line a stage of a stop prints, if any (a `--fail-fast` stop and a failed

@@ -7,6 +7,12 @@
 //!   "totals": { "passed": 1, "failed": 2, "errors": 1, "skipped": 0 },
 //!   "phases": { "snapshot": 41.0, "start": 7.5, "prepare": 0.0, "apply": 12.7, "idempotent": 7.4,
 //!               "verify": 2.1, "remove": 1.9 },
+//!   "gate": { "findings": [ { "module": "motd", "kind": "manifest", "severity": "error",
+//!             "fails": true, "file": "modules/motd/manifests/init.pp", "in_module":
+//!             "manifests/init.pp", "line": 5, "column": 3, "message": "Syntax error at '}'",
+//!             "platforms": ["debian12"] } ],
+//!             "platforms": [ { "platform": "debian12", "duration": 4.1, "files": 12,
+//!                              "compiled": 6, "compile_failed": 1 } ], "duration": 4.3 },
 //!   "snapshots": [ { "platform": "debian12", "kind": "baseline", "of": "…", "duration": 41.0,
 //!                    "status": "built", "image": "rehearsal/snapshot:debian12-…" } ],
 //!   "cases": [ { "status": "passed", "id": { … }, "steps": [ … ], "checks": [ … ], … } ] }
@@ -40,7 +46,7 @@ use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
 use super::Reporter;
 use crate::outcome::engine::EngineInfo;
-use crate::outcome::{CaseReport, Event, EventKind, Status, Step, Totals};
+use crate::outcome::{CaseReport, Event, EventKind, GateReport, Status, Step, Totals};
 
 /// The version of the document's layout; it changes when a field changes meaning or goes.
 const FORMAT_VERSION: u32 = 1;
@@ -56,6 +62,7 @@ pub struct JsonReporter {
     totals: Option<Totals>,
     cases: Vec<CaseReport>,
     snapshots: Vec<crate::outcome::SnapshotReport>,
+    gate: Option<GateReport>,
 }
 
 #[derive(Serialize)]
@@ -69,6 +76,9 @@ struct Document<'a> {
     duration: Option<f64>,
     totals: Totals,
     phases: Phases,
+    /// What the gate found before any case started (absent when it did not run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gate: Option<&'a GateReport>,
     /// The snapshot layers the run made or reused before the cases.
     snapshots: &'a [crate::outcome::SnapshotReport],
     cases: Vec<CaseEntry<'a>>,
@@ -79,6 +89,8 @@ struct Document<'a> {
 struct Phases {
     /// Making snapshots (summed over layers; they are made before any case starts).
     snapshot: f64,
+    /// The gate's compiles of the cases' catalogs.
+    compile: f64,
     start: f64,
     prepare: f64,
     apply: f64,
@@ -107,6 +119,7 @@ impl JsonReporter {
             cases: Vec::new(),
             totals: None,
             snapshots: Vec::new(),
+            gate: None,
         }
     }
 
@@ -117,13 +130,13 @@ impl JsonReporter {
         let totals = self
             .totals
             .unwrap_or_else(|| cases.iter().map(|c| c.status()).collect());
-        let mut phases = [Duration::ZERO; 5];
+        let mut phases = [Duration::ZERO; 6];
         for case in &cases {
             for step in &case.steps {
                 phases[phase_index(step.step)] += step.duration;
             }
         }
-        let [start, prepare, apply, idempotent, verify] = phases.map(seconds);
+        let [compile, start, prepare, apply, idempotent, verify] = phases.map(seconds);
         let remove = seconds(cases.iter().map(|c| c.removal).sum());
         let snapshot = seconds(self.snapshots.iter().map(|s| s.duration).sum());
 
@@ -138,6 +151,7 @@ impl JsonReporter {
             totals,
             phases: Phases {
                 snapshot,
+                compile,
                 start,
                 prepare,
                 apply,
@@ -145,6 +159,7 @@ impl JsonReporter {
                 verify,
                 remove,
             },
+            gate: self.gate.as_ref(),
             snapshots: &self.snapshots,
             cases: cases
                 .into_iter()
@@ -169,6 +184,7 @@ impl Reporter for JsonReporter {
                 self.started_at = Some(event.timestamp);
             }
             EventKind::Snapshot(report) => self.snapshots.push((**report).clone()),
+            EventKind::Gate(report) => self.gate = Some((**report).clone()),
             EventKind::CaseFinished(report) => self.cases.push(report.cleaned()),
             EventKind::RunFinished { totals } => {
                 self.duration = Some(event.elapsed);
@@ -187,11 +203,12 @@ impl Reporter for JsonReporter {
 
 fn phase_index(step: Step) -> usize {
     match step {
-        Step::Start => 0,
-        Step::Prepare => 1,
-        Step::Apply => 2,
-        Step::Idempotent => 3,
-        Step::Verify => 4,
+        Step::Compile => 0,
+        Step::Start => 1,
+        Step::Prepare => 2,
+        Step::Apply => 3,
+        Step::Idempotent => 4,
+        Step::Verify => 5,
     }
 }
 

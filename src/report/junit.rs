@@ -17,7 +17,9 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, X
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
 use super::Reporter;
-use crate::outcome::{CaseReport, CheckReport, Event, EventKind, Status, Step, StepReport};
+use crate::outcome::{
+    CaseReport, CheckReport, Event, EventKind, GateFinding, GateReport, Status, Step, StepReport,
+};
 use crate::text::sanitize::clean;
 
 /// Collects the finished cases and writes them as JUnit XML when the run is over.
@@ -27,6 +29,7 @@ pub struct JunitReporter {
     run_duration: Option<Duration>,
     engine: Option<crate::outcome::engine::EngineInfo>,
     cases: Vec<CaseReport>,
+    gate: Option<GateReport>,
 }
 
 impl JunitReporter {
@@ -38,6 +41,7 @@ impl JunitReporter {
             engine: None,
             run_duration: None,
             cases: Vec::new(),
+            gate: None,
         }
     }
 
@@ -52,6 +56,11 @@ impl JunitReporter {
         }
         if let Some(duration) = self.run_duration {
             report.set_time(duration);
+        }
+        if let Some(gate) = &self.gate {
+            for suite in gate_suites(gate) {
+                report.add_test_suite(suite);
+            }
         }
         for suite_cases in
             cases.chunk_by(|a, b| (&a.id.module, &a.id.platform) == (&b.id.module, &b.id.platform))
@@ -75,6 +84,7 @@ impl Reporter for JunitReporter {
                 self.engine = engine.clone();
             }
             EventKind::CaseFinished(report) => self.cases.push((**report).clone()),
+            EventKind::Gate(report) => self.gate = Some((**report).clone()),
             EventKind::RunFinished { .. } => self.run_duration = Some(event.elapsed),
             _ => {}
         }
@@ -111,6 +121,66 @@ fn test_suite(cases: &[&CaseReport]) -> TestSuite {
         suite.add_test_cases(test_cases(case));
     }
     suite
+}
+
+/// The gate's suites, one a module (`<module> validate`, classname `validate.<module>`):
+/// a test case for each file with findings (`validate › manifests/init.pp`), failed when
+/// one of them fails the gate, its warnings in its output; a module with none has one
+/// passing `validate` test case, so the count of modules checked stays in Jenkins's trend.
+fn gate_suites(gate: &GateReport) -> Vec<TestSuite> {
+    let mut suites = Vec::new();
+    for module in &gate.modules {
+        let mut suite = TestSuite::new(xml_text(&format!("{module} validate")));
+        let classname = xml_text(&format!("validate.{module}"));
+        let findings: Vec<&GateFinding> = gate
+            .findings
+            .iter()
+            .filter(|f| &f.module == module)
+            .collect();
+        if findings.is_empty() {
+            let mut case = TestCase::new("validate", TestCaseStatus::success());
+            case.set_classname(classname.clone());
+            suite.add_test_case(case);
+        }
+        for file in findings.chunk_by(|a, b| a.in_module == b.in_module) {
+            let lines: Vec<String> = file
+                .iter()
+                .map(|f| {
+                    let what = match &f.check {
+                        Some(check) => format!("{} {check}", f.kind.name()),
+                        None => f.kind.name().to_string(),
+                    };
+                    let label = if f.fails { "error" } else { "warning" };
+                    format!("{}: {label}: {what}: {}", f.place(), f.message)
+                })
+                .collect();
+            let status = if file.iter().any(|f| f.fails) {
+                let failing: Vec<&String> = file
+                    .iter()
+                    .zip(&lines)
+                    .filter(|(f, _)| f.fails)
+                    .map(|(_, line)| line)
+                    .collect();
+                let text = failing
+                    .iter()
+                    .map(|l| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                non_success(NonSuccessKind::Failure, &text)
+            } else {
+                TestCaseStatus::success()
+            };
+            let mut case = TestCase::new(
+                xml_text(&format!("validate › {}", file[0].in_module)),
+                status,
+            );
+            case.set_classname(classname.clone());
+            case.set_system_out(xml_text(&lines.join("\n")));
+            suite.add_test_case(case);
+        }
+        suites.push(suite);
+    }
+    suites
 }
 
 /// The test cases of one case: its steps that ran, then its checks.

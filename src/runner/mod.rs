@@ -74,6 +74,8 @@ pub struct Context<B: Backend> {
     pub engine_lost: std::sync::atomic::AtomicBool,
     /// How long a case waits for an engine that stopped answering before the run gives up.
     pub engine_wait: std::time::Duration,
+    /// Validate and compile before any case starts ([`crate::gate`]); `None`: no gate.
+    pub gate: Option<crate::gate::Options>,
 }
 
 /// How a run ended.
@@ -84,6 +86,8 @@ pub struct RunSummary {
     pub interrupted: bool,
     /// Stopped because the engine stopped answering and did not come back.
     pub engine_lost: bool,
+    /// The gate's findings that fail the run.
+    pub gate_failing: usize,
 }
 
 /// Runs the plan, feeding `reporters`; returns once every report is written, with the
@@ -104,22 +108,65 @@ pub async fn run<B: Backend>(
     });
     let mut tally = Tally::default();
 
-    // Snapshots first: no case starts before the layers it stands on exist.
-    let stop = match snapshots(&ctx, &plan, jobs, &events, &mut interrupts).await {
+    // The gate first: a case whose catalog does not compile fails before anything starts.
+    let mut gate_failing = 0;
+    let gated = match &ctx.gate {
+        None => Some(()),
+        Some(options) => {
+            tokio::select! {
+                gated = crate::gate::run(&*ctx.backend, &ctx.run_id, &plan, options) => {
+                    gate_failing = gated.report.failing().count();
+                    for (index, step) in gated.failed {
+                        let mut report = not_run(&plan[index], "");
+                        report.duration = step.duration;
+                        report.steps = vec![step];
+                        tally.finish(index, report, &events);
+                    }
+                    // After the cases it failed: whoever votes early on it has them.
+                    events.send(EventKind::Gate(Box::new(gated.report)));
+                    Some(())
+                }
+                _ = interrupts.next() => None,
+            }
+        }
+    };
+    // Snapshots next, for the cases still to run: none starts before the layers it
+    // stands on exist.
+    let remaining: Vec<PlannedCase> = plan
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !tally.finished.contains(index))
+        .map(|(_, row)| row.clone())
+        .collect();
+    let made = match gated {
+        None => None,
+        Some(()) if ctx.fail_fast && tally.totals.failed > 0 => Some(None),
+        Some(()) => snapshots(&ctx, &remaining, jobs, &events, &mut interrupts)
+            .await
+            .map(Some),
+    };
+    let stop = match made {
         None => Some(CancelReason::Interrupt),
-        Some(made) => match made.failed_baseline() {
+        Some(None) => Some(CancelReason::FailFast),
+        Some(Some(made)) => match made.failed_baseline() {
             // Every case of the failing platform errors with the baseline's failure; the
             // run stops there.
             Some(failure) => {
                 for (index, row) in plan.iter().enumerate() {
-                    if row.platform.name == failure.platform {
+                    if row.platform.name == failure.platform && !tally.finished.contains(&index) {
                         tally.finish(index, cannot_start(row, &failure), &events);
                     }
                 }
                 Some(CancelReason::BaselineFailed)
             }
             None => {
-                let starts = plan.iter().map(|row| made.start_of(row)).collect();
+                let starts = plan
+                    .iter()
+                    .enumerate()
+                    .map(|(index, row)| {
+                        (!tally.finished.contains(&index)).then(|| made.start_of(row))
+                    })
+                    .collect();
                 let dispatch = Dispatch {
                     ctx: &ctx,
                     plan: &plan,
@@ -152,6 +199,7 @@ pub async fn run<B: Backend>(
         totals: tally.totals,
         interrupted: stop == Some(CancelReason::Interrupt),
         engine_lost: stop == Some(CancelReason::EngineLost),
+        gate_failing,
     })
 }
 
@@ -209,7 +257,7 @@ impl<B: Backend> Dispatch<'_, B> {
     /// which cancels them; the sweep removes their containers.
     async fn cases(
         &self,
-        starts: Vec<Result<String, Arc<snapshot::StartFailure>>>,
+        starts: Vec<Option<Result<String, Arc<snapshot::StartFailure>>>>,
         interrupts: &mut Interrupts,
         tally: &mut Tally,
     ) -> Option<CancelReason> {
@@ -219,6 +267,7 @@ impl<B: Backend> Dispatch<'_, B> {
         let stopping = &stopping;
         // By index: a stream of borrowed rows would not be `Send` for every lifetime.
         let cases = futures_util::stream::iter(starts.into_iter().enumerate())
+            .filter_map(|(index, start)| std::future::ready(start.map(|start| (index, start))))
             .map(|(index, start)| async move {
                 let row = &plan[index];
                 if stopping.load(Ordering::SeqCst) {

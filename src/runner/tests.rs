@@ -152,6 +152,7 @@ fn launch(backend: FakeBackend, plan: Vec<PlannedCase>, options: Options) -> Run
         verbose: options.verbose,
         engine_lost: AtomicBool::new(false),
         engine_wait: Duration::from_secs(60),
+        gate: None,
     });
     let recorder = Recorder::default();
     let mut reporters = options.reporters;

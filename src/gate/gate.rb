@@ -1,0 +1,233 @@
+# rehearsal's gate: everything that can be found wrong without applying anything, for every
+# module of a run on one platform, in one Ruby process with Puppet loaded once:
+#
+#   ruby gate.rb REQUEST.json OUT_DIR
+#
+# 1. the syntax of each manifest (Puppet's parser and validator, as `puppet parser
+#    validate`), each EPP template (Puppet's EPP parser) and each ERB template (compiled
+#    as Ruby, as Puppet's `template()` would);
+# 2. puppet-lint, one process per module started first and run beside the rest, in the
+#    module's directory so that its `.puppet-lint.rc` is read as the user's own run reads
+#    it (`# lint:ignore` is puppet-lint's own);
+# 3. the catalog of each case, compiled and not applied: its modulepath, Hiera config,
+#    facts (the platform's, with the modulepath's custom facts, under the case's own) and
+#    strict mode. One forked child a module resolves the facts, and one forked child a case
+#    compiles it, so no case sees another's state.
+#
+# Each finding and each compile's result is one JSON line on stdout; a compile's output
+# (Puppet's `Error:` lines, as `puppet apply` prints them) is in OUT_DIR/<id>.out.
+require 'json'
+require 'fileutils'
+
+request = JSON.parse(File.read(ARGV[0]))
+OUT_DIR = ARGV[1]
+FileUtils.mkdir_p(OUT_DIR)
+$stdout.sync = true
+
+def emit(hash)
+  $stdout.write(JSON.generate(hash) + "\n")
+end
+
+def finding(kind, file, line, column, message, extra = {})
+  emit({ 'type' => 'finding', 'kind' => kind, 'file' => file, 'line' => line,
+         'column' => column, 'severity' => 'error', 'message' => message }.merge(extra))
+end
+
+# puppet-lint for each module asked, started before Puppet loads: its JSON and its status.
+def start_lint(lint)
+  return nil unless lint['modules'] && !lint['modules'].empty?
+
+  command = %w[puppet-lint --json --relative]
+  lint['modules'].map do |dir|
+    r, w = IO.pipe
+    pid = begin
+      Process.spawn(*command, 'manifests', chdir: dir, out: w, err: w, in: :close)
+    rescue SystemCallError => e
+      w.close
+      r.close
+      emit({ 'type' => 'lint_unavailable', 'message' => e.message })
+      return nil
+    end
+    w.close
+    [dir, pid, r]
+  end
+end
+
+def finish_lint(started)
+  (started || []).each do |dir, pid, r|
+    text = r.read
+    r.close
+    Process.wait(pid)
+    data = begin
+      JSON.parse(text)
+    rescue JSON::ParserError
+      emit({ 'type' => 'lint_failed', 'module' => dir, 'message' => text[0, 2000] })
+      next
+    end
+    # puppet-lint 2 and 3 give a list per file; 4 one list.
+    problems = data.flatten.select { |p| p.is_a?(Hash) }
+    problems.each do |p|
+      next if p['kind'].to_s == 'ignored' || p['kind'].to_s == 'fixed'
+
+      # `path` is relative to the module (its `fullpath` is made from $PWD, not the
+      # directory puppet-lint ran in).
+      path = p['path'].to_s
+      path = File.join(dir, path) unless path.start_with?('/')
+      emit({ 'type' => 'finding', 'kind' => 'lint', 'file' => File.expand_path(path),
+             'line' => p['line'], 'column' => p['column'], 'severity' => p['kind'].to_s,
+             'check' => p['check'].to_s, 'message' => p['message'].to_s })
+    end
+  end
+end
+
+def load_puppet
+  require 'rubygems'
+  require 'puppet'
+  Puppet.initialize_settings(['--color=false'])
+  Puppet::Util::Log.newdestination(:console)
+end
+
+def where(error, fallback)
+  file = error.respond_to?(:file) && error.file ? error.file : fallback
+  line = error.respond_to?(:line) ? error.line : nil
+  column = error.respond_to?(:pos) ? error.pos : nil
+  message = error.respond_to?(:basic_message) && error.basic_message ? error.basic_message : error.message
+  [file, line, column, message]
+end
+
+def validate_manifests(files)
+  env = Puppet::Node::Environment.create(:rehearsal_gate, [])
+  Puppet.override(current_environment: env, loaders: Puppet::Pops::Loaders.new(env)) do
+    pp = Puppet::Pops::Parser::EvaluatingParser.new
+    epp = Puppet::Pops::Parser::EvaluatingParser::EvaluatingEppParser.new
+    files.each do |file|
+      kind = file.end_with?('.epp') ? 'epp' : 'manifest'
+      begin
+        (kind == 'epp' ? epp : pp).parse_file(file)
+      rescue Puppet::Error, StandardError => e
+        file_at, line, column, message = where(e, file)
+        finding(kind, file_at, line, column, message)
+      end
+    end
+  end
+end
+
+def validate_erb(files)
+  require 'erb'
+  files.each do |file|
+    text = File.read(file)
+    erb = begin
+      ERB.new(text, trim_mode: '-')
+    rescue ArgumentError
+      ERB.new(text, nil, '-')
+    end
+    src = erb.src
+    # ERB's Ruby starts with an encoding comment of its own: the template's first line is
+    # the code's second.
+    first = src.start_with?('#coding') ? 0 : 1
+    begin
+      RubyVM::InstructionSequence.compile(src, file, file, first)
+    rescue SyntaxError => e
+      text = e.message
+      line = text[/#{Regexp.escape(file)}:(\d+)/, 1]
+      message = text.sub(/\A#{Regexp.escape(file)}:\d+:\s*/, '').lines.first.to_s.strip
+      finding('erb', file, line && line.to_i, nil, message.empty? ? text : message)
+    rescue StandardError => e
+      finding('erb', file, nil, nil, e.message)
+    end
+  rescue SystemCallError, ArgumentError => e
+    finding('erb', file, nil, nil, e.message)
+  end
+end
+
+# The platform's facts for a modulepath: Facter with the modules' custom facts, as
+# `puppet apply` resolves them.
+def facts_for(env)
+  Puppet::Node::Facts.indirection.terminus_class = :facter
+  Puppet.override(current_environment: env) do
+    Puppet::Node::Facts.indirection.find(Puppet[:node_name_value], environment: env).values
+  end
+end
+
+def compile_case(c, env_facts)
+  Puppet[:hiera_config] = c['hiera']
+  if c['strict']
+    Puppet[:strict] = :error
+    Puppet[:strict_variables] = true
+  end
+  env = Puppet::Node::Environment.create(:production, c['modulepath'].split(':'), c['manifest'])
+  facts = env_facts.merge(JSON.parse(File.read(c['facts'])))
+  Puppet.override(current_environment: env, loaders: Puppet::Pops::Loaders.new(env)) do
+    name = Puppet[:node_name_value]
+    node = Puppet::Node.new(name, environment: env)
+    node.fact_merge(Puppet::Node::Facts.new(name, facts))
+    catalog = Puppet::Parser::Compiler.compile(node)
+    puts "Notice: compiled a catalog of #{catalog.resources.size} resources"
+  end
+  0
+rescue Puppet::Error => e
+  # Puppet's own verdict on the code: the case fails, as its apply would.
+  puts "Error: #{e.message}"
+  1
+rescue Exception => e # rubocop:disable Lint/RescueException
+  # Not Puppet's verdict (the gate's own trouble): the case runs as without a gate.
+  puts "rehearsal gate: #{e.class}: #{e.message}"
+  3
+end
+
+def compile_group(group)
+  env = Puppet::Node::Environment.create(:production, group['modulepath'].split(':'))
+  facts = facts_for(env)
+  group['cases'].each do |c|
+    out = File.join(OUT_DIR, "#{c['id']}.out")
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    pid = fork do
+      $stdout.reopen(out, 'w')
+      $stderr.reopen($stdout)
+      $stdout.sync = true
+      exit!(compile_case(c, facts))
+    end
+    Process.wait(pid)
+    status = $?
+    File.write(File.join(OUT_DIR, "#{c['id']}.json"), JSON.generate(
+      'type' => 'compile', 'id' => c['id'],
+      'exit' => status.exitstatus, 'signal' => status.termsig,
+      'seconds' => Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    ))
+  end
+  0
+rescue Exception => e # rubocop:disable Lint/RescueException
+  # Facts that cannot be resolved here decide nothing: the cases run as without a gate.
+  group['cases'].each do |c|
+    File.write(File.join(OUT_DIR, "#{c['id']}.out"), "rehearsal gate: cannot resolve the facts: #{e.message}\n")
+    File.write(File.join(OUT_DIR, "#{c['id']}.json"),
+               JSON.generate('type' => 'compile', 'id' => c['id'], 'exit' => 3, 'seconds' => 0))
+  end
+  1
+end
+
+lint = start_lint(request['lint'] || {})
+load_puppet
+validate_manifests(request['manifests'] || [])
+validate_erb(request['erb'] || [])
+emit({ 'type' => 'validated' })
+
+# Module groups side by side, `jobs` at a time.
+# (Each waited for by its pid: a wait for any child would take puppet-lint's.)
+running = []
+(request['compile'] || []).each do |group|
+  while running.size >= (request['jobs'] || 1)
+    running.reject! { |pid| Process.waitpid(pid, Process::WNOHANG) }
+    sleep 0.01 if running.size >= (request['jobs'] || 1)
+  end
+  running << fork { exit!(compile_group(group)) }
+end
+running.each { |pid| Process.waitpid(pid) }
+(request['compile'] || []).each do |group|
+  group['cases'].each do |c|
+    file = File.join(OUT_DIR, "#{c['id']}.json")
+    emit(File.file?(file) ? JSON.parse(File.read(file)) : { 'type' => 'compile', 'id' => c['id'], 'exit' => nil })
+  end
+end
+finish_lint(lint)
+emit({ 'type' => 'done' })

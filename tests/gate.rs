@@ -1,0 +1,244 @@
+//! The gate against the real engine (debian11's Puppet 5.5 and puppet-lint 2, the
+//! fastest): each kind of file's finding at its line (a manifest, an EPP and an ERB
+//! template, metadata.json, Hiera data), puppet-lint's own configuration honoured (a
+//! module's `.puppet-lint.rc`, `# lint:ignore`), and a case whose catalog does not compile
+//! failed at its `compile` step with no container of its own: the engine's own events
+//! are counted, against a module whose case does start one.
+
+mod common;
+
+use std::path::Path;
+
+use common::Rehearsal;
+use serde_json::Value;
+
+/// A tree of five modules: `good` (clean), `broken` (a file of every kind with an error),
+/// `nocompile` (parses, but its catalog does not compile in strict mode), `lintme` (lint
+/// warnings) and `lintcfg` (the same code, with a `.puppet-lint.rc` and a lint:ignore).
+fn tree(dir: &Path) {
+    let spec = |class: &str| {
+        format!("platforms: [debian11]\ncases:\n  default:\n    manifest: include {class}\n")
+    };
+    common::module(&dir.join("good"), "good", spec("good"));
+    common::write(
+        dir,
+        "good/manifests/init.pp",
+        "# @summary a clean class\nclass good {\n}\n",
+    );
+
+    common::module(&dir.join("broken"), "broken", spec("broken"));
+    common::write(
+        dir,
+        "broken/manifests/init.pp",
+        "class broken {\n  if { }\n}\n",
+    );
+    common::write(
+        dir,
+        "broken/templates/motd.epp",
+        "<%- | String $x | -%>\nhello <%= $x \n",
+    );
+    common::write(dir, "broken/templates/issue.erb", "<% if @x %>\nhello\n");
+    common::write(
+        dir,
+        "broken/metadata.json",
+        "{\n  \"name\": \"acme-broken\",\n  \"version\": \"1.0\",\n  \"author\": \"acme\",\n  \"license\": \"Apache-2.0\",\n  \"summary\": \"x\",\n  \"source\": \"x\",\n  \"dependencies\": []\n}\n",
+    );
+    common::write(
+        dir,
+        "broken/hiera.yaml",
+        "---\nversion: 5\ndefaults:\n  datadir: data\n",
+    );
+    common::write(dir, "broken/data/common.yaml", "broken::x: [1, 2\n");
+
+    common::module(
+        &dir.join("nocompile"),
+        "nocompile",
+        "platforms: [debian11]\ncases:\n  unknown variable:\n    manifest: include nocompile\n  no such parameter:\n    manifest: |\n      class { 'nocompile':\n        colour => 'red',\n      }\n",
+    );
+    common::write(
+        dir,
+        "nocompile/manifests/init.pp",
+        "class nocompile {\n  notice($nowhere)\n}\n",
+    );
+
+    let code = "# @summary a class\nclass NAME {\n  file { \"/etc/NAME\":\n    ensure => file,\n    mode => '0644', # lint:ignore:arrow_alignment\n  }\n}\n";
+    for name in ["lintme", "lintcfg"] {
+        common::module(&dir.join(name), name, spec(name));
+        common::write(
+            dir,
+            &format!("{name}/manifests/init.pp"),
+            code.replace("NAME", name),
+        );
+    }
+    common::write(
+        dir,
+        "lintcfg/.puppet-lint.rc",
+        "--no-double_quoted_strings-check\n",
+    );
+}
+
+fn findings(json: &Value) -> Vec<(String, String, String, Option<u64>, bool)> {
+    json["gate"]["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no gate in {json:#}"))
+        .iter()
+        .map(|f| {
+            (
+                f["module"].as_str().unwrap().to_string(),
+                f["kind"].as_str().unwrap().to_string(),
+                f["in_module"].as_str().unwrap().to_string(),
+                f["line"].as_u64(),
+                f["fails"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Containers the engine created between two times for a module's cases.
+fn created(module: &str, since: i64, until: i64) -> Vec<String> {
+    let out = common::engine_cli(&[
+        "events",
+        "--since",
+        &since.to_string(),
+        "--until",
+        &until.to_string(),
+        "--filter",
+        "event=create",
+        "--filter",
+        &format!("label=rehearsal.module={module}"),
+        "--format",
+        "{{.ID}}",
+    ]);
+    common::text(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_gate_finds_each_kind_of_file_at_its_line_and_fails_uncompilable_cases_before_they_start() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path());
+    let since = chrono::Utc::now().timestamp() - 1;
+    let run = Rehearsal::new()
+        .arg("run")
+        .arg(dir.path())
+        .json()
+        .junit()
+        .run();
+    let until = chrono::Utc::now().timestamp() + 1;
+    assert_eq!(run.code(), Some(1), "{}", run.show());
+    let found = findings(run.json());
+    let has = |module: &str, kind: &str, file: &str, line: u64| {
+        assert!(
+            found
+                .iter()
+                .any(|f| (f.0.as_str(), f.1.as_str(), f.2.as_str(), f.3, f.4)
+                    == (module, kind, file, Some(line), true)),
+            "no failing {kind} finding at {module}/{file}:{line} in {found:#?}\n{}",
+            run.show()
+        )
+    };
+    has("broken", "manifest", "manifests/init.pp", 3);
+    has("broken", "epp", "templates/motd.epp", 3);
+    has("broken", "erb", "templates/issue.erb", 3);
+    has("broken", "metadata", "metadata.json", 3);
+    has("broken", "hiera", "data/common.yaml", 2);
+    assert!(
+        !found.iter().any(|f| f.0 == "good"),
+        "the clean module has findings: {found:#?}"
+    );
+
+    // puppet-lint's warnings warn; the module's own .puppet-lint.rc turns one check off,
+    // and `# lint:ignore` another, as the user's own puppet-lint run has them.
+    let lint = |module: &str| -> Vec<String> {
+        run.json()["gate"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["module"] == module && f["kind"] == "lint")
+            .map(|f| f["check"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        lint("lintme").contains(&"double_quoted_strings".to_string()),
+        "{:?}",
+        lint("lintme")
+    );
+    assert!(
+        !lint("lintcfg").contains(&"double_quoted_strings".to_string()),
+        "{:?}",
+        lint("lintcfg")
+    );
+    assert!(
+        !lint("lintme").contains(&"arrow_alignment".to_string()),
+        "{:?}",
+        lint("lintme")
+    );
+    assert!(
+        found.iter().filter(|f| f.1 == "lint").all(|f| !f.4),
+        "a lint warning failed the gate: {found:#?}"
+    );
+
+    // The cases whose catalogs do not compile failed at `compile`, at Puppet's line, and
+    // started nothing; the clean module's case started its container and passed.
+    for case in ["unknown variable", "no such parameter"] {
+        let report = common::case(run.json(), &[("module", "nocompile"), ("case", case)]);
+        assert_eq!(report["status"], "failed", "{report:#}");
+        let steps = report["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 1, "{report:#}");
+        assert_eq!(steps[0]["step"], "compile", "{report:#}");
+    }
+    let unknown = common::case(
+        run.json(),
+        &[("module", "nocompile"), ("case", "unknown variable")],
+    );
+    let error = &unknown["steps"][0]["errors"][0];
+    assert!(
+        error["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("nocompile/manifests/init.pp"),
+        "{unknown:#}"
+    );
+    assert_eq!(error["line"], 2, "{unknown:#}");
+    assert_eq!(
+        common::case(run.json(), &[("module", "good")])["status"],
+        "passed",
+        "{}",
+        run.show()
+    );
+    assert_eq!(created("nocompile", since, until), Vec::<String>::new());
+    assert_eq!(created("broken", since, until), Vec::<String>::new());
+    assert_eq!(created("good", since, until).len(), 1, "{}", run.show());
+
+    // Jenkins sees a test case a file with findings, failed where they fail the gate.
+    let junit = run.junit();
+    assert!(
+        junit.contains("testsuite name=\"broken validate\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(
+            "testcase name=\"validate › manifests/init.pp\" classname=\"validate.broken\""
+        ),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("testcase name=\"validate\" classname=\"validate.good\""),
+        "{junit}"
+    );
+
+    // Without the gate, the same tree runs every case: their applies fail instead.
+    let ungated = Rehearsal::new()
+        .arg("run")
+        .arg(dir.path().join("nocompile"))
+        .arg("--no-gate")
+        .json()
+        .run();
+    assert_eq!(ungated.code(), Some(1), "{}", ungated.show());
+    assert!(ungated.json().get("gate").is_none(), "{}", ungated.show());
+    let report = common::case(ungated.json(), &[("case", "unknown variable")]);
+    assert_eq!(report["steps"][0]["step"], "start", "{report:#}");
+}
