@@ -253,25 +253,32 @@ fn a_non_idempotent_manifest_names_what_changed() {
 }
 
 #[test]
-fn a_compile_error_fails_the_apply_at_the_repository_path() {
+fn a_compile_error_fails_the_case_at_the_gate_at_the_repository_path() {
     let c = case("broken", "compile error", "debian12");
     assert_eq!(status(c), "failed");
-    let apply = step(c, "apply");
-    assert_eq!(status(apply), "failed");
-    let message = apply["message"].as_str().unwrap();
+    // The gate compiled it before any container: its only step is `compile`.
+    let steps = c["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{c:#}");
+    let compile = step(c, "compile");
+    assert_eq!(status(compile), "failed");
+    let message = compile["message"].as_str().unwrap();
     assert!(
-        message.starts_with("puppet apply failed (exit 1):\nError: "),
+        message.starts_with(
+            "the catalog does not compile on debian12, so the case did not start: Error: "
+        ),
         "{message}"
     );
     assert!(
         message.contains("tests/fixtures/modules/broken/manifests/syntax.pp"),
         "container path not mapped back: {message}"
     );
-    assert!(c["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|s| s["step"] != "idempotent" || s["status"] == "skipped"));
+    assert!(
+        compile["errors"][0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("tests/fixtures/modules/broken/manifests/syntax.pp"),
+        "{c:#}"
+    );
 }
 
 #[test]
@@ -341,7 +348,7 @@ fn a_broken_module_exits_1_and_junit_names_the_failed_step_and_check() {
     for expected in [
         "debian12.broken wrong mode › file /etc/broken.conf",
         "debian12.broken not idempotent › idempotent",
-        "debian12.broken compile error › apply",
+        "debian12.broken compile error › compile",
         "debian12.broken expected failure that succeeds › apply",
     ] {
         assert!(

@@ -82,7 +82,9 @@ fn the_pipeline_keeps_its_promises() {
         "--timings",
         "allowEmptyResults: true", // an empty selection is a valid result
         "archiveArtifacts",
-        "rehearsal gerrit-review",         // the vote, with inline comments
+        "rehearsal gerrit-review", // the vote, with inline comments
+        "--warnings-ng reports/issues-${SHARD}.json", // the gate's findings…
+        "recordIssues",            // …as Warnings NG issues
         "currentBuild.result = 'FAILURE'", // a failed case votes -1, not 0
     ] {
         assert!(text.contains(promise), "the Jenkinsfile lost `{promise}`");

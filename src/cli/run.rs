@@ -60,6 +60,10 @@ pub struct RunArgs {
     /// Write an HTML report here: one self-contained page (matrix, failures, durations).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Write the gate's findings and the catalogs that do not compile as Jenkins Warnings
+    /// NG's native JSON issues (`recordIssues(tool: issues(pattern: FILE))`).
+    #[arg(long, value_name = "FILE")]
+    pub warnings_ng: Option<PathBuf>,
     /// Keep containers instead of removing them.
     #[arg(long, value_enum, default_value_t = KeepArg::Never)]
     pub keep: KeepArg,
@@ -213,6 +217,7 @@ pub(super) struct RunConfig {
     pub junit: Option<PathBuf>,
     pub json: Option<PathBuf>,
     pub html: Option<PathBuf>,
+    pub warnings_ng: Option<PathBuf>,
     pub annotations: Option<Annotations>,
     pub gerrit: Option<GerritSettings>,
     /// How long a case waits for an engine that stopped answering (`REHEARSAL_ENGINE_WAIT`).
@@ -232,7 +237,10 @@ impl RunConfig {
                 plan.len()
             )));
         }
-        for report in [&args.junit, &args.json, &args.html].into_iter().flatten() {
+        for report in [&args.junit, &args.json, &args.html, &args.warnings_ng]
+            .into_iter()
+            .flatten()
+        {
             check_writable(report)?;
         }
         // A missing Gerrit setting fails now, before any container starts.
@@ -255,6 +263,7 @@ impl RunConfig {
             junit: args.junit.clone(),
             json: args.json.clone(),
             html: args.html.clone(),
+            warnings_ng: args.warnings_ng.clone(),
             annotations: args.annotations,
             gerrit,
             engine_wait: engine_wait_from_env(),
@@ -363,6 +372,11 @@ fn reporters(config: &RunConfig) -> Vec<Box<dyn Reporter>> {
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(console)];
     if let Some(path) = &config.junit {
         reporters.push(Box::new(JunitReporter::new(path.clone())));
+    }
+    if let Some(path) = &config.warnings_ng {
+        reporters.push(Box::new(crate::report::WarningsNgReporter::new(
+            path.clone(),
+        )));
     }
     if let Some(path) = &config.json {
         reporters.push(Box::new(JsonReporter::new(path.clone())));

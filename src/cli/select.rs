@@ -130,6 +130,27 @@ pub(super) fn prepare(select: &Selection) -> Result<Vec<PlannedCase>, Error> {
         .into_iter()
         .map(Arc::new)
         .collect();
+    for spec in specs.iter().filter(|s| s.platforms.is_none()) {
+        let choices = plan::support::choose(&spec.module_dir, &platforms);
+        if select.explain {
+            eprintln!("{}: platforms from its metadata.json:", spec.module_name);
+            for choice in &choices {
+                let verdict = if choice.chosen { "runs" } else { "left out" };
+                eprintln!("  {} {verdict}: {}", choice.platform, choice.why);
+            }
+        }
+        if !choices.is_empty() && choices.iter().all(|c| !c.chosen) {
+            let why: Vec<String> = choices
+                .iter()
+                .map(|c| format!("{}: {}", c.platform, c.why))
+                .collect();
+            eprintln!(
+                "warning: {} supports none of the platforms here, so none of its cases runs ({}); name its platforms in its spec's `platforms:` to run it anyway",
+                spec.module_name,
+                why.join("; ")
+            );
+        }
+    }
     let filter = Filter {
         platforms: select.platforms.clone(),
         cases: select.cases.clone(),

@@ -2,6 +2,7 @@
 //! rows a run will execute. Pure logic; nothing here touches the engine.
 
 pub mod shard;
+pub mod support;
 
 use std::sync::Arc;
 
@@ -113,7 +114,12 @@ pub fn plan(
                 }
                 names.iter().map(String::as_str).collect()
             }
-            None => known.clone(),
+            // None named: those its metadata.json supports (all, when it says nothing).
+            None => support::choose(&spec.module_dir, platforms)
+                .into_iter()
+                .filter(|choice| choice.chosen)
+                .filter_map(|choice| known.iter().copied().find(|k| *k == choice.platform))
+                .collect(),
         };
         for (case, c) in spec.cases.iter().enumerate() {
             if cases.as_ref().is_some_and(|set| !set.is_match(&c.name)) {

@@ -75,6 +75,23 @@ pub struct Definition {
     /// sets (`limits: { memory: 2G }`).
     #[serde(default)]
     pub limits: LimitsOverride,
+    /// The operating system it is, as metadata.json's `operatingsystem_support` names
+    /// one: `{ name: Debian, release: "12" }`. A module that says which systems it
+    /// supports runs on the platforms that are one of them.
+    #[serde(default)]
+    pub os: Option<Os>,
+    /// The version of Puppet (or OpenVox) it brings, for metadata.json's `requirements`.
+    #[serde(default)]
+    pub puppet: Option<String>,
+}
+
+/// An operating system and its release, as Facter's `os.name` and
+/// `os.release.major` give them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Os {
+    pub name: String,
+    pub release: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -158,6 +175,8 @@ impl Platform {
                 debootstrap: None,
                 packages: vec![],
                 limits: LimitsOverride::default(),
+                os: None,
+                puppet: None,
             },
             None => return Err(PlatformError::Undefined { origin }),
         };

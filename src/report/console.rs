@@ -430,7 +430,7 @@ fn gate_lines(report: &crate::outcome::GateReport, verbosity: Verbosity) -> Stri
     for platform in &report.platforms {
         if let Some(error) = &platform.error {
             out.push_str(&format!(
-                "  WARN   {}: the gate could not run, so its cases run without it: {error}\n",
+                "  WARN   {}: the gate could not decide everything here; what it could not runs as without a gate: {error}\n",
                 platform.platform
             ));
         }
@@ -858,5 +858,14 @@ mod tests {
         for (millis, expected) in cases {
             assert_eq!(human_duration(Duration::from_millis(millis)), expected);
         }
+    }
+
+    #[test]
+    fn the_gate_says_what_it_found_errors_first_and_where_it_could_not_run() {
+        insta::assert_snapshot!(render(&fixtures::run_with_gate(), Verbosity::Normal));
+        // Quiet: the failing findings only.
+        let quiet = render(&fixtures::run_with_gate(), Verbosity::Quiet);
+        assert!(quiet.contains("ERROR  modules/motd/manifests/init.pp:5:3  manifest: Syntax error at '}' [debian12, debian13]"), "{quiet}");
+        assert!(!quiet.contains("double_quoted_strings"), "{quiet}");
     }
 }

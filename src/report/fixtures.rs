@@ -299,3 +299,75 @@ pub fn run_with_snapshot() -> Vec<Event> {
     );
     events
 }
+
+/// A case the gate failed: its catalog does not compile, so it has only its `compile` step.
+pub fn compile_failed() -> CaseReport {
+    let mut failed = step(
+        Step::Compile,
+        Status::Failed,
+        140,
+        Some("the catalog does not compile on debian12, so the case did not start: Error: Evaluation Error: Unknown variable: 'port'. (file: modules/web/manifests/init.pp, line: 4, column: 12) on node gate-debian12"),
+        "Error: Evaluation Error: Unknown variable: 'port'. (file: modules/web/manifests/init.pp, line: 4, column: 12) on node gate-debian12\n",
+    );
+    failed.errors = vec![crate::outcome::PuppetError {
+        file: "modules/web/manifests/init.pp".into(),
+        line: 4,
+        column: Some(12),
+        message: "Error: Evaluation Error: Unknown variable: 'port'.".into(),
+    }];
+    let mut report = case(id("web", "default", "debian12"), 1, vec![failed], vec![]);
+    report.removal = Duration::ZERO;
+    report
+}
+
+/// The gate of [`run_with_gate`]: a syntax error seen on two platforms, a lint warning, a
+/// metadata.json error; a clean module beside them.
+pub fn gate_report() -> crate::outcome::GateReport {
+    use crate::outcome::{FileKind, GateFinding, GatePlatform, GateReport, Severity};
+    let finding = |module: &str,
+                   kind,
+                   severity,
+                   fails,
+                   file: &str,
+                   line,
+                   column,
+                   check: Option<&str>,
+                   message: &str,
+                   platforms: &[&str]| GateFinding {
+        module: module.into(),
+        kind,
+        severity,
+        fails,
+        file: format!("modules/{module}/{file}"),
+        in_module: file.into(),
+        line,
+        column,
+        check: check.map(str::to_string),
+        message: message.into(),
+        platforms: platforms.iter().map(|p| p.to_string()).collect(),
+    };
+    GateReport {
+        findings: vec![
+            finding("motd", FileKind::Manifest, Severity::Error, true, "manifests/init.pp", Some(5), Some(3), None, "Syntax error at '}'", &["debian12", "debian13"]),
+            finding("motd", FileKind::Lint, Severity::Warning, false, "manifests/init.pp", Some(9), Some(10), Some("double_quoted_strings"), "double quoted string containing no variables", &[]),
+            finding("web", FileKind::Metadata, Severity::Error, true, "metadata.json", Some(3), Some(14), None, "`version` is `1.2`: it must be a semantic version (like 1.2.0)", &[]),
+        ],
+        modules: vec!["motd".into(), "ntp".into(), "web".into()],
+        platforms: vec![
+            GatePlatform { platform: "debian12".into(), duration: ms(4_100), files: 12, compiled: 3, compile_failed: 1, error: None },
+            GatePlatform { platform: "debian13".into(), duration: ms(5_300), files: 12, compiled: 0, compile_failed: 0, error: Some("a compile ended without a verdict (rehearsal gate: cannot resolve the facts: boom)".into()) },
+        ],
+        duration: ms(5_400),
+    }
+}
+
+/// [`run`] with a gate before it: the case it failed, then its report.
+pub fn run_with_gate() -> Vec<Event> {
+    let mut events = run();
+    events.insert(
+        1,
+        event(EventKind::CaseFinished(Box::new(compile_failed()))),
+    );
+    events.insert(2, event(EventKind::Gate(Box::new(gate_report()))));
+    events
+}

@@ -21,6 +21,7 @@ pub struct GithubAnnotations {
     out: Box<dyn Write + Send>,
     base_dir: PathBuf,
     cases: Vec<CaseReport>,
+    gate: Option<crate::outcome::GateReport>,
 }
 
 impl GithubAnnotations {
@@ -30,32 +31,47 @@ impl GithubAnnotations {
             out,
             base_dir,
             cases: Vec::new(),
+            gate: None,
         }
     }
 }
 
 impl Reporter for GithubAnnotations {
     fn event(&mut self, event: &Event) -> std::io::Result<()> {
-        if let EventKind::CaseFinished(case) = &event.kind {
-            self.cases.push((**case).clone());
+        match &event.kind {
+            EventKind::CaseFinished(case) => self.cases.push((**case).clone()),
+            EventKind::Gate(gate) => self.gate = Some((**gate).clone()),
+            _ => {}
         }
         Ok(())
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        if self.cases.iter().all(|c| c.status() == Status::Passed) {
+        let gate_clean = self.gate.as_ref().is_none_or(|g| g.findings.is_empty());
+        if gate_clean && self.cases.iter().all(|c| c.status() == Status::Passed) {
             return Ok(());
         }
         let cases: Vec<CaseReport> = self.cases.iter().map(CaseReport::cleaned).collect();
-        let found = findings::of(cases.iter().map(|c| (c.status(), c)), &self.base_dir, None);
+        let found = findings::of_run(
+            cases.iter().map(|c| (c.status(), c)),
+            self.gate.as_ref(),
+            &self.base_dir,
+            None,
+        );
         for finding in found.findings.iter().take(MAX_ANNOTATIONS) {
+            // A warning of the gate's (lint) is a warning annotation.
+            let level = if finding.what.ends_with("(a warning)") {
+                "warning"
+            } else {
+                "error"
+            };
             let place = match &finding.place {
                 Place::Line { path, line } => format!(" file={},line={line}", property(path)),
                 Place::Patchset => String::new(),
             };
             let mut message = finding.message();
             findings::cut(&mut message, MAX_MESSAGE);
-            writeln!(self.out, "::error{place}::{}", data(&message))?;
+            writeln!(self.out, "::{level}{place}::{}", data(&message))?;
         }
         self.out.flush()
     }
@@ -146,6 +162,32 @@ mod tests {
              (motd › custom on debian12, rocky9):%0A    Error: Syntax error at '}'\n\
              ::error file=modules/motd/rehearsal.yaml,line=12::check file /etc/motd failed \
              (motd › custom on rocky9):%0A    mode: expected 0644, got 0600\n"
+        );
+    }
+
+    /// The gate's findings are annotations too: an error at its line, a lint warning as a
+    /// warning, even when every case passed.
+    #[test]
+    fn the_gates_findings_are_annotated_errors_and_warnings() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        let printed = Printed::default();
+        let mut reporter = GithubAnnotations::new(Box::new(printed.clone()), dir.path().into());
+        let event = crate::report::fixtures::event(EventKind::Gate(Box::new(
+            crate::report::fixtures::gate_report(),
+        )));
+        reporter.event(&event).unwrap();
+        reporter.finish().unwrap();
+        let out = String::from_utf8(printed.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            out,
+            "::error file=modules/motd/manifests/init.pp,line=5::validate: manifest \
+             (motd › validate on debian12, debian13):%0A    Syntax error at '}'\n\
+             ::warning file=modules/motd/manifests/init.pp,line=9::validate: lint \
+             double_quoted_strings (a warning) (motd › validate):%0A    double quoted string \
+             containing no variables\n\
+             ::error file=modules/web/metadata.json,line=3::validate: metadata (web › validate):\
+             %0A    `version` is `1.2`: it must be a semantic version (like 1.2.0)\n"
         );
     }
 

@@ -311,6 +311,11 @@ mod tests {
     }
 
     #[test]
+    fn a_run_with_a_gate_has_a_validate_suite_a_module_and_its_compile_failure() {
+        insta::assert_snapshot!(write_in_temp_dir(&fixtures::run_with_gate()));
+    }
+
+    #[test]
     fn a_small_run_is_well_formed_and_grouped_by_module_and_platform() {
         let xml = write_in_temp_dir(&fixtures::run());
         let doc = roxmltree::Document::parse(&xml).unwrap();

@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod progress;
+pub mod warnings_ng;
 mod write;
 
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub use html::HtmlReporter;
 pub use json::JsonReporter;
 pub use junit::JunitReporter;
 pub use progress::Progress;
+pub use warnings_ng::WarningsNgReporter;
 
 /// Something that turns the event stream into output.
 pub trait Reporter: Send {
