@@ -3,7 +3,9 @@
 //! template, metadata.json, Hiera data), puppet-lint's own configuration honoured (a
 //! module's `.puppet-lint.rc`, `# lint:ignore`), and a case whose catalog does not compile
 //! failed at its `compile` step with no container of its own: the engine's own events
-//! are counted, against a module whose case does start one.
+//! are counted, against a module whose case does start one. With `--gerrit`, a failed
+//! gate votes at once, before the cases end, and the final review follows; a clean gate
+//! posts nothing early (against the contract-enforcing Gerrit stand-in).
 
 mod common;
 
@@ -94,8 +96,8 @@ fn findings(json: &Value) -> Vec<(String, String, String, Option<u64>, bool)> {
         .collect()
 }
 
-/// Containers the engine created between two times for a module's cases.
-fn created(module: &str, since: i64, until: i64) -> Vec<String> {
+/// Containers the engine created between two times for a module's cases in a run.
+fn created(run_id: &str, module: &str, since: i64, until: i64) -> Vec<String> {
     let out = common::engine_cli(&[
         "events",
         "--since",
@@ -106,6 +108,8 @@ fn created(module: &str, since: i64, until: i64) -> Vec<String> {
         "event=create",
         "--filter",
         &format!("label=rehearsal.module={module}"),
+        "--filter",
+        &format!("label=rehearsal.run-id={run_id}"),
         "--format",
         "{{.ID}}",
     ]);
@@ -209,9 +213,21 @@ fn the_gate_finds_each_kind_of_file_at_its_line_and_fails_uncompilable_cases_bef
         "{}",
         run.show()
     );
-    assert_eq!(created("nocompile", since, until), Vec::<String>::new());
-    assert_eq!(created("broken", since, until), Vec::<String>::new());
-    assert_eq!(created("good", since, until).len(), 1, "{}", run.show());
+    let run_id = run.json()["run_id"].as_str().unwrap();
+    assert_eq!(
+        created(run_id, "nocompile", since, until),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        created(run_id, "broken", since, until),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        created(run_id, "good", since, until).len(),
+        1,
+        "{}",
+        run.show()
+    );
 
     // Jenkins sees a test case a file with findings, failed where they fail the gate.
     let junit = run.junit();
@@ -241,4 +257,101 @@ fn the_gate_finds_each_kind_of_file_at_its_line_and_fails_uncompilable_cases_bef
     assert!(ungated.json().get("gate").is_none(), "{}", ungated.show());
     let report = common::case(ungated.json(), &[("case", "unknown variable")]);
     assert_eq!(report["steps"][0]["step"], "start", "{report:#}");
+}
+
+/// The reviews a run with `--gerrit` posts to the stand-in, with the run.
+async fn voted(dir: &Path, server: &common::gerrit::Gerrit) -> common::Outcome {
+    use common::gerrit::{CHANGE, PASSWORD, PROJECT, REVISION, USER};
+    Rehearsal::new()
+        .current_dir(dir)
+        .args(["run", ".", "--gerrit"])
+        .json()
+        .env("GERRIT_API_URL", server.url())
+        .env("GERRIT_PROJECT", PROJECT)
+        .env("GERRIT_CHANGE_NUMBER", CHANGE.to_string())
+        .env("GERRIT_PATCHSET_REVISION", REVISION)
+        .env("GERRIT_HTTP_USER", USER)
+        .env("GERRIT_HTTP_PASSWORD", PASSWORD)
+        .run_async()
+        .await
+}
+
+#[tokio::test]
+async fn a_failed_gate_votes_at_once_and_the_final_review_follows() {
+    use common::gerrit::{Gerrit, Mode};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::git(root, &["init", "-q"]);
+    let spec = |class: &str| {
+        format!("platforms: [debian11]\ncases:\n  default:\n    manifest: include {class}\n")
+    };
+    common::module(&root.join("good"), "good", spec("good"));
+    common::module(&root.join("typo"), "typo", spec("typo"));
+    common::write(
+        root,
+        "typo/manifests/init.pp",
+        "class typo {\n  if { }\n}\n",
+    );
+    let server = Gerrit::start(
+        &["typo/manifests/init.pp", "good/manifests/init.pp"],
+        Mode::Normal,
+        &[],
+    )
+    .await;
+
+    let run = voted(root, &server).await;
+    assert_eq!(run.code(), Some(1), "{}", run.show());
+    let posted: Vec<common::gerrit::Received> = server
+        .received()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.answered == 200)
+        .collect();
+    assert_eq!(posted.len(), 2, "{}", run.show());
+    let early: Value = serde_json::from_str(&posted[0].body).unwrap();
+    let last: Value = serde_json::from_str(&posted[1].body).unwrap();
+    assert_eq!(early["labels"]["Verified"], -1, "{early:#}");
+    let message = early["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("rehearsal: the gate failed before any case started: 1 problem and 1 case whose catalog does not compile."),
+        "{message}"
+    );
+    assert!(
+        message.contains("the full results follow and replace this vote"),
+        "{message}"
+    );
+    let at_line_3 = early["comments"]["typo/manifests/init.pp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["line"] == 3 && c["message"].as_str().unwrap().contains("Syntax error"));
+    assert!(at_line_3, "{early:#}");
+    // It came before the clean module's case was over; the final review after.
+    let good = common::case(run.json(), &[("module", "good")]);
+    assert_eq!(good["status"], "passed", "{good:#}");
+    let started: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(good["started_at"].clone()).unwrap();
+    let ended = started
+        + chrono::Duration::milliseconds((good["duration"].as_f64().unwrap() * 1000.0) as i64);
+    let early_at: chrono::DateTime<chrono::Utc> = posted[0].at.into();
+    assert!(
+        early_at < ended,
+        "the early vote came at {early_at}, after the case ended at {ended}"
+    );
+    assert!(posted[0].at < posted[1].at);
+    assert_eq!(last["labels"]["Verified"], -1, "{last:#}");
+    assert!(
+        !last["message"]
+            .as_str()
+            .unwrap()
+            .contains("the full results follow"),
+        "{last:#}"
+    );
+
+    // A clean gate posts nothing early: one review, the final +1.
+    std::fs::remove_dir_all(root.join("typo")).unwrap();
+    let clean = voted(root, &server).await;
+    assert_eq!(clean.code(), Some(0), "{}", clean.show());
+    let reviews = server.reviews();
+    assert_eq!(reviews.len(), 3, "{reviews:#?}");
+    assert_eq!(reviews[2]["labels"]["Verified"], 1, "{:#}", reviews[2]);
 }

@@ -42,6 +42,8 @@ pub struct HtmlReporter {
     /// The run's totals, as the runner counted them.
     totals: Option<Totals>,
     cases: Vec<CaseReport>,
+    /// What the gate found, when it ran.
+    gate: Option<crate::outcome::GateReport>,
     /// Spec files under it are shown relative to it (the working directory).
     base_dir: PathBuf,
 }
@@ -57,6 +59,7 @@ impl HtmlReporter {
             duration: None,
             totals: None,
             cases: Vec::new(),
+            gate: None,
             base_dir: std::env::current_dir().unwrap_or_default(),
         }
     }
@@ -79,6 +82,9 @@ impl HtmlReporter {
         let _ = writeln!(page, "<style>{STYLE}</style>\n</head>\n<body>");
         self.header(&mut page, &totals);
         page.push_str("<main>\n");
+        if let Some(gate) = self.gate.as_ref().filter(|g| !g.findings.is_empty()) {
+            gate_section(&mut page, gate);
+        }
         if groups.is_empty() {
             page.push_str("<p class=\"empty\">No case ran: nothing matched the selection.</p>\n");
         } else {
@@ -164,6 +170,7 @@ impl Reporter for HtmlReporter {
                 self.duration = Some(event.elapsed);
                 self.totals = Some(*totals);
             }
+            EventKind::Gate(gate) => self.gate = Some((**gate).clone()),
             // Case starts and anything else the runner tells: nothing to keep for the page.
             _ => {}
         }
@@ -231,6 +238,43 @@ fn worst(cases: &[&CaseReport]) -> Status {
 /// The id of the case list of the `index`th (module, platform).
 fn group_id(index: usize) -> String {
     format!("group-{}", index + 1)
+}
+
+/// The gate's findings: a row each, what fails the run first, at its file, line and
+/// column.
+fn gate_section(page: &mut String, gate: &crate::outcome::GateReport) {
+    let failing = gate.failing().count();
+    let _ = writeln!(
+        page,
+        "<section class=\"gate\">\n<h2>Gate <span class=\"legend\">{failing} {} that {} the run, {} {}</span></h2>",
+        plural(failing, "finding", "findings"),
+        if failing == 1 { "fails" } else { "fail" },
+        gate.findings.len() - failing,
+        plural(gate.findings.len() - failing, "warning", "warnings"),
+    );
+    page.push_str("<table class=\"gate\">\n<thead><tr><th scope=\"col\"></th><th scope=\"col\">where</th><th scope=\"col\">what</th><th scope=\"col\">finding</th><th scope=\"col\">platforms</th></tr></thead>\n<tbody>\n");
+    let mut findings: Vec<&crate::outcome::GateFinding> = gate.findings.iter().collect();
+    findings.sort_by_key(|f| !f.fails);
+    for finding in findings {
+        let (class, label) = if finding.fails {
+            ("failed", "ERROR")
+        } else {
+            ("skipped", "WARN")
+        };
+        let what = match &finding.check {
+            Some(check) => format!("{} {check}", finding.kind.name()),
+            None => finding.kind.name().to_string(),
+        };
+        let _ = writeln!(
+            page,
+            "<tr class=\"{class}\"><td>{label}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&finding.place()),
+            esc(&what),
+            esc(&finding.message),
+            esc(&finding.platforms.join(", ")),
+        );
+    }
+    page.push_str("</tbody>\n</table>\n</section>\n");
 }
 
 /// The matrix: a row per module, a column per platform, a cell per (module, platform)
@@ -1049,5 +1093,23 @@ mod tests {
             "<h4>idempotent failed <span class=\"where\">modules/ntp/manifests/init.pp:5:3</span> \
              <span class=\"where\">modules/ntp/templates/ntp.conf.erb:2</span></h4>"
         ));
+    }
+
+    #[test]
+    fn the_gates_findings_are_listed_before_the_cases() {
+        let html = render(&fixtures::run_with_gate());
+        let gate = html
+            .find("<section class=\"gate\">")
+            .expect("a gate section");
+        assert!(gate < html.find("Modules × platforms").unwrap());
+        assert!(html.contains("<tr class=\"failed\"><td>ERROR</td><td><code>modules/motd/manifests/init.pp:5:3</code></td><td>manifest</td><td>Syntax error at &#39;}&#39;</td><td>debian12, debian13</td></tr>"), "{html}");
+        assert!(
+            html.contains("<td>lint double_quoted_strings</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("2 findings that fail the run, 1 warning"),
+            "{html}"
+        );
     }
 }
