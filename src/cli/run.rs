@@ -11,7 +11,6 @@ use super::select::{prepare, SelectArgs};
 use crate::error::{exit, Error};
 use crate::outcome::{Event, EventKind, Totals};
 use crate::plan::PlannedCase;
-use crate::platform::Platform;
 use crate::report::{
     ConsoleReporter, GithubAnnotations, HtmlReporter, JsonReporter, JunitReporter, Progress,
     Reporter, Verbosity,
@@ -320,12 +319,7 @@ async fn run_plan(
         return Ok(exit::SUCCESS);
     }
     let backend = Arc::new(connect(engine).await?);
-    let mut platforms: Vec<Arc<Platform>> = Vec::new();
-    for row in &config.plan {
-        if !platforms.iter().any(|p| p.name == row.platform.name) {
-            platforms.push(row.platform.clone());
-        }
-    }
+    let platforms = crate::plan::platforms_of(&config.plan);
     ensure_images(&*backend, &platforms, None, false).await?;
 
     let ctx = Arc::new(Context {

@@ -174,10 +174,7 @@ pub fn of_run<'a>(
             (Some(path), Some(line)) => Place::Line { path, line },
             _ => Place::Patchset,
         };
-        let kind = match &finding.check {
-            Some(check) => format!("{} {check}", finding.kind.name()),
-            None => finding.kind.name().to_string(),
-        };
+        let kind = finding.what();
         let what = if finding.fails {
             format!("validate: {kind}")
         } else {

@@ -99,14 +99,9 @@ pub async fn run<B: Backend>(
     let cwd = std::env::current_dir().unwrap_or_default();
     let modules = checked_modules(plan, &cwd);
     let mut findings = host_findings(plan, &modules, &cwd);
-    let mut platforms: Vec<std::sync::Arc<Platform>> = Vec::new();
-    for row in plan {
-        if !platforms.iter().any(|p| p.name == row.platform.name) {
-            platforms.push(row.platform.clone());
-        }
-    }
+    let platforms = crate::plan::platforms_of(plan);
     let runs = platforms.iter().map(|platform| {
-        let job = PlatformJob::new(platform, plan, &modules, options);
+        let job = PlatformJob::new(platform, plan, &modules, options, &cwd);
         async move {
             let started = Instant::now();
             let result = match job {
@@ -166,6 +161,8 @@ struct Checked {
     dir: PathBuf,
     /// The platforms it is checked on, in plan order.
     platforms: Vec<String>,
+    /// Its files that Puppet checks, listed once for every platform.
+    files: host::ModuleFiles,
 }
 
 fn checked_modules(plan: &[PlannedCase], cwd: &Path) -> Vec<Checked> {
@@ -180,6 +177,7 @@ fn checked_modules(plan: &[PlannedCase], cwd: &Path) -> Vec<Checked> {
                 name: name.to_string(),
                 dir: dir.to_path_buf(),
                 platforms: vec![platform.to_string()],
+                files: host::ModuleFiles::of(dir),
             }),
         };
     for row in plan {
@@ -242,6 +240,7 @@ fn host_findings(plan: &[PlannedCase], modules: &[Checked], cwd: &Path) -> Vec<G
             name: row.spec.module_name.clone(),
             dir: row.spec.module_dir.clone(),
             platforms: Vec::new(),
+            files: host::ModuleFiles::default(),
         };
         let mut files = vec![config.to_path_buf()];
         files.extend(host::data_files(config));
@@ -306,7 +305,8 @@ struct PlatformJob {
     files: usize,
     /// The compiled cases: plan index → its row's case directory in the container.
     cases: BTreeMap<usize, String>,
-    rows: HashMap<usize, PlannedCase>,
+    /// The run's directory: host paths are shown relative to it.
+    cwd: PathBuf,
 }
 
 /// What one platform's gate found.
@@ -325,6 +325,7 @@ impl PlatformJob {
         plan: &[PlannedCase],
         modules: &[Checked],
         options: &Options,
+        cwd: &Path,
     ) -> Result<PlatformJob, String> {
         let work = tempfile::Builder::new()
             .prefix("rehearsal-gate-")
@@ -340,7 +341,6 @@ impl PlatformJob {
         let mut specs: Vec<&std::sync::Arc<ModuleSpec>> = Vec::new();
         let mut groups: Vec<Value> = Vec::new();
         let mut cases = BTreeMap::new();
-        let mut rows = HashMap::new();
         let on_platform = || {
             plan.iter()
                 .enumerate()
@@ -413,7 +413,6 @@ impl PlatformJob {
                     "strict": case.strict,
                 }));
                 cases.insert(index, dir_at);
-                rows.insert(index, row.clone());
             }
             if !group_cases.is_empty() {
                 groups.push(json!({ "modulepath": modules_at, "cases": group_cases }));
@@ -430,7 +429,7 @@ impl PlatformJob {
             let Some((at, _)) = paths.iter().find(|(_, host)| *host == module.dir) else {
                 continue;
             };
-            let list = host::ModuleFiles::of(&module.dir);
+            let list = &module.files;
             files += list.len();
             let inside = |file: &PathBuf| {
                 format!(
@@ -472,7 +471,7 @@ impl PlatformJob {
             checked,
             files,
             cases,
-            rows,
+            cwd: cwd.to_path_buf(),
         })
     }
 
@@ -588,7 +587,6 @@ impl PlatformJob {
             .iter()
             .find(|(at, _)| file.starts_with(&format!("{at}/")))?;
         let host = module.dir.join(&file[at.len() + 1..]);
-        let cwd = std::env::current_dir().unwrap_or_default();
         let kind = match said["kind"].as_str()? {
             "manifest" => FileKind::Manifest,
             "epp" => FileKind::Epp,
@@ -606,7 +604,7 @@ impl PlatformJob {
             kind,
             severity,
             fails: severity == Severity::Error,
-            file: shown(&host, &cwd),
+            file: shown(&host, &self.cwd),
             in_module: shown(&host, &module.dir),
             line: number("line"),
             column: number("column"),
@@ -628,20 +626,19 @@ impl PlatformJob {
     /// Container paths in Puppet's words as the host's (the case's own manifest as the
     /// runner names it, so the review maps it to the spec).
     fn to_host(&self, text: &str) -> String {
-        let cwd = std::env::current_dir().unwrap_or_default();
         let mut out = text.to_string();
         for dir_at in self.cases.values() {
             out = out.replace(&format!("{dir_at}/{SITE_PP}"), &layout::case_file(SITE_PP));
         }
         for (at, host) in &self.paths {
-            out = out.replace(at.as_str(), &shown(host, &cwd));
+            out = out.replace(at.as_str(), &shown(host, &self.cwd));
         }
         out
     }
 
     /// The failed `compile` step of a case whose catalog does not compile.
     fn compile_failure(&self, index: usize, seconds: f64) -> Option<StepReport> {
-        self.rows.get(&index)?;
+        self.cases.get(&index)?;
         let output = self.to_host(&self.output_of(index));
         let errors: Vec<PuppetError> = crate::puppet::errors::located(&output);
         let first = crate::puppet::error_lines(&output)

@@ -96,6 +96,14 @@ pub struct GateFinding {
 }
 
 impl GateFinding {
+    /// What was checked: `manifest`, `lint arrow_alignment`.
+    pub fn what(&self) -> String {
+        match &self.check {
+            Some(check) => format!("{} {check}", self.kind.name()),
+            None => self.kind.name().to_string(),
+        }
+    }
+
     /// `modules/motd/manifests/init.pp:5:3`, as far as it is known.
     pub fn place(&self) -> String {
         match (self.line, self.column) {

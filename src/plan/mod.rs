@@ -36,6 +36,17 @@ pub struct PlannedCase {
     pub platform: Arc<Platform>,
 }
 
+/// The platforms of a plan, each once, in plan order.
+pub fn platforms_of(plan: &[PlannedCase]) -> Vec<Arc<Platform>> {
+    let mut platforms: Vec<Arc<Platform>> = Vec::new();
+    for row in plan {
+        if !platforms.iter().any(|p| p.name == row.platform.name) {
+            platforms.push(row.platform.clone());
+        }
+    }
+    platforms
+}
+
 impl PlannedCase {
     pub fn id(&self) -> CaseId {
         CaseId {

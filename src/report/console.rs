@@ -445,10 +445,7 @@ fn gate_lines(report: &crate::outcome::GateReport, verbosity: Verbosity) -> Stri
             (true, _) => "ERROR",
             (false, Severity::Error) | (false, Severity::Warning) => "WARN ",
         };
-        let what = match &finding.check {
-            Some(check) => format!("{} {check}", finding.kind.name()),
-            None => finding.kind.name().to_string(),
-        };
+        let what = finding.what();
         let on = if finding.platforms.is_empty() {
             String::new()
         } else {

@@ -261,10 +261,7 @@ fn gate_section(page: &mut String, gate: &crate::outcome::GateReport) {
         } else {
             ("skipped", "WARN")
         };
-        let what = match &finding.check {
-            Some(check) => format!("{} {check}", finding.kind.name()),
-            None => finding.kind.name().to_string(),
-        };
+        let what = finding.what();
         let _ = writeln!(
             page,
             "<tr class=\"{class}\"><td>{label}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",

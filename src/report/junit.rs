@@ -146,12 +146,8 @@ fn gate_suites(gate: &GateReport) -> Vec<TestSuite> {
             let lines: Vec<String> = file
                 .iter()
                 .map(|f| {
-                    let what = match &f.check {
-                        Some(check) => format!("{} {check}", f.kind.name()),
-                        None => f.kind.name().to_string(),
-                    };
                     let label = if f.fails { "error" } else { "warning" };
-                    format!("{}: {label}: {what}: {}", f.place(), f.message)
+                    format!("{}: {label}: {}: {}", f.place(), f.what(), f.message)
                 })
                 .collect();
             let status = if file.iter().any(|f| f.fails) {
