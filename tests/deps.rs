@@ -83,6 +83,19 @@ impl Tree {
         self.rehearsal(extra).json().run()
     }
 
+    /// `rehearsal list --explain` of the tree, with its cache: where each module on a
+    /// modulepath comes from.
+    fn explained(&self) -> common::Outcome {
+        Rehearsal::new()
+            .arg("list")
+            .arg(self.dir.path())
+            .arg("--explain")
+            .env_remove("REHEARSAL_CACHE")
+            .env("XDG_CACHE_HOME", self.cache.path())
+            .no_engine()
+            .run()
+    }
+
     fn rehearsal(&self, extra: &[&str]) -> Rehearsal {
         Rehearsal::new()
             .arg("run")
@@ -194,14 +207,7 @@ fn git_fixtures_are_checked_out_mounted_and_named_and_their_revision_keys_the_sn
     assert_ne!(prepare_image(&moved), at_v1);
 
     // `list --explain` says where each module on the modulepath comes from.
-    let listed = Rehearsal::new()
-        .arg("list")
-        .arg(tree.dir.path())
-        .arg("--explain")
-        .env_remove("REHEARSAL_CACHE")
-        .env("XDG_CACHE_HOME", tree.cache.path())
-        .no_engine()
-        .run();
+    let listed = tree.explained();
     assert_eq!(listed.code(), Some(0), "{}", listed.show());
     let short = &origin.v2[..12];
     assert!(
@@ -245,14 +251,7 @@ fn a_site_baselines_puppetfile_puts_its_modules_on_the_baselines_modulepath() {
         .unwrap_or_else(|| panic!("no baseline snapshot: {}", run.show()));
     assert_eq!(baseline["platform"], "debian11", "{baseline}");
 
-    let listed = Rehearsal::new()
-        .arg("list")
-        .arg(tree.dir.path())
-        .arg("--explain")
-        .env_remove("REHEARSAL_CACHE")
-        .env("XDG_CACHE_HOME", tree.cache.path())
-        .no_engine()
-        .run();
+    let listed = tree.explained();
     assert_eq!(listed.code(), Some(0), "{}", listed.show());
     let short = &origin.v1[..12];
     assert!(

@@ -233,6 +233,19 @@ pub fn not_idempotent() -> CaseReport {
     )
 }
 
+/// What a file reporter writes at `path` once fed `events` and finished.
+pub fn written(
+    mut reporter: impl crate::report::Reporter,
+    path: &std::path::Path,
+    events: &[Event],
+) -> String {
+    for event in events {
+        reporter.event(event).unwrap();
+    }
+    reporter.finish().unwrap();
+    std::fs::read_to_string(path).unwrap()
+}
+
 /// An event at the run's start.
 pub fn event(kind: EventKind) -> Event {
     Event {

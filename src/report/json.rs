@@ -221,17 +221,12 @@ fn seconds(d: Duration) -> f64 {
 mod tests {
     use super::JsonReporter;
     use crate::outcome::Event;
-    use crate::report::{fixtures, Reporter};
+    use crate::report::fixtures;
 
     fn write(events: &[Event]) -> String {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out/rehearsal.json");
-        let mut reporter = JsonReporter::new(path.clone());
-        for event in events {
-            reporter.event(event).unwrap();
-        }
-        reporter.finish().unwrap();
-        std::fs::read_to_string(path).unwrap()
+        fixtures::written(JsonReporter::new(path.clone()), &path, events)
     }
 
     #[test]

@@ -285,15 +285,10 @@ mod tests {
 
     use super::JunitReporter;
     use crate::outcome::{Event, EventKind, Status, Step};
-    use crate::report::{fixtures, Reporter};
+    use crate::report::fixtures;
 
     fn write(events: &[Event], path: &Path) -> String {
-        let mut reporter = JunitReporter::new(path.to_path_buf());
-        for event in events {
-            reporter.event(event).unwrap();
-        }
-        reporter.finish().unwrap();
-        std::fs::read_to_string(path).unwrap()
+        fixtures::written(JunitReporter::new(path.to_path_buf()), path, events)
     }
 
     fn write_in_temp_dir(events: &[Event]) -> String {

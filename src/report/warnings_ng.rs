@@ -180,12 +180,7 @@ mod tests {
     fn write(events: &[Event]) -> String {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("reports/issues.json");
-        let mut reporter = WarningsNgReporter::new(path.clone());
-        for event in events {
-            reporter.event(event).unwrap();
-        }
-        reporter.finish().unwrap();
-        std::fs::read_to_string(path).unwrap()
+        fixtures::written(WarningsNgReporter::new(path.clone()), &path, events)
     }
 
     #[test]
