@@ -379,3 +379,73 @@ fn a_container_whose_init_gives_up_says_what_it_printed() {
     );
     assert!(containers_of_run(out.json()["run_id"].as_str().unwrap()).is_empty());
 }
+
+/// A container killed from outside is an error, not the module's verdict: with
+/// `--retries 1` the case is tried again in a new container, passes, and is reported as
+/// flaky (not passed): the console says FLAKY, the JSON keeps the killed attempt, and
+/// Jenkins reads a `<flakyError>` under the passing test case. The run exits 0, and no
+/// container is left.
+#[test]
+fn a_case_killed_once_passes_on_its_retry_and_is_reported_flaky() {
+    let killer = thread::spawn(|| {
+        let clock = Instant::now();
+        while clock.elapsed() < Duration::from_secs(180) {
+            let found = running_containers(&["rehearsal.module=flaky"]);
+            if let Some(id) = found.first() {
+                if processes_in(id).contains("sleep 4") {
+                    return kill_container(id).map(|()| id.clone());
+                }
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        Err("the flaky case's container never reached its sleeping apply".to_string())
+    });
+    let run = Rehearsal::new()
+        .args(["run", "tests/fixtures/faults/flaky", "--retries", "1"])
+        .json()
+        .junit()
+        .run();
+    let killed = killer.join().expect("the killer thread");
+    killed.expect("the test killed the first container");
+    assert_eq!(run.code(), Some(0), "{}", run.show());
+    assert!(
+        run.stdout().contains(
+            "RETRY  debian12  flaky › killed once  (attempt 1 of 2 errored; trying again)"
+        ),
+        "{}",
+        run.show()
+    );
+    assert!(
+        run.stdout()
+            .contains("FLAKY  debian12  flaky › killed once"),
+        "{}",
+        run.show()
+    );
+    let case = common::case(run.json(), &[("module", "flaky")]);
+    assert_eq!(case["status"], "passed", "{case:#}");
+    assert_eq!(case["flaky"], true, "{case:#}");
+    assert_eq!(run.json()["totals"]["flaky"], 1);
+    let first = &case["attempts"][0];
+    let apply = step(first, "apply");
+    assert_eq!(apply["status"], "error", "{case:#}");
+    assert!(message(apply).contains("killed from outside"), "{case:#}");
+
+    let junit = run.junit();
+    let doc = roxmltree::Document::parse(junit).unwrap();
+    let apply = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some("killed once › apply"))
+        .unwrap_or_else(|| panic!("{junit}"));
+    let children: Vec<&str> = apply
+        .children()
+        .filter(|n| n.is_element())
+        .map(|n| n.tag_name().name())
+        .collect();
+    assert!(children.contains(&"flakyError"), "{junit}");
+    assert!(
+        !children.contains(&"error") && !children.contains(&"failure"),
+        "{junit}"
+    );
+    let run_id = run.json()["run_id"].as_str().unwrap();
+    assert_eq!(containers_of_run(run_id), Vec::<String>::new());
+}

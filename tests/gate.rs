@@ -3,7 +3,8 @@
 //! template, metadata.json, Hiera data), puppet-lint's own configuration honoured (a
 //! module's `.puppet-lint.rc`, `# lint:ignore`), and a case whose catalog does not compile
 //! failed at its `compile` step with no container of its own: the engine's own events
-//! are counted, against a module whose case does start one. With `--gerrit`, a failed
+//! are counted, against a module whose case does start one, and a case with `compile:
+//! false` is left to its container. With `--gerrit`, a failed
 //! gate votes at once, before the cases end, and the final review follows; a clean gate
 //! posts nothing early (against the contract-enforcing Gerrit stand-in).
 
@@ -55,7 +56,7 @@ fn tree(dir: &Path) {
     common::module(
         &dir.join("nocompile"),
         "nocompile",
-        "platforms: [debian11]\ncases:\n  unknown variable:\n    manifest: include nocompile\n  no such parameter:\n    manifest: |\n      class { 'nocompile':\n        colour => 'red',\n      }\n",
+        "platforms: [debian11]\ncases:\n  unknown variable:\n    manifest: include nocompile\n  no such parameter:\n    manifest: |\n      class { 'nocompile':\n        colour => 'red',\n      }\n  left to its apply:\n    compile: false\n    manifest: include nocompile\n",
     );
     common::write(
         dir,
@@ -213,10 +214,30 @@ fn the_gate_finds_each_kind_of_file_at_its_line_and_fails_uncompilable_cases_bef
         "{}",
         run.show()
     );
+    // `compile: false` leaves a case to its own container: the same catalog fails at its
+    // apply there, and it is nocompile's only container.
+    let left = common::case(
+        run.json(),
+        &[("module", "nocompile"), ("case", "left to its apply")],
+    );
+    assert_eq!(left["status"], "failed", "{left:#}");
+    let steps: Vec<(&str, &str)> = left["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps[..2],
+        [("start", "passed"), ("apply", "failed")],
+        "{left:#}"
+    );
     let run_id = run.json()["run_id"].as_str().unwrap();
     assert_eq!(
-        created(run_id, "nocompile", since, until),
-        Vec::<String>::new()
+        created(run_id, "nocompile", since, until).len(),
+        1,
+        "{}",
+        run.show()
     );
     assert_eq!(
         created(run_id, "broken", since, until),

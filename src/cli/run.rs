@@ -76,6 +76,16 @@ pub struct RunArgs {
     /// not run).
     #[arg(long)]
     pub fail_fast: bool,
+    /// Try a case that ended in an error (the engine, a killed container, a timeout) up to
+    /// N more times; one that then passes is reported as flaky. A case's own `retries`
+    /// wins.
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::spec::raw::Retries::MAX)))]
+    pub retries: u32,
+    /// With --retries: retry failures too (a failed apply, idempotency or check), not
+    /// only errors.
+    #[arg(long, requires = "retries")]
+    pub retry_failures: bool,
     /// Post the review to the Gerrit change under test right after the run (see
     /// `gerrit-review`); the run's exit status is kept.
     #[arg(long)]
@@ -222,6 +232,7 @@ pub(super) struct RunConfig {
     /// How long a case waits for an engine that stopped answering (`REHEARSAL_ENGINE_WAIT`).
     pub engine_wait: Duration,
     pub gate: Option<crate::gate::Options>,
+    pub retries: runner::Retries,
 }
 
 /// How long a run waits for an engine that stopped answering before it gives up.
@@ -275,6 +286,10 @@ impl RunConfig {
                 },
                 compile: !args.no_compile,
             }),
+            retries: runner::Retries {
+                count: args.retries,
+                failures: args.retry_failures,
+            },
         })
     }
 }
@@ -331,6 +346,7 @@ async fn run_plan(
         engine_lost: Default::default(),
         engine_wait: config.engine_wait,
         gate: config.gate,
+        retries: config.retries,
     });
     let summary = runner::run(
         ctx,

@@ -72,6 +72,7 @@ fn case(
         kept_container: None,
         removal: Duration::ZERO,
         fixtures: Vec::new(),
+        attempts: Vec::new(),
     }
 }
 

@@ -14,7 +14,8 @@
 //! at its file and line, and never starts a container. What the gate cannot decide (no
 //! Puppet on a platform, a compile that dies, the gate's own trouble) fails nothing: those
 //! cases run as they would without a gate, and the report says why. Cases with
-//! `fails_with` are not compiled here: their failure is what they test.
+//! `fails_with` are not compiled here (their failure is what they test), nor those whose
+//! spec says `compile: false`.
 //!
 //! The modules checked are those under test and their local fixtures inside the run's
 //! directory (the repository); fixtures fetched from git or the Forge are someone else's.
@@ -45,7 +46,7 @@ const GATE_DIR: &str = "/etc/rehearsal/gate";
 const LIMIT: Duration = Duration::from_secs(600);
 
 /// The gate's script, run with Puppet's Ruby.
-const GATE_RB: &str = include_str!("gate.rb");
+const GATE_RB: &str = concat!(include_str!("../puppet/facter.rb"), include_str!("gate.rb"));
 
 /// Which lint problems fail the gate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -124,6 +125,7 @@ pub async fn run<B: Backend>(
                     compiled: done.compiled,
                     compile_failed: done.failed.len(),
                     error: done.trouble,
+                    phases: done.phases,
                 });
                 findings.extend(done.findings);
                 failed.extend(done.failed);
@@ -135,6 +137,7 @@ pub async fn run<B: Backend>(
                 compiled: 0,
                 compile_failed: 0,
                 error: Some(error),
+                phases: Default::default(),
             }),
         }
     }
@@ -190,6 +193,11 @@ fn checked_modules(plan: &[PlannedCase], cwd: &Path) -> Vec<Checked> {
         }
     }
     out
+}
+
+/// Seconds to the millisecond, as the reports give them.
+fn rounded(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
 }
 
 /// `path` relative to the run's directory when under it.
@@ -317,6 +325,8 @@ struct PlatformDone {
     failed: Vec<(usize, StepReport)>,
     /// What it could not decide, said once.
     trouble: Option<String>,
+    /// Where its time went (seconds).
+    phases: indexmap::IndexMap<String, f64>,
 }
 
 impl PlatformJob {
@@ -378,7 +388,10 @@ impl PlatformJob {
             let mut group_cases = Vec::new();
             for (index, row) in on_platform().filter(|(_, r)| r.spec.file == spec.file) {
                 let case = row.case();
-                if case.fails_with.is_some() {
+                // A case that must fail is tested by its failure; one with `compile:
+                // false` by its container alone (its catalog needs what the baseline or
+                // `prepare` leaves).
+                if case.fails_with.is_some() || !case.compile {
                     continue;
                 }
                 let dir = work.path().join(format!("c{index}"));
@@ -491,10 +504,12 @@ impl PlatformJob {
             limits: Limits::DEFAULT,
             network: Network::Default,
         };
+        let starting = Instant::now();
         let id = backend
             .start(&config)
             .await
             .map_err(|e| format!("cannot start its container: {e}"))?;
+        let started = starting.elapsed();
         let work_at = format!("{GATE_DIR}/work");
         let script = format!("{work_at}/gate.rb");
         let request = format!("{work_at}/request.json");
@@ -514,7 +529,10 @@ impl PlatformJob {
                 tail.join(" / ")
             ));
         }
-        Ok(self.read(&String::from_utf8_lossy(&output.stdout)))
+        let mut done = self.read(&String::from_utf8_lossy(&output.stdout));
+        done.phases
+            .shift_insert(0, "start".into(), rounded(started.as_secs_f64()));
+        Ok(done)
     }
 
     /// The findings and compiles gate.rb told, as host paths.
@@ -525,6 +543,7 @@ impl PlatformJob {
             findings: Vec::new(),
             failed: Vec::new(),
             trouble: None,
+            phases: Default::default(),
         };
         let mut troubles: Vec<String> = Vec::new();
         for line in stdout.lines() {
@@ -555,6 +574,13 @@ impl PlatformJob {
                             "a compile ended without a verdict ({})",
                             self.output_of(index).lines().last().unwrap_or("no output")
                         )),
+                    }
+                }
+                Some("phase") => {
+                    if let (Some(name), Some(seconds)) =
+                        (said["name"].as_str(), said["seconds"].as_f64())
+                    {
+                        done.phases.insert(name.to_string(), rounded(seconds));
                     }
                 }
                 Some("lint_unavailable") => {

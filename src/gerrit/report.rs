@@ -28,7 +28,7 @@ pub enum NotAReport {
 const FORMAT_VERSION: u32 = 1;
 
 /// The facts of a run that a review needs.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Report {
     #[serde(default)]
     pub cases: Vec<Case>,
@@ -147,6 +147,7 @@ mod tests {
             kept_container: None,
             removal: std::time::Duration::ZERO,
             fixtures: Vec::new(),
+            attempts: Vec::new(),
         }
     }
 

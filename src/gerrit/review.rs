@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::config::{Notify, Options};
-use super::report::{Report, Status};
+use super::report::{Case, Report, Status};
 use crate::findings::{self, cut as truncate, Place, Summary};
 
 /// The path Gerrit takes for a comment on the patch set as a whole.
@@ -186,9 +186,13 @@ fn message(report: &Report, listed: &[Summary], findings: usize, options: &Optio
         out.push_str(&table(report));
         out.push('\n');
         out.push_str(&format!(
-            "{total} case{}: {} passed, {} failed, {} errored, {} skipped.\n",
+            "{total} case{}: {} passed{}, {} failed, {} errored, {} skipped.\n",
             if total == 1 { "" } else { "s" },
             count(Status::Passed),
+            match report.cases.iter().filter(|c| c.report.flaky()).count() {
+                0 => String::new(),
+                n => format!(" ({n} flaky)"),
+            },
             count(Status::Failed),
             count(Status::Error),
             count(Status::Skipped)
@@ -210,6 +214,31 @@ fn message(report: &Report, listed: &[Summary], findings: usize, options: &Optio
             out.push_str(&format!(
                 "- … and {} more in the build's report\n",
                 listed.len() - MAX_LISTED
+            ));
+        }
+    }
+    // Passed, but only on a retry: a reviewer should know the verdict hid a failure.
+    let flaky: Vec<&Case> = report.cases.iter().filter(|c| c.report.flaky()).collect();
+    if !flaky.is_empty() {
+        out.push_str("\nFlaky (passed only on a retry; counted as passed):\n");
+        for case in flaky.iter().take(MAX_LISTED) {
+            let id = &case.report.id;
+            let attempts = case.report.attempts.len() + 1;
+            let first = case
+                .report
+                .attempts
+                .first()
+                .map(|a| a.reason())
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "- {} › {} ({}): passed on attempt {attempts} of {attempts}; attempt 1: {first}\n",
+                id.module, id.case, id.platform
+            ));
+        }
+        if flaky.len() > MAX_LISTED {
+            out.push_str(&format!(
+                "- … and {} more in the build's report\n",
+                flaky.len() - MAX_LISTED
             ));
         }
     }

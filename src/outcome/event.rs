@@ -60,6 +60,17 @@ pub enum EventKind {
     StepStarted { id: CaseId, step: Step },
     /// A step of a case is over: the same report the case's [`CaseReport`] holds.
     StepFinished { id: CaseId, report: StepReport },
+    /// An attempt at a case did not pass and the case is tried again: `attempt` (from 1)
+    /// of at most `attempts` ended `status`, for `reason` (its first failed step or check,
+    /// in a line). The attempt's whole report comes in the case's
+    /// [`CaseReport::attempts`]; a [`EventKind::CaseStarted`] follows.
+    CaseRetried {
+        id: CaseId,
+        attempt: u32,
+        attempts: u32,
+        status: super::Status,
+        reason: String,
+    },
     /// A case is over (whatever happened to it).
     CaseFinished(Box<CaseReport>),
     /// The run is stopping before every case ran, or a stage of that stop.

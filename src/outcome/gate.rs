@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// The gate of a run: every finding, and each platform's part.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GateReport {
     /// In file order (by module, file, line), each once, with the platforms it was seen on.
     pub findings: Vec<GateFinding>,
@@ -116,7 +116,7 @@ impl GateFinding {
 
 /// One platform's gate: how long it took, how many cases it compiled, and why it could not
 /// run when it could not (the cases then run as without a gate).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatePlatform {
     pub platform: String,
     #[serde(with = "super::seconds")]
@@ -126,4 +126,10 @@ pub struct GatePlatform {
     pub compile_failed: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Where its time went, in seconds, in the order they ran: `start` (its container),
+    /// `load` (Puppet), `validate`, `compile` (every case, groups side by side), `facts`
+    /// (of that, resolving each spec's facts, summed), `lint` (waiting for puppet-lint,
+    /// which ran beside the rest).
+    #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub phases: indexmap::IndexMap<String, f64>,
 }

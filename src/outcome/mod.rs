@@ -230,6 +230,78 @@ pub struct CaseReport {
     /// The modules beside the one under test, and where each came from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixtures: Vec<FixtureReport>,
+    /// The attempts before this one that did not pass, first first, when the case was
+    /// retried (`--retries`, a case's `retries`); the case's own steps and checks are its
+    /// last attempt's. A case that passed after any of these is flaky, not passed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+}
+
+/// An attempt at a case that did not pass and was tried again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    #[serde(default)]
+    pub started_at: DateTime<Utc>,
+    #[serde(default, with = "seconds")]
+    pub duration: Duration,
+    #[serde(default)]
+    pub steps: Vec<StepReport>,
+    #[serde(default)]
+    pub checks: Vec<CheckReport>,
+}
+
+impl Attempt {
+    /// How the attempt ended: the worst of its steps and checks.
+    pub fn status(&self) -> Status {
+        worst(&self.steps, &self.checks)
+    }
+
+    /// The first step or check that did not pass, and why, in a line: `start errored: …`.
+    pub fn reason(&self) -> String {
+        let step = self
+            .steps
+            .iter()
+            .find(|s| matches!(s.status, Status::Failed | Status::Error));
+        let check = self
+            .checks
+            .iter()
+            .find(|c| matches!(c.status, Status::Failed | Status::Error));
+        // The first line, with the next when the first only introduces it (`…failed:`).
+        let first_line = |text: &str| {
+            let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or_default().to_string();
+            match lines.next() {
+                Some(next) if first.ends_with(':') => format!("{first} {next}"),
+                _ => first,
+            }
+        };
+        match (step, check) {
+            (Some(step), _) if step.step != Step::Verify || check.is_none() => {
+                let why = step.message.as_deref().map(first_line).unwrap_or_default();
+                format!("{} {}: {why}", step.step.name(), step.status.verb())
+            }
+            (_, Some(check)) => {
+                let why = check
+                    .failures
+                    .first()
+                    .map(|f| first_line(&f.to_string()))
+                    .unwrap_or_default();
+                format!("check {} {}: {why}", check.label, check.status.verb())
+            }
+            _ => self.status().verb().to_string(),
+        }
+    }
+}
+
+/// The worst status of steps and checks, leaving out those that did not run.
+pub fn worst(steps: &[StepReport], checks: &[CheckReport]) -> Status {
+    steps
+        .iter()
+        .map(|s| s.status)
+        .chain(checks.iter().map(|c| c.status))
+        .filter(|s| *s != Status::Skipped)
+        .max()
+        .unwrap_or(Status::Skipped)
 }
 
 /// A fixture of a case: a directory as it is, a git repository at the commit its
@@ -258,15 +330,25 @@ pub struct FixtureReport {
 }
 
 impl CaseReport {
-    /// The case's status: the worst of its steps and checks.
+    /// The case's status: the worst of its (last attempt's) steps and checks.
     pub fn status(&self) -> Status {
-        self.steps
-            .iter()
-            .map(|s| s.status)
-            .chain(self.checks.iter().map(|c| c.status))
-            .filter(|s| *s != Status::Skipped)
-            .max()
-            .unwrap_or(Status::Skipped)
+        worst(&self.steps, &self.checks)
+    }
+
+    /// Passed, but only after an attempt that did not: a verdict that cannot be trusted
+    /// either way, told apart from a pass in every report.
+    pub fn flaky(&self) -> bool {
+        self.status() == Status::Passed && !self.attempts.is_empty()
+    }
+
+    /// This attempt, as one of the earlier attempts of the case's next try.
+    pub fn as_attempt(&self) -> Attempt {
+        Attempt {
+            started_at: self.started_at,
+            duration: self.duration,
+            steps: self.steps.clone(),
+            checks: self.checks.clone(),
+        }
     }
 
     /// The time spent in one step, if it ran.
@@ -279,16 +361,24 @@ impl CaseReport {
     pub fn cleaned(&self) -> CaseReport {
         use crate::text::sanitize::clean;
         let mut report = self.clone();
-        for step in &mut report.steps {
-            step.output = clean(&step.output);
-            step.message = step.message.as_deref().map(clean);
-            for error in &mut step.errors {
-                error.message = clean(&error.message);
+        let attempts = report
+            .attempts
+            .iter_mut()
+            .map(|a| (&mut a.steps, &mut a.checks));
+        for (steps, checks) in
+            std::iter::once((&mut report.steps, &mut report.checks)).chain(attempts)
+        {
+            for step in steps.iter_mut() {
+                step.output = clean(&step.output);
+                step.message = step.message.as_deref().map(clean);
+                for error in &mut step.errors {
+                    error.message = clean(&error.message);
+                }
             }
-        }
-        for check in &mut report.checks {
-            for failure in &mut check.failures {
-                *failure = failure.map_text(clean);
+            for check in checks.iter_mut() {
+                for failure in &mut check.failures {
+                    *failure = failure.map_text(clean);
+                }
             }
         }
         report
@@ -298,13 +388,24 @@ impl CaseReport {
 /// Totals over finished cases.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
+    /// Passed, flaky ones included (as Jenkins counts a test with only flaky failures).
     pub passed: usize,
+    /// Of the passed, those that passed only on a retry.
+    pub flaky: usize,
     pub failed: usize,
     pub errors: usize,
     pub skipped: usize,
 }
 
 impl Totals {
+    /// Counts a finished case.
+    pub fn count(&mut self, report: &CaseReport) {
+        self.add(report.status());
+        if report.flaky() {
+            self.flaky += 1;
+        }
+    }
+
     pub fn add(&mut self, status: Status) {
         match status {
             Status::Passed => self.passed += 1,
@@ -323,12 +424,12 @@ impl Totals {
     }
 }
 
-/// The totals of these statuses (a reporter that never saw the run's end counts its
-/// cases itself).
-impl FromIterator<Status> for Totals {
-    fn from_iter<I: IntoIterator<Item = Status>>(statuses: I) -> Totals {
+/// The totals of these cases (a reporter that never saw the run's end counts its cases
+/// itself).
+impl<'a> FromIterator<&'a CaseReport> for Totals {
+    fn from_iter<I: IntoIterator<Item = &'a CaseReport>>(cases: I) -> Totals {
         let mut totals = Totals::default();
-        statuses.into_iter().for_each(|s| totals.add(s));
+        cases.into_iter().for_each(|c| totals.count(c));
         totals
     }
 }

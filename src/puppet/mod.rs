@@ -20,7 +20,8 @@ use crate::layout::{
 use report::{Change, Failure, Report};
 
 /// rehearsal's Puppet driver (`driver.rb`), written beside every apply's inputs.
-pub const DRIVER: &str = include_str!("driver.rb");
+/// (`facter.rb` first: what it defines, the gate's script uses too.)
+pub const DRIVER: &str = concat!(include_str!("facter.rb"), include_str!("driver.rb"));
 
 /// Where the apply called `name` (`apply`, `idempotent`, `layer-1`) leaves its report.
 pub fn report_file(name: &str) -> String {

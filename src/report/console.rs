@@ -197,8 +197,28 @@ impl ConsoleReporter {
     /// The line of a finished case, and under it what went wrong when it did not pass.
     fn render_case(&self, report: &CaseReport) -> String {
         let status = report.status();
-        let mut text = self.case_line(status.label(), &report.id);
+        let label = if report.flaky() {
+            "FLAKY"
+        } else {
+            status.label()
+        };
+        let mut text = self.case_line(label, &report.id);
         text.push_str(&format!("  ({})\n", human_duration(report.duration)));
+        // Each attempt that did not pass, in a line: a flaky pass says what it hid.
+        let attempts = report.attempts.len() + 1;
+        for (n, attempt) in report.attempts.iter().enumerate() {
+            text.push_str(&format!(
+                "    attempt {} of {attempts}: {}\n",
+                n + 1,
+                attempt.reason()
+            ));
+        }
+        if !report.attempts.is_empty() {
+            text.push_str(&format!(
+                "    attempt {attempts} of {attempts}: {}\n",
+                status.verb()
+            ));
+        }
         if matches!(status, Status::Failed | Status::Error) {
             self.render_details(report, &mut text);
         } else {
@@ -287,8 +307,12 @@ impl ConsoleReporter {
             }
             _ => format!("{finished} {}", plural(finished, "case", "cases")),
         };
+        let flaky = match totals.flaky {
+            0 => String::new(),
+            n => format!(" ({n} flaky)"),
+        };
         let mut text = format!(
-            "\n{cases}: {} passed, {} failed, {} {}, {} skipped in {}\n",
+            "\n{cases}: {} passed{flaky}, {} failed, {} {}, {} skipped in {}\n",
             totals.passed,
             totals.failed,
             totals.errors,
@@ -376,16 +400,32 @@ impl ConsoleReporter {
                 self.notice(&format!("[{}] {line}", step.name()))
             }
             EventKind::StepStarted { .. } | EventKind::StepFinished { .. } => {}
+            EventKind::CaseRetried {
+                id,
+                attempt,
+                attempts,
+                status,
+                reason,
+            } => {
+                self.widen_for(&id.platform);
+                let text = format!(
+                    "{}  (attempt {attempt} of {attempts} {}; trying again)\n    {reason}\n",
+                    self.case_line("RETRY", id),
+                    status.verb(),
+                );
+                self.emit(&clean(&text));
+            }
             EventKind::CaseFinished(report) => {
                 let status = report.status();
-                self.counted.add(status);
+                self.counted.count(report);
                 if let Some(container) = &report.kept_container {
                     self.kept.push((report.id.clone(), container.clone()));
                 }
                 if report.steps.iter().any(|s| s.without_driver) {
                     self.without_driver.insert(report.id.platform.clone());
                 }
-                if self.verbosity == Verbosity::Quiet && status == Status::Passed {
+                if self.verbosity == Verbosity::Quiet && status == Status::Passed && !report.flaky()
+                {
                     return;
                 }
                 self.widen_for(&report.id.platform);
@@ -667,6 +707,20 @@ mod tests {
     #[test]
     fn a_run() {
         insta::assert_snapshot!(render(&fixtures::run_with_snapshot(), Verbosity::Normal));
+    }
+
+    /// A retry is said when it starts; a flaky pass is `FLAKY`, not `PASS`, even in a
+    /// quiet run, with each attempt's verdict; the summary counts it among the passed.
+    #[test]
+    fn a_run_with_retries() {
+        let text = render(&fixtures::run_with_retries(), Verbosity::Quiet);
+        insta::assert_snapshot!(text);
+        assert!(text.contains("FLAKY  debian12  motd › flaky"), "{text}");
+        assert!(text.contains("RETRY  rocky9    motd › retried"), "{text}");
+        assert!(
+            text.contains("2 cases: 1 passed (1 flaky), 1 failed"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::outcome::{
     CaseId, CaseReport, CheckFailure, CheckReport, Event, EventKind, ResourceTime, Status, Step,
-    StepReport, Totals,
+    StepReport,
 };
 
 /// When the run in these fixtures starts.
@@ -81,6 +81,7 @@ fn case(id: CaseId, started: i64, steps: Vec<StepReport>, checks: Vec<CheckRepor
         kept_container: None,
         removal: ms(300),
         fixtures: Vec::new(),
+        attempts: Vec::new(),
     }
 }
 
@@ -233,6 +234,83 @@ pub fn not_idempotent() -> CaseReport {
     )
 }
 
+/// A case that passed on its second attempt: the first one's container was killed (an
+/// engine's error) before its apply finished.
+pub fn flaky() -> CaseReport {
+    let mut report = passing();
+    report.id = id("motd", "flaky", "debian12");
+    report.attempts = vec![crate::outcome::Attempt {
+        started_at: at(0),
+        duration: ms(4100),
+        steps: vec![
+            step(Step::Start, Status::Passed, 2000, None, ""),
+            step(
+                Step::Apply,
+                Status::Error,
+                2100,
+                Some("the container stopped during the step: it was killed (exit 137)"),
+                "Notice: Compiled catalog for host.example.org in environment production
+",
+            ),
+            skipped(Step::Idempotent),
+            skipped(Step::Verify),
+        ],
+        checks: vec![
+            check("file /etc/motd", Status::Skipped, &[]),
+            check("package motd-news", Status::Skipped, &[]),
+        ],
+    }];
+    report.started_at = at(0);
+    report.duration += ms(4100);
+    report
+}
+
+/// A case that failed the same check on each of its two attempts.
+pub fn failed_every_attempt() -> CaseReport {
+    let mut report = failed_check();
+    report.id = id("motd", "retried", "rocky9");
+    report.attempts = vec![crate::outcome::Attempt {
+        started_at: report.started_at,
+        duration: report.duration,
+        steps: report.steps.clone(),
+        checks: report.checks.clone(),
+    }];
+    report.duration *= 2;
+    report
+}
+
+/// A run of [`flaky`] and [`failed_every_attempt`], each retried once.
+pub fn run_with_retries() -> Vec<Event> {
+    let reports = [flaky(), failed_every_attempt()];
+    let mut events = vec![event(EventKind::RunStarted {
+        run_id: "run-0002".into(),
+        total: reports.len(),
+        engine: None,
+    })];
+    for report in &reports {
+        events.push(event(EventKind::CaseStarted {
+            id: report.id.clone(),
+        }));
+        let attempt = &report.attempts[0];
+        events.push(event(EventKind::CaseRetried {
+            id: report.id.clone(),
+            attempt: 1,
+            attempts: 2,
+            status: attempt.status(),
+            reason: attempt.reason(),
+        }));
+        events.push(event(EventKind::CaseStarted {
+            id: report.id.clone(),
+        }));
+    }
+    let finished = run_finished(20_000, &reports);
+    for report in reports {
+        events.push(event(EventKind::CaseFinished(Box::new(report))));
+    }
+    events.push(finished);
+    events
+}
+
 /// What a file reporter writes at `path` once fed `events` and finished.
 pub fn written(
     mut reporter: impl crate::report::Reporter,
@@ -261,7 +339,7 @@ pub fn run_finished(millis: u64, cases: &[CaseReport]) -> Event {
         timestamp: run_start() + chrono::Duration::milliseconds(millis as i64),
         elapsed: ms(millis),
         kind: EventKind::RunFinished {
-            totals: cases.iter().map(|c| c.status()).collect::<Totals>(),
+            totals: cases.iter().collect(),
         },
     }
 }
@@ -367,8 +445,8 @@ pub fn gate_report() -> crate::outcome::GateReport {
         ],
         modules: vec!["motd".into(), "ntp".into(), "web".into()],
         platforms: vec![
-            GatePlatform { platform: "debian12".into(), duration: ms(4_100), files: 12, compiled: 3, compile_failed: 1, error: None },
-            GatePlatform { platform: "debian13".into(), duration: ms(5_300), files: 12, compiled: 0, compile_failed: 0, error: Some("a compile ended without a verdict (rehearsal gate: cannot resolve the facts: boom)".into()) },
+            GatePlatform { platform: "debian12".into(), duration: ms(4_100), files: 12, compiled: 3, compile_failed: 1, error: None, phases: Default::default() },
+            GatePlatform { platform: "debian13".into(), duration: ms(5_300), files: 12, compiled: 0, compile_failed: 0, error: Some("a compile ended without a verdict (rehearsal gate: cannot resolve the facts: boom)".into()), phases: Default::default() },
         ],
         duration: ms(5_400),
     }

@@ -70,7 +70,7 @@ impl HtmlReporter {
         // The run's totals; a page of a run that never finished counts its cases.
         let totals = self
             .totals
-            .unwrap_or_else(|| cases.iter().map(|c| c.status()).collect());
+            .unwrap_or_else(|| cases.iter().copied().collect());
         let groups: Vec<&[&CaseReport]> = cases
             .chunk_by(|a, b| (&a.id.module, &a.id.platform) == (&b.id.module, &b.id.platform))
             .collect();
@@ -147,6 +147,13 @@ impl HtmlReporter {
                 },
             );
         }
+        if totals.flaky > 0 {
+            let _ = write!(
+                page,
+                " <span class=\"pill flaky\">~ {} flaky</span>",
+                totals.flaky
+            );
+        }
         page.push_str("</p>\n</header>\n");
     }
 }
@@ -200,8 +207,12 @@ fn title(totals: &Totals) -> String {
         return "rehearsal: no case ran".into();
     }
     if totals.passed == total {
+        let flaky = match totals.flaky {
+            0 => String::new(),
+            n => format!(" ({n} flaky)"),
+        };
         return format!(
-            "rehearsal: all {total} {} passed",
+            "rehearsal: all {total} {} passed{flaky}",
             plural(total, "case", "cases")
         );
     }
@@ -425,18 +436,49 @@ fn case_lists(page: &mut String, groups: &[&[&CaseReport]]) {
 /// One case: its line, and when opened its steps, its checks and what went wrong.
 fn case_item(page: &mut String, case: &CaseReport) {
     let status = case.status();
-    let _ = writeln!(
+    let _ =
+        writeln!(
         page,
         "<li class=\"case {class}\" data-case=\"{name}\" data-status=\"{class}\"><details{open}>\
          <summary><span class=\"badge {class}\">{icon} {label}</span> <span class=\"case-name\">\
          {name}</span> <span class=\"time\">{time}</span></summary>",
-        class = class(status),
-        open = if is_bad(status) { " open" } else { "" },
+        class = match case.flaky() {
+            true => "passed flaky",
+            false => class(status),
+        },
+        open = if is_bad(status) || case.flaky() {
+            " open"
+        } else {
+            ""
+        },
         icon = icon(status),
-        label = status.label(),
+        label = if case.flaky() { "FLAKY" } else { status.label() },
         name = esc(&case.id.case),
         time = human_duration(case.duration),
     );
+    // The attempts that did not pass, and the last one's verdict.
+    if !case.attempts.is_empty() {
+        let of = case.attempts.len() + 1;
+        page.push_str("<ol class=\"attempts\">");
+        for (n, attempt) in case.attempts.iter().enumerate() {
+            let _ = write!(
+                page,
+                "<li class=\"{class}\">{icon} attempt {} of {of}: {}</li>",
+                n + 1,
+                esc(&attempt.reason()),
+                class = class(attempt.status()),
+                icon = icon(attempt.status()),
+            );
+        }
+        let _ = write!(
+            page,
+            "<li class=\"{class}\">{icon} attempt {of} of {of}: {verb}</li>",
+            class = class(status),
+            icon = icon(status),
+            verb = status.verb(),
+        );
+        page.push_str("</ol>\n");
+    }
 
     page.push_str("<ol class=\"steps\">");
     for step in &case.steps {
@@ -735,6 +777,7 @@ border:1px solid transparent}
 .pill.failed{background:var(--fail-bg);color:var(--fail);border-color:var(--fail)}
 .pill.error{background:var(--err-bg);color:var(--err);border-color:var(--err)}
 .pill.skipped{background:var(--skip-bg);color:var(--skip);border-color:var(--skip)}
+.pill.flaky{background:var(--err-bg);color:var(--err);border-color:var(--err)}
 header .pill.zero{background:transparent;color:#aab4be;border-color:#4a545e}
 main{padding:20px 28px 40px;max-width:1500px}
 h2{font-size:16px;margin:0 0 10px;font-weight:650}
@@ -813,6 +856,9 @@ ul.checks code{color:var(--ink);font-weight:400}
 .failure.failed{background:#fff7f5;border-color:#f1b5aa}
 .failure.error{background:#fffaf0;border-color:#f0cf9a}
 .failure h4{margin:0 0 6px;font-size:13.5px}
+.badge.passed.flaky{color:var(--err);background:var(--err-bg)}
+ol.attempts{margin:6px 0 6px 28px;padding:0 0 0 18px;font-size:13px}
+ol.attempts li.failed{color:var(--fail)}ol.attempts li.error{color:var(--err)}ol.attempts li.passed{color:var(--pass)}
 .note{margin:8px 0 8px 28px;padding:6px 12px;border-radius:6px;border:1px solid #c9d7e8;background:#f6f9fd}
 .note h4{margin:0 0 4px;font-size:13px}
 .slowest{margin:8px 0 8px 28px;border-collapse:collapse;font-size:13px}
@@ -994,6 +1040,28 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("2 skipped</span>"));
+    }
+
+    #[test]
+    fn a_flaky_case_is_labelled_so_and_lists_its_attempts() {
+        let page = render(&fixtures::run_with_retries());
+        assert!(page.contains("~ 1 flaky</span>"), "{page}");
+        assert!(
+            page.contains("<title>rehearsal: 1 failed of 2 cases</title>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<span class=\"badge passed flaky\">✓ FLAKY</span>"),
+            "{page}"
+        );
+        assert!(page.contains(
+            "<li class=\"error\">! attempt 1 of 2: apply errored: the container stopped during \
+             the step: it was killed (exit 137)</li><li class=\"passed\">✓ attempt 2 of 2: passed</li>"
+        ), "{page}");
+        assert!(page.contains(
+            "<li class=\"failed\">✗ attempt 1 of 2: check file /etc/motd failed: mode: expected \
+             0644, got 0600</li>"
+        ), "{page}");
     }
 
     #[test]

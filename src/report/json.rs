@@ -4,7 +4,7 @@
 //! { "version": 1, "run_id": "…",
 //!   "engine": { "kind": "podman", "version": "5.4.2", "cgroup": 2, "rootless": true },
 //!   "started_at": "2024-05-01T10:00:00Z", "duration": 192.4,
-//!   "totals": { "passed": 1, "failed": 2, "errors": 1, "skipped": 0 },
+//!   "totals": { "passed": 1, "flaky": 0, "failed": 2, "errors": 1, "skipped": 0 },
 //!   "phases": { "snapshot": 41.0, "start": 7.5, "prepare": 0.0, "apply": 12.7, "idempotent": 7.4,
 //!               "verify": 2.1, "remove": 1.9 },
 //!   "gate": { "findings": [ { "module": "motd", "kind": "manifest", "severity": "error",
@@ -31,6 +31,11 @@
 //! and says `"without_driver": true` when the platform's Puppet could not run rehearsal's
 //! driver (plain `puppet apply`: no report, the verdict read from Puppet's text). A passed
 //! step's `message` is what it says beside its verdict (an idempotency exemption, and why).
+//!
+//! A retried case keeps its last attempt's steps and checks, lists the attempts before it
+//! in `attempts` (each with `started_at`, `duration`, `steps` and `checks`), and says
+//! `"flaky": true` when it passed only on a retry (`totals.passed` counts it, and
+//! `totals.flaky` too). Its `duration` is all its attempts'.
 //!
 //! Durations are seconds. Cases are sorted by module, platform and case, so two runs of
 //! the same plan give files that compare line by line.
@@ -103,6 +108,9 @@ struct Phases {
 #[derive(Serialize)]
 struct CaseEntry<'a> {
     status: Status,
+    /// Passed only on a retry (its earlier attempts are in `attempts`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    flaky: bool,
     #[serde(flatten)]
     report: &'a CaseReport,
 }
@@ -129,7 +137,7 @@ impl JsonReporter {
         // The run's totals; a report of a run that never finished counts its cases.
         let totals = self
             .totals
-            .unwrap_or_else(|| cases.iter().map(|c| c.status()).collect());
+            .unwrap_or_else(|| cases.iter().copied().collect());
         let mut phases = [Duration::ZERO; 6];
         for case in &cases {
             for step in &case.steps {
@@ -165,6 +173,7 @@ impl JsonReporter {
                 .into_iter()
                 .map(|report| CaseEntry {
                     status: report.status(),
+                    flaky: report.flaky(),
                     report,
                 })
                 .collect(),

@@ -5,14 +5,18 @@
 //! `classname="<platform>.<module>"` so that Jenkins shows the platform as the package and
 //! the module as the class. The `verify` step gets a test case of its own only when it did
 //! not pass: when it passes, its checks say everything. Puppet's output goes in the step's
-//! `<system-out>`; a failure's first line is its `message`, the whole of it its text.
+//! `<system-out>`; a failure's first line is its `message`, the whole of it its text. A
+//! retried case's earlier attempts are reruns of its test cases: `<flakyFailure>` where it
+//! passed in the end, `<rerunFailure>` where it never did.
 
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite, XmlString};
+use quick_junit::{
+    NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite, XmlString,
+};
 
 use super::sorted_by_module_platform_case;
 use super::write::write_atomically;
@@ -219,20 +223,100 @@ fn test_cases(report: &CaseReport) -> Vec<TestCase> {
         case.set_classname(classname).set_time(Duration::ZERO);
         cases.push(case);
     }
+    add_attempts(report, &mut cases);
     cases
 }
 
+/// The attempts before the last, each step or check that did not pass in one as a rerun
+/// of its test case: `<flakyFailure>` under one that passed in the end (Jenkins counts it
+/// passed, and shows it flaky), `<rerunFailure>` under one that failed every time. An
+/// attempt's failure whose test case the last attempt has not (or skipped) goes to the
+/// last attempt's first test case that did not pass, else its first.
+fn add_attempts(report: &CaseReport, cases: &mut [TestCase]) {
+    let name = |what: &str| format!("{} › {}", report.id.case, what);
+    for (n, attempt) in report.attempts.iter().enumerate() {
+        let label = format!("attempt {} of {}", n + 1, report.attempts.len() + 1);
+        let steps = attempt.steps.iter().filter_map(|step| {
+            let kind = non_success_kind(step.status)?;
+            let output = clean(&step.output);
+            Some((
+                name(step.step.name()),
+                kind,
+                step_text(step),
+                output,
+                step.duration,
+            ))
+        });
+        let checks = attempt.checks.iter().filter_map(|check| {
+            let kind = non_success_kind(check.status)?;
+            let text = check_text(check);
+            Some((
+                name(&check.label),
+                kind,
+                text,
+                String::new(),
+                Duration::ZERO,
+            ))
+        });
+        for (name, kind, text, output, duration) in steps.chain(checks).collect::<Vec<_>>() {
+            let text = format!("{label}: {}", text.trim());
+            let mut rerun = TestRerun::new(kind);
+            rerun
+                .set_timestamp(attempt.started_at)
+                .set_time(duration)
+                .set_message(xml_text(text.lines().next().unwrap_or_default()))
+                .set_description(xml_text(&text));
+            if !output.trim().is_empty() {
+                rerun.set_system_out(xml_text(&output));
+            }
+            let skipped = |c: &TestCase| matches!(c.status, TestCaseStatus::Skipped { .. });
+            let at = cases
+                .iter()
+                .position(|c| c.name.as_str() == name && !skipped(c))
+                .or_else(|| {
+                    cases
+                        .iter()
+                        .position(|c| matches!(c.status, TestCaseStatus::NonSuccess { .. }))
+                })
+                .unwrap_or(0);
+            if let Some(case) = cases.get_mut(at) {
+                case.status.add_rerun(rerun);
+            }
+        }
+    }
+}
+
+fn non_success_kind(status: Status) -> Option<NonSuccessKind> {
+    match status {
+        Status::Failed => Some(NonSuccessKind::Failure),
+        Status::Error => Some(NonSuccessKind::Error),
+        Status::Passed | Status::Skipped => None,
+    }
+}
+
 fn step_status(step: &StepReport) -> TestCaseStatus {
-    let kind = match step.status {
-        Status::Passed | Status::Skipped => return TestCaseStatus::success(),
-        Status::Failed => NonSuccessKind::Failure,
-        Status::Error => NonSuccessKind::Error,
-    };
-    let text = match &step.message {
+    match non_success_kind(step.status) {
+        Some(kind) => non_success(kind, &step_text(step)),
+        None => TestCaseStatus::success(),
+    }
+}
+
+/// Why a step did not pass, whole.
+fn step_text(step: &StepReport) -> String {
+    match &step.message {
         Some(message) => clean(message),
         None => format!("{} {}", step.step.name(), step.status.verb()),
-    };
-    non_success(kind, &text)
+    }
+}
+
+/// Why a check did not pass, one line a failure.
+fn check_text(check: &CheckReport) -> String {
+    if check.failures.is_empty() {
+        format!("{} {}", check.label, check.status.verb())
+    } else {
+        let lines: Vec<String> = check.failures.iter().map(ToString::to_string).collect();
+        clean(&lines.join("\n"))
+    }
 }
 
 fn check_status(check: &CheckReport, not_run: &str) -> TestCaseStatus {
@@ -246,13 +330,7 @@ fn check_status(check: &CheckReport, not_run: &str) -> TestCaseStatus {
         Status::Failed => NonSuccessKind::Failure,
         Status::Error => NonSuccessKind::Error,
     };
-    let text = if check.failures.is_empty() {
-        format!("{} {}", check.label, check.status.verb())
-    } else {
-        let lines: Vec<String> = check.failures.iter().map(ToString::to_string).collect();
-        clean(&lines.join("\n"))
-    };
-    non_success(kind, &text)
+    non_success(kind, &check_text(check))
 }
 
 /// A failure or an error: its first line as the message, all of it as the text.
@@ -408,6 +486,46 @@ mod tests {
             failure.attribute("message").unwrap(),
             format!("content: expected 'a', got '{cleaned}'")
         );
+    }
+
+    #[test]
+    fn a_run_with_retries() {
+        insta::assert_snapshot!(write_in_temp_dir(&fixtures::run_with_retries()));
+    }
+
+    /// Jenkins counts a test case with only flaky children as passed and shows it flaky;
+    /// one that failed every attempt keeps its failure, with a rerun for each attempt.
+    #[test]
+    fn a_flaky_case_passes_with_its_earlier_failure_and_a_broken_one_shows_each_attempt() {
+        let xml = write_in_temp_dir(&fixtures::run_with_retries());
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let case = |name: &str| {
+            doc.descendants()
+                .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+                .unwrap_or_else(|| panic!("no test case {name} in\n{xml}"))
+        };
+        let children = |name: &str| -> Vec<String> {
+            case(name)
+                .children()
+                .filter(|n| n.is_element())
+                .map(|n| n.tag_name().name().to_string())
+                .collect()
+        };
+        assert_eq!(children("flaky › apply"), ["flakyError", "system-out"]);
+        let flaky = case("flaky › apply")
+            .children()
+            .find(|n| n.has_tag_name("flakyError"))
+            .unwrap();
+        assert_eq!(
+            flaky.attribute("message"),
+            Some("attempt 1 of 2: the container stopped during the step: it was killed (exit 137)")
+        );
+        assert_eq!(children("flaky › file /etc/motd"), Vec::<String>::new());
+        assert_eq!(
+            children("retried › file /etc/motd"),
+            ["failure", "rerunFailure"]
+        );
+        assert_eq!(children("retried › service sshd"), Vec::<String>::new());
     }
 
     #[test]

@@ -65,7 +65,10 @@ impl Progress {
                     self.bar.enable_steady_tick(TICK);
                 }
             }
-            EventKind::CaseStarted { id } => self.running.push(id.clone()),
+            // A retried case starts again while it is still running.
+            EventKind::CaseStarted { id } if !self.running.contains(id) => {
+                self.running.push(id.clone())
+            }
             EventKind::CaseFinished(report) => {
                 if let Some(at) = self.running.iter().position(|id| *id == report.id) {
                     self.running.remove(at);

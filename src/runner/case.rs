@@ -31,7 +31,8 @@ use crate::spec::Matchers;
 use crate::text::plural;
 use crate::text::sanitize::clean as clean_output;
 
-/// Runs one case from `image` (the platform's, or a snapshot); never fails: whatever
+/// Runs attempt number `attempt` (from 1) of one case from `image` (the platform's, or a
+/// snapshot); never fails: whatever
 /// happens is in the report, and each step is told on `events` as it starts and ends.
 pub async fn run<B: Backend>(
     ctx: &Context<B>,
@@ -39,8 +40,9 @@ pub async fn run<B: Backend>(
     row: &PlannedCase,
     index: usize,
     image: &str,
+    attempt: u32,
 ) -> CaseReport {
-    let mut case = Case::new(ctx, events, row);
+    let mut case = Case::new(ctx, events, row, attempt);
     let began = case.begin(Step::Start);
     let workspace = match Workspace::create(row) {
         Ok(ws) => ws,
@@ -84,10 +86,12 @@ struct Case<'a, B: Backend> {
     container: Option<(String, ContainerConfig)>,
     kept: Option<String>,
     removal: Duration,
+    /// Which attempt at the case this is, from 1.
+    attempt: u32,
 }
 
 impl<'a, B: Backend> Case<'a, B> {
-    fn new(ctx: &'a Context<B>, events: &'a Emitter, row: &'a PlannedCase) -> Self {
+    fn new(ctx: &'a Context<B>, events: &'a Emitter, row: &'a PlannedCase, attempt: u32) -> Self {
         Case {
             ctx,
             events,
@@ -100,6 +104,7 @@ impl<'a, B: Backend> Case<'a, B> {
             container: None,
             kept: None,
             removal: Duration::ZERO,
+            attempt,
         }
     }
 
@@ -108,7 +113,10 @@ impl<'a, B: Backend> Case<'a, B> {
         let (ctx, id, case) = (self.ctx, &self.id, self.row.case());
         ContainerConfig {
             image: image.to_string(),
-            name: format!("rehearsal-{}-{index}", &ctx.run_id[..8]),
+            name: match self.attempt {
+                1 => format!("rehearsal-{}-{index}", &ctx.run_id[..8]),
+                n => format!("rehearsal-{}-{index}-{n}", &ctx.run_id[..8]),
+            },
             hostname: hostname(&id.module, &id.platform),
             labels: HashMap::from([
                 (
@@ -264,12 +272,22 @@ impl<'a, B: Backend> Case<'a, B> {
         }
     }
 
-    /// Removes the container, or keeps it when the user asked to.
+    /// Removes the container, or keeps it when the user asked to (an attempt that will
+    /// be tried again is not kept: its next attempt's container is the one to look at).
     async fn remove(&mut self, container: String) {
         let failed = self.steps.iter().any(|s| s.status >= Status::Failed)
             || self.checks.iter().any(|c| c.status >= Status::Failed);
+        let status = crate::outcome::worst(&self.steps, &self.checks);
+        let retried = self
+            .ctx
+            .retries
+            .again(self.row.case(), self.attempt, status)
+            && !self
+                .ctx
+                .engine_lost
+                .load(std::sync::atomic::Ordering::Relaxed);
         let removing = Instant::now();
-        if self.ctx.keep.keeps(failed) {
+        if self.ctx.keep.keeps(failed) && !retried {
             self.kept = Some(container);
         } else if let Err(err) = self.ctx.backend.remove(&container).await {
             // The end-of-run sweep tries again; say it here too.
@@ -293,6 +311,7 @@ impl<'a, B: Backend> Case<'a, B> {
             kept_container: self.kept,
             removal: self.removal,
             fixtures: super::fixture_reports(&self.row.spec),
+            attempts: Vec::new(),
         }
     }
 }

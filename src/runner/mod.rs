@@ -12,6 +12,7 @@ mod engine;
 mod events;
 mod fault;
 mod live;
+pub mod retry;
 mod signal;
 pub mod step;
 pub mod workspace;
@@ -38,6 +39,7 @@ use crate::plan::PlannedCase;
 use crate::report::Reporter;
 use crate::snapshot;
 use events::Emitter;
+pub use retry::Retries;
 pub use signal::Interrupts;
 
 /// When to keep a case's container instead of removing it.
@@ -76,6 +78,8 @@ pub struct Context<B: Backend> {
     pub engine_wait: std::time::Duration,
     /// Validate and compile before any case starts ([`crate::gate`]); `None`: no gate.
     pub gate: Option<crate::gate::Options>,
+    /// When a case that did not pass is tried again.
+    pub retries: Retries,
 }
 
 /// How a run ended.
@@ -238,7 +242,7 @@ impl Tally {
     fn finish(&mut self, index: usize, report: CaseReport, events: &Emitter) {
         self.finished.insert(index);
         self.kept.extend(report.kept_container.clone());
-        self.totals.add(report.status());
+        self.totals.count(&report);
         events.send(EventKind::CaseFinished(Box::new(report)));
     }
 }
@@ -275,7 +279,7 @@ impl<B: Backend> Dispatch<'_, B> {
                 }
                 events.send(EventKind::CaseStarted { id: row.id() });
                 let report = match start {
-                    Ok(image) => case::run(ctx, events, row, index, &image).await,
+                    Ok(image) => self.attempts(row, index, &image, stopping).await,
                     Err(failure) => cannot_start(row, &failure),
                 };
                 (index, report)
@@ -324,6 +328,49 @@ impl<B: Backend> Dispatch<'_, B> {
                     return Some(CancelReason::Interrupt);
                 }
             }
+        }
+    }
+}
+
+impl<B: Backend> Dispatch<'_, B> {
+    /// Runs a case until it passes or its retries are spent; the last attempt's report,
+    /// carrying the attempts before it. No retry starts once the run is stopping.
+    async fn attempts(
+        &self,
+        row: &PlannedCase,
+        index: usize,
+        image: &str,
+        stopping: &AtomicBool,
+    ) -> CaseReport {
+        let (ctx, events) = (self.ctx, self.events);
+        let (first_start, clock) = (Utc::now(), Instant::now());
+        let mut earlier = Vec::new();
+        let mut attempt = 1;
+        loop {
+            let mut report = case::run(ctx, events, row, index, image, attempt).await;
+            let status = report.status();
+            let again = ctx.retries.again(row.case(), attempt, status)
+                && !stopping.load(Ordering::SeqCst)
+                && !ctx.engine_lost.load(Ordering::Relaxed);
+            if !again {
+                if !earlier.is_empty() {
+                    report.attempts = earlier;
+                    report.started_at = first_start;
+                    report.duration = clock.elapsed();
+                }
+                return report;
+            }
+            let done = report.as_attempt();
+            events.send(EventKind::CaseRetried {
+                id: row.id(),
+                attempt,
+                attempts: ctx.retries.attempts(row.case()),
+                reason: done.reason(),
+                status,
+            });
+            earlier.push(done);
+            attempt += 1;
+            events.send(EventKind::CaseStarted { id: row.id() });
         }
     }
 }
@@ -449,5 +496,6 @@ pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
         kept_container: None,
         removal: Duration::ZERO,
         fixtures: fixture_reports(&row.spec),
+        attempts: Vec::new(),
     }
 }

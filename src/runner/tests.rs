@@ -127,6 +127,7 @@ struct Options {
     keep: Keep,
     fail_fast: bool,
     verbose: bool,
+    retries: super::Retries,
     reporters: Vec<Box<dyn Reporter>>,
 }
 
@@ -137,6 +138,7 @@ impl Default for Options {
             keep: Keep::Never,
             fail_fast: false,
             verbose: false,
+            retries: Default::default(),
             reporters: Vec::new(),
         }
     }
@@ -153,6 +155,7 @@ fn launch(backend: FakeBackend, plan: Vec<PlannedCase>, options: Options) -> Run
         engine_lost: AtomicBool::new(false),
         engine_wait: Duration::from_secs(60),
         gate: None,
+        retries: options.retries,
     });
     let recorder = Recorder::default();
     let mut reporters = options.reporters;
@@ -244,7 +247,7 @@ fn check_the_stream(events: &[Event], planned: usize, summary: &RunSummary) {
     assert!(events.windows(2).all(|w| w[0].elapsed <= w[1].elapsed));
     let cases = reports(events);
     assert_eq!(cases.len(), planned);
-    let counted: Totals = cases.iter().map(|c| c.status()).collect();
+    let counted: Totals = cases.iter().copied().collect();
     assert_eq!(finished_totals(events), counted);
     assert_eq!(summary.totals, counted);
 }
@@ -440,7 +443,8 @@ async fn each_step_is_an_event_and_an_apply_is_judged_by_its_exit() {
             passed: 1,
             failed: 1,
             errors: 1,
-            skipped: 0
+            skipped: 0,
+            flaky: 0
         }
     );
 }
@@ -910,4 +914,151 @@ async fn a_reporters_error_is_returned_and_the_run_still_ends_cleanly() {
         assert!(seen.finished.load(Ordering::SeqCst));
     }
     assert!(backend.containers_now().is_empty());
+}
+
+/// A case whose apply the engine failed to run (an error, not the module's verdict) is
+/// tried again with `--retries`, in a container of its own; passing then, it is flaky,
+/// with the attempt that errored in its report.
+#[tokio::test(start_paused = true)]
+async fn an_error_is_retried_and_a_pass_after_it_is_flaky() {
+    let (_dir, plan) = the_plan(false, &["debian12"]);
+    let backend = engine(&["debian12"]).script(
+        case("a"),
+        Command::Apply,
+        vec![
+            Reply::Fail("connection reset by peer".into()),
+            Reply::exit(2),
+            Reply::exit(0),
+        ],
+    );
+    let options = Options {
+        retries: Retries {
+            count: 2,
+            failures: false,
+        },
+        ..Options::default()
+    };
+    let run = launch(backend, plan, options);
+    let backend = run.backend.clone();
+    let (summary, events) = run.end().await;
+    check_the_stream(&events, 3, &summary);
+
+    let a = report(&events, "a");
+    assert!(a.flaky(), "{a:?}");
+    assert_eq!(a.status(), Status::Passed);
+    assert_eq!(a.attempts.len(), 1);
+    assert_eq!(a.attempts[0].status(), Status::Error);
+    assert!(
+        a.attempts[0].reason().starts_with("apply errored: "),
+        "{}",
+        a.attempts[0].reason()
+    );
+    assert_eq!(
+        steps(a)
+            .iter()
+            .map(|(s, st, _)| (*s, *st))
+            .collect::<Vec<_>>(),
+        [
+            (Step::Start, Status::Passed),
+            (Step::Apply, Status::Passed),
+            (Step::Idempotent, Status::Passed),
+        ]
+    );
+    let retried: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::CaseRetried {
+                id,
+                attempt,
+                attempts,
+                status,
+                ..
+            } => Some((id.case.clone(), *attempt, *attempts, *status)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retried, [("a".to_string(), 1, 3, Status::Error)]);
+    assert_eq!(
+        summary.totals,
+        Totals {
+            passed: 3,
+            flaky: 1,
+            ..Totals::default()
+        }
+    );
+    // Each attempt had a container of its own, and none is left.
+    let names: std::collections::BTreeSet<String> =
+        backend.execs().into_iter().map(|(name, _)| name).collect();
+    assert!(names.contains("rehearsal-01234567-0"), "{names:?}");
+    assert!(names.contains("rehearsal-01234567-0-2"), "{names:?}");
+    assert!(backend.containers_now().is_empty());
+}
+
+/// A failure is the module's verdict: `--retries` alone does not hide it behind another
+/// attempt; `--retry-failures` retries it, and a case that fails every attempt shows each.
+/// With `--keep on-failure`, only the last attempt's container is kept.
+#[tokio::test(start_paused = true)]
+async fn a_failure_is_retried_only_when_asked_and_each_attempt_is_kept_in_the_report() {
+    let failing = || {
+        engine(&["debian12"]).script(
+            case("a"),
+            Command::Apply,
+            vec![Reply::Exit {
+                code: 1,
+                stdout: "Error: boom\n".into(),
+            }],
+        )
+    };
+    let retries = Retries {
+        count: 2,
+        failures: false,
+    };
+    let (_dir, plan) = the_plan(false, &["debian12"]);
+    let options = Options {
+        retries,
+        ..Options::default()
+    };
+    let (summary, events) = launch(failing(), plan.clone(), options).end().await;
+    let a = report(&events, "a");
+    assert_eq!(a.status(), Status::Failed);
+    assert!(a.attempts.is_empty());
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::CaseRetried { .. })));
+    assert_eq!(summary.totals.failed, 1);
+
+    let options = Options {
+        retries: Retries {
+            failures: true,
+            ..retries
+        },
+        keep: Keep::OnFailure,
+        ..Options::default()
+    };
+    let run = launch(failing(), plan, options);
+    let backend = run.backend.clone();
+    let (summary, events) = run.end().await;
+    check_the_stream(&events, 3, &summary);
+    let a = report(&events, "a");
+    assert_eq!(a.status(), Status::Failed);
+    assert!(!a.flaky());
+    assert_eq!(a.attempts.len(), 2);
+    assert!(a.attempts.iter().all(|t| t.status() == Status::Failed));
+    assert_eq!(
+        a.attempts[0].reason(),
+        "apply failed: puppet apply failed (exit 1): Error: boom"
+    );
+    assert_eq!(
+        summary.totals,
+        Totals {
+            passed: 2,
+            failed: 1,
+            ..Totals::default()
+        }
+    );
+    // Only the last attempt's container stays, and it is the one the report names.
+    let left = backend.containers_now();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(a.kept_container.as_deref(), Some(left[0].as_str()));
+    assert_eq!(backend.case_of(&left[0]).as_deref(), Some("a"));
 }

@@ -142,6 +142,11 @@ pub struct Case {
     pub idempotent_except: IndexMap<String, String>,
     /// Puppet 8's strict defaults (`strict=error`, `strict_variables`) on every platform.
     pub strict: bool,
+    /// The gate compiles the case's catalog before it starts (`compile: false`: not).
+    pub compile: bool,
+    /// Attempts after the first when it does not pass, failures and errors alike (the
+    /// spec's or the case's `retries`); `None`: as the run says (`--retries`).
+    pub retries: Option<u32>,
     pub timeouts: Timeouts,
     /// The case's limits over the spec's; the platform's and the defaults come after.
     pub limits: LimitsOverride,
@@ -218,6 +223,8 @@ impl ModuleSpec {
         let defaults = CaseDefaults {
             idempotent: raw.idempotent,
             strict: raw.strict,
+            compile: raw.compile,
+            retries: raw.retries.map(|r| r.0),
         };
         let mut cases = Vec::with_capacity(raw_cases.len());
         for (name, case) in raw_cases {
@@ -279,6 +286,8 @@ impl ModuleSpec {
 pub struct CaseDefaults {
     pub idempotent: Option<Idempotent>,
     pub strict: Option<bool>,
+    pub compile: Option<bool>,
+    pub retries: Option<u32>,
 }
 
 fn case_from_raw(
@@ -339,6 +348,8 @@ fn case_from_raw(
             _ => IndexMap::new(),
         },
         strict: raw.strict.or(spec_defaults.strict).unwrap_or(true),
+        compile: raw.compile.or(spec_defaults.compile).unwrap_or(true),
+        retries: raw.retries.map(|r| r.0).or(spec_defaults.retries),
         timeouts: timeouts.overridden(raw.timeouts),
         limits: raw.limits.unwrap_or_default().over(spec_limits),
         network: raw.network.or(spec_network).unwrap_or_default(),

@@ -37,6 +37,10 @@ pub struct RawSpec {
     pub idempotent: Option<Idempotent>,
     /// Puppet 8's strict defaults on every platform (default true).
     pub strict: Option<bool>,
+    /// The cases' default: whether the gate compiles their catalogs before they start.
+    pub compile: Option<bool>,
+    /// The cases' default: how often one that did not pass is tried again.
+    pub retries: Option<Retries>,
     pub cases: Option<Cases>,
 }
 
@@ -261,6 +265,11 @@ pub struct RawCase {
     pub fails_with: Option<Matchers>,
     pub idempotent: Option<Idempotent>,
     pub strict: Option<bool>,
+    /// `false`: the gate does not compile this case's catalog (it depends on what the
+    /// baseline or `prepare` leaves, which the gate's plain image has not).
+    pub compile: Option<bool>,
+    /// How often the case is tried again when it does not pass (a failure or an error).
+    pub retries: Option<Retries>,
     pub timeouts: Option<RawTimeouts>,
     /// Over the spec's `limits`, one by one.
     pub limits: Option<LimitsOverride>,
@@ -268,6 +277,32 @@ pub struct RawCase {
     /// The checks read from `goss`, filled in once the spec is read (`spec::parse`).
     #[serde(skip)]
     pub goss_checks: Vec<Check>,
+}
+
+/// `retries: N`: attempts after the first, at most [`Retries::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retries(pub u32);
+
+impl Retries {
+    /// More than this hides a broken case behind the time it takes.
+    pub const MAX: u32 = 5;
+}
+
+impl<'de> Deserialize<'de> for Retries {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        super::matcher::scalar_with(de, |text| {
+            let n: u32 = text.trim().parse().map_err(|_| {
+                format!("`{text}` is not a number of retries: write a whole number like `2`")
+            })?;
+            if n > Retries::MAX {
+                return Err(format!(
+                    "{n} retries is more than {}: a case that needs more is broken, not flaky",
+                    Retries::MAX
+                ));
+            }
+            Ok(Retries(n))
+        })
+    }
 }
 
 /// `idempotent: true|false`, or `idempotent: { except: { 'Exec[stamp]': reason } }`: a

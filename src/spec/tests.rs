@@ -526,3 +526,35 @@ fn a_bad_exemption_is_refused_at_its_line() {
     let err = m.error("cases:\n  a:\n    manifest: x\n    idempotent: { skip: {} }\n");
     assert!(err.contains("unknown field `skip`"), "{err}");
 }
+
+#[test]
+fn retries_and_compile_are_read_at_both_levels_the_cases_winning() {
+    let m = Module::new();
+    let spec = m
+        .parse(
+            "retries: 2\ncompile: false\ncases:\n  plain:\n    manifest: x\n  own:\n    \
+             manifest: x\n    retries: 0\n    compile: true\n",
+        )
+        .unwrap();
+    let [plain, own] = &spec.cases[..] else {
+        panic!("two cases")
+    };
+    assert_eq!((plain.retries, plain.compile), (Some(2), false));
+    assert_eq!((own.retries, own.compile), (Some(0), true));
+    let default = &Module::new()
+        .parse("cases:\n  a:\n    manifest: x\n")
+        .unwrap()
+        .cases[0];
+    assert_eq!((default.retries, default.compile), (None, true));
+}
+
+#[test]
+fn too_many_retries_are_refused_at_their_line() {
+    let err = Module::new().error("cases:\n  a:\n    manifest: x\n    retries: 9\n");
+    assert!(
+        err.starts_with("rehearsal.yaml:4:14: cases.a.retries: 9 retries is more than 5"),
+        "{err}"
+    );
+    let err = Module::new().error("retries: many\ncases:\n  a:\n    manifest: x\n");
+    assert!(err.starts_with("rehearsal.yaml:1:10: retries:"), "{err}");
+}

@@ -441,3 +441,42 @@ fn the_place_of_an_error_is_the_reports_errors_field() {
         "apply failed (broken › compile error on debian13):\n    puppet apply failed"
     ));
 }
+
+/// A case that passed only on a retry passes the vote (as Jenkins counts it), and the
+/// message names it as flaky with what its first attempt hid.
+#[test]
+fn a_flaky_case_votes_plus_one_and_is_named_in_the_message() {
+    let dir = repo();
+    let mut flaky = case(
+        "retried",
+        "debian12",
+        "passed",
+        vec![step("apply", "passed", None)],
+        vec![],
+    );
+    flaky["attempts"] = json!([{
+        "started_at": "2024-05-01T10:00:00Z",
+        "duration": 3.0,
+        "steps": [step("start", "error", Some("cannot reach the container engine: connection refused"))],
+        "checks": []
+    }]);
+    let review = build(&report(vec![flaky]), dir.path());
+    assert_eq!(review.vote(), Some(("Verified", 1)));
+    assert!(review.comments.is_empty());
+    assert!(
+        review
+            .message
+            .contains("1 case: 1 passed (1 flaky), 0 failed"),
+        "{}",
+        review.message
+    );
+    assert!(
+        review.message.contains(
+            "Flaky (passed only on a retry; counted as passed):\n- broken › retried (debian12): \
+             passed on attempt 2 of 2; attempt 1: start errored: cannot reach the container \
+             engine: connection refused"
+        ),
+        "{}",
+        review.message
+    );
+}
