@@ -15,7 +15,8 @@ use std::path::Path;
 use common::Rehearsal;
 use serde_json::Value;
 
-/// A tree of five modules: `good` (clean), `broken` (a file of every kind with an error),
+/// A tree of six modules: `good` (clean), `ownfact` (clean, with a custom fact its class
+/// needs), `broken` (a file of every kind with an error),
 /// `nocompile` (parses, but its catalog does not compile in strict mode), `lintme` (lint
 /// warnings) and `lintcfg` (the same code, with a `.puppet-lint.rc` and a lint:ignore).
 fn tree(dir: &Path) {
@@ -62,6 +63,20 @@ fn tree(dir: &Path) {
         dir,
         "nocompile/manifests/init.pp",
         "class nocompile {\n  notice($nowhere)\n}\n",
+    );
+
+    // A custom fact of the module's own: the gate's compile must see it (the platform's
+    // facts are resolved once, but a module group with facts of its own resolves them).
+    common::module(&dir.join("ownfact"), "ownfact", spec("ownfact"));
+    common::write(
+        dir,
+        "ownfact/lib/facter/ownfact_colour.rb",
+        "Facter.add(:ownfact_colour) do\n  setcode { 'red' }\nend\n",
+    );
+    common::write(
+        dir,
+        "ownfact/manifests/init.pp",
+        "# @summary needs its own fact\nclass ownfact {\n  if $facts['ownfact_colour'] != 'red' {\n    fail('the module\\'s own fact is missing')\n  }\n}\n",
     );
 
     let code = "# @summary a class\nclass NAME {\n  file { \"/etc/NAME\":\n    ensure => file,\n    mode => '0644', # lint:ignore:arrow_alignment\n  }\n}\n";
@@ -208,12 +223,14 @@ fn the_gate_finds_each_kind_of_file_at_its_line_and_fails_uncompilable_cases_bef
         "{unknown:#}"
     );
     assert_eq!(error["line"], 2, "{unknown:#}");
-    assert_eq!(
-        common::case(run.json(), &[("module", "good")])["status"],
-        "passed",
-        "{}",
-        run.show()
-    );
+    for module in ["good", "ownfact"] {
+        assert_eq!(
+            common::case(run.json(), &[("module", module)])["status"],
+            "passed",
+            "{}",
+            run.show()
+        );
+    }
     // `compile: false` leaves a case to its own container: the same catalog fails at its
     // apply there, and it is nocompile's only container.
     let left = common::case(
