@@ -188,3 +188,32 @@ fn run_with_gerrit_but_no_change_to_post_to_fails_before_any_container() {
         out.stderr()
     );
 }
+
+/// A --diff-against that cannot be compared says why, under its own name, before the
+/// engine; one beside --no-gate or --no-compile (which compile nothing) is refused.
+#[test]
+fn a_bad_diff_against_is_a_usage_error_before_the_engine() {
+    let repo = sample_repo();
+    let out = rehearsal_in(
+        repo.path(),
+        &["run", "modules/motd", "--diff-against", "no-such-branch"],
+    );
+    out.exit(2)
+        .stderr_contains("unknown revision `no-such-branch`");
+    assert!(!out.stderr().contains("--changed-since"), "{}", out.stderr());
+    rehearsal_in(repo.path(), &["run", "modules/motd", "--diff-against"])
+        .exit(2)
+        .stderr_contains("--diff-against needs a revision")
+        .stderr_contains("GERRIT_BRANCH");
+    rehearsal_in(
+        repo.path(),
+        &["run", "modules/motd", "--diff-against", "main", "--no-compile"],
+    )
+    .exit(2)
+    .stderr_contains("--no-compile");
+    let outside = tempfile::tempdir().unwrap();
+    copy_tree(&crate::common::repo().join("sample-modules/motd"), &outside.path().join("motd"));
+    rehearsal_in(outside.path(), &["run", "motd", "--diff-against", "main"])
+        .exit(2)
+        .stderr_contains("is not inside a git repository");
+}

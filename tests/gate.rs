@@ -393,3 +393,152 @@ async fn a_failed_gate_votes_at_once_and_the_final_review_follows() {
     assert_eq!(reviews.len(), 3, "{reviews:#?}");
     assert_eq!(reviews[2]["labels"]["Verified"], 1, "{:#}", reviews[2]);
 }
+
+/// `--diff-against` on real changes in a git repository: a parameter changed, a resource
+/// added, a resource moved to another file, and module data changed, which changes a
+/// resource whose file the change did not touch. Each case's catalog is compiled from
+/// the base's code and the change's, in the gate, and compared resource by resource.
+#[test]
+fn diff_against_shows_what_a_change_does_to_each_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::git(root, &["init", "--quiet", "--initial-branch=main"]);
+    common::module(
+        &root.join("web"),
+        "web",
+        "platforms: [debian11]\ncases:\n  default:\n    manifest: include web\n",
+    );
+    common::write(
+        root,
+        "web/manifests/init.pp",
+        "# @summary a web server's files\nclass web {\n  file { '/etc/web.conf':\n    ensure => file,\n    mode   => '0644',\n  }\n  file { '/etc/web.motd':\n    ensure  => file,\n    content => 'hello',\n  }\n  include web::issue\n}\n",
+    );
+    common::write(
+        root,
+        "web/manifests/issue.pp",
+        "# @summary the issue file\n# @param text what it says\nclass web::issue (String $text) {\n  file { '/etc/web.issue':\n    ensure  => file,\n    content => $text,\n  }\n}\n",
+    );
+    common::write(
+        root,
+        "web/hiera.yaml",
+        "---\nversion: 5\ndefaults:\n  datadir: data\n  data_hash: yaml_data\nhierarchy:\n  - name: common\n    path: common.yaml\n",
+    );
+    common::write(
+        root,
+        "web/data/common.yaml",
+        "---\nweb::issue::text: Debian\n",
+    );
+    common::git(root, &["add", "-A"]);
+    common::git(root, &["commit", "--quiet", "-m", "base"]);
+
+    // The change: a mode, a new directory, the motd moved to a class of its own, and the
+    // issue's text in the module's data.
+    common::write(
+        root,
+        "web/manifests/init.pp",
+        "# @summary a web server's files\nclass web {\n  file { '/etc/web.conf':\n    ensure => file,\n    mode   => '0600',\n  }\n  file { '/etc/web.d':\n    ensure => directory,\n  }\n  include web::motd\n  include web::issue\n}\n",
+    );
+    common::write(
+        root,
+        "web/manifests/motd.pp",
+        "# @summary the motd\nclass web::motd {\n  file { '/etc/web.motd':\n    ensure  => file,\n    content => 'hello',\n  }\n}\n",
+    );
+    common::write(
+        root,
+        "web/data/common.yaml",
+        "---\nweb::issue::text: Welcome\n",
+    );
+
+    let run = Rehearsal::new()
+        .arg("run")
+        .arg(root)
+        .args(["--diff-against", "HEAD"])
+        .json()
+        .run();
+    assert_eq!(run.code(), Some(0), "{}", run.show());
+    let gate = &run.json()["gate"];
+    assert!(
+        gate["diff_against"].as_str().unwrap().starts_with("`HEAD`"),
+        "{gate:#}"
+    );
+    let diffs = gate["diffs"].as_array().unwrap();
+    assert_eq!(diffs.len(), 1, "{gate:#}");
+    let diff = &diffs[0];
+    assert_eq!(diff["id"]["case"], "default");
+    let names = |key: &str| -> Vec<String> {
+        diff[key]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|r| r["resource"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        names("added"),
+        ["File[/etc/web.d]", "Class[Web::Motd]"],
+        "{diff:#}"
+    );
+    assert_eq!(names("removed"), Vec::<String>::new(), "{diff:#}");
+    let changed = |resource: &str| -> &Value {
+        diff["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["resource"] == resource)
+            .unwrap_or_else(|| panic!("{resource} did not change: {diff:#}"))
+    };
+    // A parameter changed, in the file the change touched.
+    let conf = changed("File[/etc/web.conf]");
+    assert_eq!(
+        conf["parameters"],
+        serde_json::json!([{"name": "mode", "old": "0644", "new": "0600"}])
+    );
+    assert!(conf["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("web/manifests/init.pp"));
+    assert_eq!(conf["line"], 3);
+    assert!(conf.get("unexpected").is_none(), "{conf:#}");
+    // Moved to another file, its parameters the same.
+    let motd = changed("File[/etc/web.motd]");
+    assert!(
+        motd["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("web/manifests/motd.pp"),
+        "{motd:#}"
+    );
+    assert!(
+        motd["moved_from"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("web/manifests/init.pp"),
+        "{motd:#}"
+    );
+    assert!(motd.get("parameters").is_none(), "{motd:#}");
+    // Changed by data, in a file the change did not touch: the reviewer is told.
+    let issue = changed("File[/etc/web.issue]");
+    assert_eq!(issue["unexpected"], true, "{issue:#}");
+    assert_eq!(
+        issue["parameters"],
+        serde_json::json!([{"name": "content", "old": "Debian", "new": "Welcome"}])
+    );
+    assert!(
+        run.stdout().contains("DIFF   against `HEAD`"),
+        "{}",
+        run.show()
+    );
+    assert!(
+        run.stdout().contains("~ File[/etc/web.conf] (")
+            && run.stdout().contains("mode: '0644' → '0600'"),
+        "{}",
+        run.show()
+    );
+    // The working tree and the index are as they were.
+    assert_eq!(
+        common::git(root, &["status", "--porcelain"]),
+        " M web/data/common.yaml\n M web/manifests/init.pp\n?? web/manifests/motd.pp\n"
+    );
+}

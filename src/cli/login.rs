@@ -187,6 +187,7 @@ async fn fresh(
         engine_lost: Default::default(),
         engine_wait: super::run::engine_wait_from_env(),
         gate: None,
+        diff: None,
         retries: Default::default(),
     });
     let collected = crate::report::Collected::default();

@@ -82,6 +82,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 0,
           value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::spec::raw::Retries::MAX)))]
     pub retries: u32,
+    /// Compile each case's catalog also from REV's code (git; the merge base with HEAD, as
+    /// --changed-since compares) and show what the change does to it, resource by
+    /// resource. Without REV: the Gerrit trigger's target branch (GERRIT_BRANCH).
+    #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "",
+          conflicts_with_all = ["no_gate", "no_compile"])]
+    pub diff_against: Option<String>,
     /// With --retries: retry failures too (a failed apply, idempotency or check), not
     /// only errors.
     #[arg(long, requires = "retries")]
@@ -233,6 +239,8 @@ pub(super) struct RunConfig {
     pub engine_wait: Duration,
     pub gate: Option<crate::gate::Options>,
     pub retries: runner::Retries,
+    /// `--diff-against`: the base revision's tree (removed when the run ends).
+    pub diff: Option<crate::gate::DiffBase>,
 }
 
 /// How long a run waits for an engine that stopped answering before it gives up.
@@ -289,6 +297,13 @@ impl RunConfig {
             retries: runner::Retries {
                 count: args.retries,
                 failures: args.retry_failures,
+            },
+            diff: match &args.diff_against {
+                Some(rev) => Some(super::select::diff_base(
+                    rev,
+                    &args.select.selection().paths[0],
+                )?),
+                None => None,
             },
         })
     }
@@ -347,6 +362,7 @@ async fn run_plan(
         engine_wait: config.engine_wait,
         gate: config.gate,
         retries: config.retries,
+        diff: config.diff.map(Arc::new),
     });
     let summary = runner::run(
         ctx,

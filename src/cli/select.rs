@@ -239,6 +239,44 @@ fn site_of(
     Ok(Some(site))
 }
 
+/// The revision a flag names, or (given empty) the Gerrit trigger's target branch.
+fn base_rev(rev: &str, flag: &str) -> Result<String, Error> {
+    if !rev.is_empty() {
+        return Ok(rev.to_string());
+    }
+    crate::select::gerrit_base(|name| std::env::var(name).ok()).ok_or_else(|| {
+        Error::usage(format!(
+            "{flag} needs a revision: give one (like origin/main), or set GERRIT_BRANCH as the Gerrit Trigger does"
+        ))
+    })
+}
+
+/// `--diff-against REV`: REV's files (from its merge base with HEAD, as --changed-since
+/// compares) checked out beside the working tree of the repository holding `repo`, and
+/// the files the change touched.
+pub(super) fn diff_base(rev: &str, repo: &Path) -> Result<crate::gate::DiffBase, Error> {
+    let rev = base_rev(rev, "--diff-against")?;
+    let usage = |e: crate::select::SelectError| {
+        Error::usage(e.to_string().replace("--changed-since", "--diff-against"))
+    };
+    let changed = crate::select::changed_files(repo, &rev).map_err(usage)?;
+    let tree = tempfile::Builder::new()
+        .prefix("rehearsal-base-")
+        .tempdir()
+        .map_err(|e| {
+            Error::usage(format!(
+                "cannot make a directory for --diff-against's base: {e}"
+            ))
+        })?;
+    crate::select::export_tree(&changed.root, &changed.base, tree.path()).map_err(usage)?;
+    Ok(crate::gate::DiffBase {
+        describe: changed.describe(),
+        touched: changed.files.iter().map(|f| f.path.clone()).collect(),
+        root: changed.root,
+        tree,
+    })
+}
+
 /// The specs of the modules a change touches, and of their dependants.
 fn changed_only(
     specs: Vec<Arc<spec::ModuleSpec>>,
@@ -246,15 +284,7 @@ fn changed_only(
     repo: &Path,
     select: &Selection,
 ) -> Result<Vec<Arc<spec::ModuleSpec>>, Error> {
-    let rev = if rev.is_empty() {
-        crate::select::gerrit_base(|name| std::env::var(name).ok()).ok_or_else(|| {
-            Error::usage(
-                "--changed-since needs a revision: give one (like origin/main), or set GERRIT_BRANCH as the Gerrit Trigger does",
-            )
-        })?
-    } else {
-        rev.to_string()
-    };
+    let rev = base_rev(rev, "--changed-since")?;
     let changed =
         crate::select::changed_files(repo, &rev).map_err(|e| Error::usage(e.to_string()))?;
     let modules: Vec<crate::select::Module> = specs

@@ -16,7 +16,10 @@
 #    case compiles it, so no case sees another's state.
 #
 # Each finding and each compile's result is one JSON line on stdout; a compile's output
-# (Puppet's `Error:` lines, as `puppet apply` prints them) is in OUT_DIR/<id>.out.
+# (Puppet's `Error:` lines, as `puppet apply` prints them) is in OUT_DIR/<name>.out, and
+# with --diff-against its catalog's resources in the file its request names. A case is
+# compiled once from the change's modules (named by its plan row, `<id>`) and, with
+# --diff-against, once more from the base revision's (`b<id>`).
 require 'json'
 require 'fileutils'
 
@@ -164,6 +167,10 @@ def compile_case(c, env_facts)
     node.fact_merge(Puppet::Node::Facts.new(name, facts))
     catalog = Puppet::Parser::Compiler.compile(node)
     puts "Notice: compiled a catalog of #{catalog.resources.size} resources"
+    # For --diff-against: the catalog's resources as Puppet's own JSON has them.
+    if c['catalog']
+      File.write(c['catalog'], JSON.generate(catalog.to_data_hash['resources']))
+    end
   end
   0
 rescue Puppet::Error => e
@@ -206,7 +213,7 @@ def compile_group(group, core)
     File.write(File.join(OUT_DIR, "facts-#{Process.pid}.seconds"), (now - started).to_s)
   end
   group['cases'].each do |c|
-    out = File.join(OUT_DIR, "#{c['id']}.out")
+    out = File.join(OUT_DIR, "#{c['name']}.out")
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     pid = fork do
       $stdout.reopen(out, 'w')
@@ -216,8 +223,8 @@ def compile_group(group, core)
     end
     Process.wait(pid)
     status = $?
-    File.write(File.join(OUT_DIR, "#{c['id']}.json"), JSON.generate(
-      'type' => 'compile', 'id' => c['id'],
+    File.write(File.join(OUT_DIR, "#{c['name']}.json"), JSON.generate(
+      'type' => 'compile', 'id' => c['id'], 'name' => c['name'],
       'exit' => status.exitstatus, 'signal' => status.termsig,
       'seconds' => Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
     ))
@@ -226,9 +233,9 @@ def compile_group(group, core)
 rescue Exception => e # rubocop:disable Lint/RescueException
   # Facts that cannot be resolved here decide nothing: the cases run as without a gate.
   group['cases'].each do |c|
-    File.write(File.join(OUT_DIR, "#{c['id']}.out"), "rehearsal gate: cannot resolve the facts: #{e.message}\n")
-    File.write(File.join(OUT_DIR, "#{c['id']}.json"),
-               JSON.generate('type' => 'compile', 'id' => c['id'], 'exit' => 3, 'seconds' => 0))
+    File.write(File.join(OUT_DIR, "#{c['name']}.out"), "rehearsal gate: cannot resolve the facts: #{e.message}\n")
+    File.write(File.join(OUT_DIR, "#{c['name']}.json"),
+               JSON.generate('type' => 'compile', 'id' => c['id'], 'name' => c['name'], 'exit' => 3, 'seconds' => 0))
   end
   1
 end
@@ -272,8 +279,8 @@ facts = Dir.glob(File.join(OUT_DIR, 'facts-*.seconds')).sum { |f| File.read(f).t
 emit({ 'type' => 'phase', 'name' => 'facts', 'seconds' => facts }) if facts.positive?
 (request['compile'] || []).each do |group|
   group['cases'].each do |c|
-    file = File.join(OUT_DIR, "#{c['id']}.json")
-    emit(File.file?(file) ? JSON.parse(File.read(file)) : { 'type' => 'compile', 'id' => c['id'], 'exit' => nil })
+    file = File.join(OUT_DIR, "#{c['name']}.json")
+    emit(File.file?(file) ? JSON.parse(File.read(file)) : { 'type' => 'compile', 'id' => c['id'], 'name' => c['name'], 'exit' => nil })
   end
 end
 at = now

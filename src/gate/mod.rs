@@ -20,6 +20,7 @@
 //! The modules checked are those under test and their local fixtures inside the run's
 //! directory (the repository); fixtures fetched from git or the Forge are someone else's.
 
+pub mod diff;
 pub mod host;
 
 use std::collections::{BTreeMap, HashMap};
@@ -80,6 +81,31 @@ impl Default for Options {
     }
 }
 
+/// `--diff-against`: the base revision's files, checked out beside the working tree, and
+/// what the change touched. Each compiled case is compiled once more from the base's
+/// modules (the same case: its manifest, facts and data), and the two catalogs compared.
+pub struct DiffBase {
+    /// The repository's root (the working tree), canonical.
+    pub root: PathBuf,
+    /// The base revision's files, laid out as the repository's (removed with it).
+    pub tree: tempfile::TempDir,
+    /// What was compared, for messages.
+    pub describe: String,
+    /// The files the change touched, relative to the root.
+    pub touched: std::collections::BTreeSet<PathBuf>,
+}
+
+impl DiffBase {
+    /// Where a working tree's directory is in the base's tree, when it is in the
+    /// repository and the base has it.
+    fn at_base(&self, path: &Path) -> Option<PathBuf> {
+        let rel = path.canonicalize().ok()?;
+        let rel = rel.strip_prefix(&self.root).ok()?;
+        let there = self.tree.path().join(rel);
+        there.exists().then_some(there)
+    }
+}
+
 /// What the gate found, and the cases it failed.
 #[derive(Debug, Default)]
 pub struct Gated {
@@ -95,6 +121,7 @@ pub async fn run<B: Backend>(
     run_id: &str,
     plan: &[PlannedCase],
     options: &Options,
+    diff: Option<&DiffBase>,
 ) -> Gated {
     let began = Instant::now();
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -102,7 +129,7 @@ pub async fn run<B: Backend>(
     let mut findings = host_findings(plan, &modules, &cwd);
     let platforms = crate::plan::platforms_of(plan);
     let runs = platforms.iter().map(|platform| {
-        let job = PlatformJob::new(platform, plan, &modules, options, &cwd);
+        let job = PlatformJob::new(platform, plan, &modules, options, &cwd, diff);
         async move {
             let started = Instant::now();
             let result = match job {
@@ -115,6 +142,7 @@ pub async fn run<B: Backend>(
     let results = futures_util::future::join_all(runs).await;
     let mut failed = Vec::new();
     let mut reports = Vec::new();
+    let mut diffs = Vec::new();
     for (platform, duration, result) in results {
         match result {
             Ok(done) => {
@@ -129,6 +157,7 @@ pub async fn run<B: Backend>(
                 });
                 findings.extend(done.findings);
                 failed.extend(done.failed);
+                diffs.extend(done.diffs);
             }
             Err(error) => reports.push(GatePlatform {
                 platform,
@@ -151,6 +180,20 @@ pub async fn run<B: Backend>(
             modules: names,
             platforms: reports,
             duration: began.elapsed(),
+            diff_against: diff.map(|d| d.describe.clone()),
+            diffs: {
+                diffs.sort_by(|a, b| {
+                    let key = |d: &crate::outcome::diff::CatalogDiff| {
+                        (
+                            d.id.module.clone(),
+                            d.id.platform.clone(),
+                            d.id.case.clone(),
+                        )
+                    };
+                    key(a).cmp(&key(b))
+                });
+                diffs
+            },
         },
         failed,
     }
@@ -313,6 +356,12 @@ struct PlatformJob {
     files: usize,
     /// The compiled cases: plan index → its row's case directory in the container.
     cases: BTreeMap<usize, String>,
+    /// The plan rows compiled, by index (their ids, for the diffs).
+    ids: BTreeMap<usize, crate::outcome::CaseId>,
+    /// With `--diff-against`: container prefixes of the base's modules and the working
+    /// tree's paths they stand for (longest first), and what the change touched.
+    base_paths: Vec<(String, PathBuf)>,
+    diff: Option<(PathBuf, std::collections::BTreeSet<PathBuf>)>,
     /// The run's directory: host paths are shown relative to it.
     cwd: PathBuf,
 }
@@ -327,6 +376,8 @@ struct PlatformDone {
     trouble: Option<String>,
     /// Where its time went (seconds).
     phases: indexmap::IndexMap<String, f64>,
+    /// With `--diff-against`: the compiled cases whose catalogs differ from the base's.
+    diffs: Vec<crate::outcome::diff::CatalogDiff>,
 }
 
 impl PlatformJob {
@@ -336,6 +387,7 @@ impl PlatformJob {
         modules: &[Checked],
         options: &Options,
         cwd: &Path,
+        diff: Option<&DiffBase>,
     ) -> Result<PlatformJob, String> {
         let work = tempfile::Builder::new()
             .prefix("rehearsal-gate-")
@@ -351,6 +403,8 @@ impl PlatformJob {
         let mut specs: Vec<&std::sync::Arc<ModuleSpec>> = Vec::new();
         let mut groups: Vec<Value> = Vec::new();
         let mut cases = BTreeMap::new();
+        let mut ids = BTreeMap::new();
+        let mut base_paths: Vec<(String, PathBuf)> = Vec::new();
         let on_platform = || {
             plan.iter()
                 .enumerate()
@@ -385,7 +439,35 @@ impl PlatformJob {
             if !options.compile {
                 continue;
             }
+            // The base's modules, where the repository has them: the module's and its
+            // local fixtures' files at the base revision, the others as they are.
+            let base_at = format!("{GATE_DIR}/b{i}");
+            if let Some(diff) = diff {
+                let own = std::iter::once((&spec.module_name, &spec.module_dir));
+                let fixtures = spec
+                    .fixtures
+                    .iter()
+                    .filter(|f| f.name != spec.module_name)
+                    .map(|f| (&f.name, &f.path));
+                for (name, dir) in own.chain(fixtures) {
+                    let at = format!("{base_at}/{name}");
+                    let in_repo = dir.canonicalize().is_ok_and(|d| d.starts_with(&diff.root));
+                    let host = match (in_repo, diff.at_base(dir)) {
+                        (true, Some(there)) => there,
+                        // Not in the base: the base's compile fails without it.
+                        (true, None) => continue,
+                        (false, _) => dir.clone(),
+                    };
+                    base_paths.push((at.clone(), dir.clone()));
+                    mounts.push(Mount {
+                        host,
+                        container: at,
+                        read_only: true,
+                    });
+                }
+            }
             let mut group_cases = Vec::new();
+            let mut base_cases = Vec::new();
             for (index, row) in on_platform().filter(|(_, r)| r.spec.file == spec.file) {
                 let case = row.case();
                 // A case that must fail is tested by its failure; one with `compile:
@@ -407,28 +489,42 @@ impl PlatformJob {
                     (&dir_at, &hiera_at),
                 )
                 .map_err(|e| e.to_string())?;
-                let manifest = match &case.manifest {
-                    Manifest::Inline(code) => {
-                        std::fs::write(dir.join(SITE_PP), code)
-                            .map_err(|e| format!("cannot write the gate's files: {e}"))?;
-                        format!("{dir_at}/{SITE_PP}")
-                    }
-                    Manifest::File(rel) => {
-                        format!("{modules_at}/{}/{}", spec.module_name, rel.display())
-                    }
+                let manifest = |modulepath: &str| -> Result<String, String> {
+                    Ok(match &case.manifest {
+                        Manifest::Inline(code) => {
+                            std::fs::write(dir.join(SITE_PP), code)
+                                .map_err(|e| format!("cannot write the gate's files: {e}"))?;
+                            format!("{dir_at}/{SITE_PP}")
+                        }
+                        Manifest::File(rel) => {
+                            format!("{modulepath}/{}/{}", spec.module_name, rel.display())
+                        }
+                    })
                 };
-                group_cases.push(json!({
-                    "id": index,
-                    "modulepath": modules_at,
-                    "manifest": manifest,
-                    "hiera": format!("{dir_at}/{}", layout::HIERA_YAML),
-                    "facts": format!("{dir_at}/{}", layout::FACTS_JSON),
-                    "strict": case.strict,
-                }));
+                let entry = |name: String, modulepath: &str| -> Result<Value, String> {
+                    Ok(json!({
+                        "id": index,
+                        "name": name,
+                        "modulepath": modulepath,
+                        "manifest": manifest(modulepath)?,
+                        "hiera": format!("{dir_at}/{}", layout::HIERA_YAML),
+                        "facts": format!("{dir_at}/{}", layout::FACTS_JSON),
+                        "strict": case.strict,
+                        "catalog": diff.is_some().then(|| format!("{work_at}/out/{name}.catalog.json")),
+                    }))
+                };
+                group_cases.push(entry(index.to_string(), &modules_at)?);
+                if diff.is_some() {
+                    base_cases.push(entry(format!("b{index}"), &base_at)?);
+                }
                 cases.insert(index, dir_at);
+                ids.insert(index, row.id());
             }
             if !group_cases.is_empty() {
                 groups.push(json!({ "modulepath": modules_at, "cases": group_cases }));
+            }
+            if !base_cases.is_empty() {
+                groups.push(json!({ "modulepath": base_at, "cases": base_cases }));
             }
         }
         // The checked modules on this platform, each at the first place it is mounted.
@@ -462,6 +558,7 @@ impl PlatformJob {
         }
         paths.sort_by_key(|(at, _)| std::cmp::Reverse(at.len()));
         checked.sort_by_key(|(at, _)| std::cmp::Reverse(at.len()));
+        base_paths.sort_by_key(|(at, _)| std::cmp::Reverse(at.len()));
         let request = json!({
             "manifests": manifests,
             "erb": erb,
@@ -484,6 +581,9 @@ impl PlatformJob {
             checked,
             files,
             cases,
+            ids,
+            base_paths,
+            diff: diff.map(|d| (d.root.clone(), d.touched.clone())),
             cwd: cwd.to_path_buf(),
         })
     }
@@ -544,8 +644,11 @@ impl PlatformJob {
             failed: Vec::new(),
             trouble: None,
             phases: Default::default(),
+            diffs: Vec::new(),
         };
         let mut troubles: Vec<String> = Vec::new();
+        // With --diff-against: the plan rows whose catalog the change compiled.
+        let mut compiled_now = Vec::new();
         for line in stdout.lines() {
             let Ok(said) = serde_json::from_str::<Value>(line) else {
                 continue;
@@ -560,8 +663,15 @@ impl PlatformJob {
                     let Some(index) = said["id"].as_u64().map(|i| i as usize) else {
                         continue;
                     };
+                    // The base's compile of a case decides nothing about it.
+                    if said["name"].as_str().is_some_and(|n| n.starts_with('b')) {
+                        continue;
+                    }
                     match said["exit"].as_i64() {
-                        Some(0) => done.compiled += 1,
+                        Some(0) => {
+                            done.compiled += 1;
+                            compiled_now.push(index);
+                        }
                         Some(1) => {
                             done.compiled += 1;
                             let seconds = said["seconds"].as_f64().unwrap_or(0.0);
@@ -602,7 +712,59 @@ impl PlatformJob {
         if !troubles.is_empty() {
             done.trouble = Some(troubles.join("; "));
         }
+        done.diffs = compiled_now
+            .into_iter()
+            .filter_map(|index| self.catalog_diff(index))
+            .filter(|d| !d.is_empty())
+            .collect();
         done
+    }
+
+    /// A compiled case's catalog against the base's (`None` without --diff-against, or
+    /// when the change's catalog was not written).
+    fn catalog_diff(&self, index: usize) -> Option<crate::outcome::diff::CatalogDiff> {
+        let (root, touched) = self.diff.as_ref()?;
+        let out = self.work.path().join("out");
+        let read = |name: &str, map: &[(String, PathBuf)]| -> Option<Vec<diff::Resource>> {
+            let text = std::fs::read_to_string(out.join(format!("{name}.catalog.json"))).ok()?;
+            let mut resources: Vec<diff::Resource> = serde_json::from_str(&text).ok()?;
+            for resource in &mut resources {
+                resource.file = resource.file.take().map(|file| {
+                    let text = file.to_string_lossy();
+                    map.iter()
+                        .find_map(|(at, host)| {
+                            text.strip_prefix(&format!("{at}/"))
+                                .map(|rest| host.join(rest))
+                        })
+                        .unwrap_or(file)
+                });
+            }
+            Some(resources)
+        };
+        let change = read(&index.to_string(), &self.paths)?;
+        let base_name = format!("b{index}");
+        let base = read(&base_name, &self.base_paths).ok_or_else(|| {
+            let output = self.to_host(&self.output_of_name(&base_name));
+            crate::puppet::error_lines(&output)
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| "it did not compile".into())
+        });
+        let touched = |file: &Path| {
+            let file = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+            file.strip_prefix(root)
+                .is_ok_and(|rel| touched.contains(rel))
+        };
+        let shown = |file: &Path| shown(file, &self.cwd);
+        Some(diff::compare(
+            self.ids.get(&index)?.clone(),
+            base.as_deref().map_err(Clone::clone),
+            &change,
+            &diff::Context {
+                touched: &touched,
+                shown: &shown,
+            },
+        ))
     }
 
     /// A finding gate.rb told, at its host path.
@@ -645,7 +807,12 @@ impl PlatformJob {
     }
 
     fn output_of(&self, index: usize) -> String {
-        std::fs::read_to_string(self.work.path().join("out").join(format!("{index}.out")))
+        self.output_of_name(&index.to_string())
+    }
+
+    /// What compile `name` printed (`<index>`, or `b<index>` for the base's).
+    fn output_of_name(&self, name: &str) -> String {
+        std::fs::read_to_string(self.work.path().join("out").join(format!("{name}.out")))
             .unwrap_or_default()
     }
 
@@ -656,7 +823,7 @@ impl PlatformJob {
         for dir_at in self.cases.values() {
             out = out.replace(&format!("{dir_at}/{SITE_PP}"), &layout::case_file(SITE_PP));
         }
-        for (at, host) in &self.paths {
+        for (at, host) in self.paths.iter().chain(&self.base_paths) {
             out = out.replace(at.as_str(), &shown(host, &self.cwd));
         }
         out

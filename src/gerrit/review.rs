@@ -133,6 +133,25 @@ pub fn review_from_report(
         });
     }
 
+    // With --diff-against: a resource whose parameters changed though the change did not
+    // touch the file that declares it (its data, a default or code elsewhere changed it)
+    // is said once, beside the change, for the reviewer who may not expect it.
+    for (what, cases) in unexpected_changes(report) {
+        let mut message = format!(
+            "{what}\n(changed by this change although its file is not in it; in {})",
+            cases.join(", ")
+        );
+        truncate(&mut message, MAX_COMMENT);
+        comments
+            .entry(PATCHSET_LEVEL.to_string())
+            .or_default()
+            .push(CommentInput {
+                line: None,
+                message,
+                unresolved: false,
+            });
+    }
+
     let label = options.label.clone();
     let value = if passed {
         options.pass_value
@@ -148,6 +167,70 @@ pub fn review_from_report(
         omit_duplicate_comments: true,
     }
 }
+
+/// The unexpected changes of every catalog diff, each once with the cases that show it.
+fn unexpected_changes(report: &Report) -> Vec<(String, Vec<String>)> {
+    let mut seen: Vec<(String, Vec<String>)> = Vec::new();
+    let Some(gate) = &report.gate else {
+        return seen;
+    };
+    for diff in &gate.diffs {
+        for changed in diff.changed.iter().filter(|c| c.unexpected) {
+            let params: Vec<String> = changed.parameters.iter().map(ToString::to_string).collect();
+            let what = format!("{}: {}", changed.declared.placed(), params.join("; "));
+            let case = format!(
+                "{} › {} [{}]",
+                diff.id.module, diff.id.case, diff.id.platform
+            );
+            match seen.iter_mut().find(|(w, _)| *w == what) {
+                Some((_, cases)) => cases.push(case),
+                None => seen.push((what, vec![case])),
+            }
+        }
+    }
+    seen
+}
+
+/// With --diff-against: what the change does to each catalog, by module and platform,
+/// each case's differences cut at [`MAX_DIFF_LINES`] with a count.
+fn diff_summary(report: &Report) -> String {
+    let Some(gate) = &report.gate else {
+        return String::new();
+    };
+    let Some(against) = &gate.diff_against else {
+        return String::new();
+    };
+    let mut out = match gate.diffs.len() {
+        0 => return format!("\nCatalog diff against {against}: no catalog changed.\n"),
+        n => format!(
+            "\nCatalog diff against {against}: {n} catalog{} changed.\n",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    let mut group = None;
+    for diff in &gate.diffs {
+        let id = &diff.id;
+        if group != Some((&id.module, &id.platform)) {
+            group = Some((&id.module, &id.platform));
+            out.push_str(&format!("{} [{}]:\n", id.module, id.platform));
+        }
+        out.push_str(&format!("  {}: {}\n", id.case, diff.counts()));
+        let lines = diff.lines();
+        for line in lines.iter().take(MAX_DIFF_LINES) {
+            out.push_str(&format!("    {line}\n"));
+        }
+        if lines.len() > MAX_DIFF_LINES {
+            out.push_str(&format!(
+                "    … and {} more in the build's report\n",
+                lines.len() - MAX_DIFF_LINES
+            ));
+        }
+    }
+    out
+}
+
+/// Lines of one catalog's diff in the message.
+const MAX_DIFF_LINES: usize = 8;
 
 /// The summary: headline, build link, module x platform table (failures first), totals,
 /// and one line a case that did not pass.
@@ -217,6 +300,7 @@ fn message(report: &Report, listed: &[Summary], findings: usize, options: &Optio
             ));
         }
     }
+    out.push_str(&diff_summary(report));
     // Passed, but only on a retry: a reviewer should know the verdict hid a failure.
     let flaky: Vec<&Case> = report.cases.iter().filter(|c| c.report.flaky()).collect();
     if !flaky.is_empty() {

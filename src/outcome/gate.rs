@@ -19,6 +19,14 @@ pub struct GateReport {
     /// From the run's start to the last platform's end.
     #[serde(with = "super::seconds")]
     pub duration: Duration,
+    /// With `--diff-against`: what the catalogs were compared with (`origin/main, from its
+    /// merge base with HEAD 1a2b3c4d5e6f`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_against: Option<String>,
+    /// With `--diff-against`: each compiled case's catalog against the base's, those that
+    /// differ, by module, platform and case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<super::diff::CatalogDiff>,
 }
 
 impl GateReport {

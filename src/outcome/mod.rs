@@ -4,6 +4,7 @@
 //! from the JSON report, which these types also read back), and it imports no stage, so
 //! every stage can depend on it.
 
+pub mod diff;
 pub mod engine;
 pub mod event;
 pub mod finding;

@@ -497,6 +497,49 @@ fn gate_lines(report: &crate::outcome::GateReport, verbosity: Verbosity) -> Stri
             finding.message
         ));
     }
+    out.push_str(&diff_lines(report, verbosity));
+    out
+}
+
+/// How many lines of one catalog's diff the console shows (the JSON report has them all).
+const DIFF_LINES: usize = 20;
+
+/// With --diff-against: what the change does to each catalog, a case a line with its
+/// counts and (but in a quiet run) a line a difference.
+fn diff_lines(report: &crate::outcome::GateReport, verbosity: Verbosity) -> String {
+    let Some(against) = &report.diff_against else {
+        return String::new();
+    };
+    let mut out = match report.diffs.len() {
+        0 => format!("DIFF   against {against}: no catalog changed\n"),
+        n => format!(
+            "DIFF   against {against}: {n} {} changed\n",
+            plural(n, "catalog", "catalogs")
+        ),
+    };
+    for diff in &report.diffs {
+        let id = &diff.id;
+        out.push_str(&format!(
+            "  {} › {} [{}]  {}\n",
+            id.module,
+            id.case,
+            id.platform,
+            diff.counts()
+        ));
+        if verbosity == Verbosity::Quiet {
+            continue;
+        }
+        let lines = diff.lines();
+        for line in lines.iter().take(DIFF_LINES) {
+            out.push_str(&format!("    {line}\n"));
+        }
+        if lines.len() > DIFF_LINES {
+            out.push_str(&format!(
+                "    … and {} more (the JSON report has them all)\n",
+                lines.len() - DIFF_LINES
+            ));
+        }
+    }
     out
 }
 
@@ -707,6 +750,33 @@ mod tests {
     #[test]
     fn a_run() {
         insta::assert_snapshot!(render(&fixtures::run_with_snapshot(), Verbosity::Normal));
+    }
+
+    /// With --diff-against, the gate's lines end with each changed catalog's differences.
+    #[test]
+    fn a_catalog_diff_follows_the_gate() {
+        let events = [fixtures::event(EventKind::Gate(Box::new(
+            fixtures::gate_with_diff(),
+        )))];
+        let text = render(&events, Verbosity::Normal);
+        let diff = &text[text.find("DIFF").unwrap_or_else(|| panic!("{text}"))..];
+        let diff = &diff[..diff.find("\n\n").map_or(diff.len(), |end| end + 1)];
+        assert_eq!(
+            diff,
+            "DIFF   against `origin/main`, from its merge base with HEAD 1a2b3c4d5e6f: 1 catalog changed\n\
+             \x20 motd › default [debian12]  +1 -1 ~3\n\
+             \x20   + Service[motd] (modules/motd/manifests/service.pp:2)\n\
+             \x20   - Package[motd-news] (modules/motd/manifests/init.pp:7)\n\
+             \x20   ~ File[/etc/motd] (modules/motd/manifests/init.pp:4): mode: '0644' → '0600'\n\
+             \x20   ~ File[/etc/issue] (modules/motd/manifests/issue.pp:3): content: 'Debian' → 'Welcome' [its file is not in the change]\n\
+             \x20   ~ Exec[motd-stamp] (modules/motd/manifests/stamp.pp:2): moved from modules/motd/manifests/init.pp:9\n"
+        );
+        let quiet = render(&events, Verbosity::Quiet);
+        assert!(
+            quiet.contains("  motd › default [debian12]  +1 -1 ~3\n"),
+            "{quiet}"
+        );
+        assert!(!quiet.contains("Service[motd]"), "{quiet}");
     }
 
     /// A retry is said when it starts; a flaky pass is `FLAKY`, not `PASS`, even in a

@@ -449,6 +449,58 @@ pub fn gate_report() -> crate::outcome::GateReport {
             GatePlatform { platform: "debian13".into(), duration: ms(5_300), files: 12, compiled: 0, compile_failed: 0, error: Some("a compile ended without a verdict (rehearsal gate: cannot resolve the facts: boom)".into()), phases: Default::default() },
         ],
         duration: ms(5_400),
+        diff_against: None,
+        diffs: Vec::new(),
+    }
+}
+
+/// A gate with `--diff-against`: one catalog with a resource added, one removed, one
+/// changed in a file the change touched and one in a file it did not, one moved.
+pub fn gate_with_diff() -> crate::outcome::GateReport {
+    use crate::outcome::diff::{CatalogDiff, Changed, Declared, ParameterChange};
+    let at = |resource: &str, file: &str, line: u32| Declared {
+        resource: resource.into(),
+        file: Some(file.into()),
+        line: Some(line),
+    };
+    let change = |name: &str, old: &str, new: &str| ParameterChange {
+        name: name.into(),
+        old: Some(serde_json::json!(old)),
+        new: Some(serde_json::json!(new)),
+    };
+    crate::outcome::GateReport {
+        diff_against: Some("`origin/main`, from its merge base with HEAD 1a2b3c4d5e6f".into()),
+        diffs: vec![CatalogDiff {
+            id: id("motd", "default", "debian12"),
+            added: vec![at("Service[motd]", "modules/motd/manifests/service.pp", 2)],
+            removed: vec![at(
+                "Package[motd-news]",
+                "modules/motd/manifests/init.pp",
+                7,
+            )],
+            changed: vec![
+                Changed {
+                    declared: at("File[/etc/motd]", "modules/motd/manifests/init.pp", 4),
+                    moved_from: None,
+                    parameters: vec![change("mode", "0644", "0600")],
+                    unexpected: false,
+                },
+                Changed {
+                    declared: at("File[/etc/issue]", "modules/motd/manifests/issue.pp", 3),
+                    moved_from: None,
+                    parameters: vec![change("content", "Debian", "Welcome")],
+                    unexpected: true,
+                },
+                Changed {
+                    declared: at("Exec[motd-stamp]", "modules/motd/manifests/stamp.pp", 2),
+                    moved_from: Some(at("Exec[motd-stamp]", "modules/motd/manifests/init.pp", 9)),
+                    parameters: Vec::new(),
+                    unexpected: false,
+                },
+            ],
+            base_error: None,
+        }],
+        ..gate_report()
     }
 }
 

@@ -85,6 +85,9 @@ impl HtmlReporter {
         if let Some(gate) = self.gate.as_ref().filter(|g| !g.findings.is_empty()) {
             gate_section(&mut page, gate);
         }
+        if let Some(gate) = &self.gate {
+            diff_section(&mut page, gate);
+        }
         if groups.is_empty() {
             page.push_str("<p class=\"empty\">No case ran: nothing matched the selection.</p>\n");
         } else {
@@ -283,6 +286,46 @@ fn gate_section(page: &mut String, gate: &crate::outcome::GateReport) {
         );
     }
     page.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// With --diff-against: what the change does to each case's catalog, a table a case.
+fn diff_section(page: &mut String, gate: &crate::outcome::GateReport) {
+    let Some(against) = &gate.diff_against else {
+        return;
+    };
+    let _ = writeln!(
+        page,
+        "<section class=\"diff\">\n<h2>Catalog diff <span class=\"legend\">against {} · {} {} changed</span></h2>",
+        esc(against),
+        gate.diffs.len(),
+        plural(gate.diffs.len(), "catalog", "catalogs"),
+    );
+    for diff in &gate.diffs {
+        let id = &diff.id;
+        let _ = writeln!(
+            page,
+            "<details class=\"diff\" open><summary><code>{} › {} [{}]</code> {}</summary>\n<table class=\"gate\"><tbody>",
+            esc(&id.module),
+            esc(&id.case),
+            esc(&id.platform),
+            esc(&diff.counts()),
+        );
+        for line in diff.lines() {
+            let class = match line.chars().next() {
+                Some('+') => "passed",
+                Some('-') | Some('!') => "failed",
+                _ if line.ends_with("[its file is not in the change]") => "error",
+                _ => "skipped",
+            };
+            let _ = writeln!(
+                page,
+                "<tr class=\"{class}\"><td><code>{}</code></td></tr>",
+                esc(&line)
+            );
+        }
+        page.push_str("</tbody></table></details>\n");
+    }
+    page.push_str("</section>\n");
 }
 
 /// The matrix: a row per module, a column per platform, a cell per (module, platform)
@@ -1040,6 +1083,23 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("2 skipped</span>"));
+    }
+
+    #[test]
+    fn a_catalog_diff_is_a_table_a_case() {
+        let mut events = fixtures::run();
+        events.insert(
+            1,
+            fixtures::event(EventKind::Gate(Box::new(fixtures::gate_with_diff()))),
+        );
+        let page = render(&events);
+        assert!(page.contains("<h2>Catalog diff <span class=\"legend\">against `origin/main`, from its merge base with HEAD 1a2b3c4d5e6f · 1 catalog changed</span></h2>"), "{page}");
+        assert!(
+            page.contains("<code>motd › default [debian12]</code> +1 -1 ~3</summary>"),
+            "{page}"
+        );
+        assert!(page.contains("<tr class=\"passed\"><td><code>+ Service[motd] (modules/motd/manifests/service.pp:2)</code></td></tr>"), "{page}");
+        assert!(page.contains("<tr class=\"error\"><td><code>~ File[/etc/issue] (modules/motd/manifests/issue.pp:3): content: &#39;Debian&#39; → &#39;Welcome&#39; [its file is not in the change]</code></td></tr>"), "{page}");
     }
 
     #[test]

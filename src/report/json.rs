@@ -32,6 +32,12 @@
 //! driver (plain `puppet apply`: no report, the verdict read from Puppet's text). A passed
 //! step's `message` is what it says beside its verdict (an idempotency exemption, and why).
 //!
+//! With `--diff-against`, `gate.diff_against` says what was compared and `gate.diffs`
+//! lists each catalog that changed: `{"id": {…}, "added": [{"resource": "File[/etc/x]",
+//! "file": "…/init.pp", "line": 7}], "removed": […], "changed": [{"resource": …, "file":
+//! …, "line": …, "parameters": [{"name": "mode", "old": "0644", "new": "0600"}],
+//! "moved_from": {…}, "unexpected": true}], "base_error": "…"}`.
+//!
 //! A retried case keeps its last attempt's steps and checks, lists the attempts before it
 //! in `attempts` (each with `started_at`, `duration`, `steps` and `checks`), and says
 //! `"flaky": true` when it passed only on a retry (`totals.passed` counts it, and

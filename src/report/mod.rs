@@ -12,7 +12,7 @@ pub mod warnings_ng;
 mod write;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use crate::outcome::{CaseReport, Event};
 pub use collect::Collected;

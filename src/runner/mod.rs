@@ -80,6 +80,8 @@ pub struct Context<B: Backend> {
     pub gate: Option<crate::gate::Options>,
     /// When a case that did not pass is tried again.
     pub retries: Retries,
+    /// `--diff-against`: the gate compares each case's catalog with the base's.
+    pub diff: Option<Arc<crate::gate::DiffBase>>,
 }
 
 /// How a run ended.
@@ -118,7 +120,7 @@ pub async fn run<B: Backend>(
         None => Some(()),
         Some(options) => {
             tokio::select! {
-                gated = crate::gate::run(&*ctx.backend, &ctx.run_id, &plan, options) => {
+                gated = crate::gate::run(&*ctx.backend, &ctx.run_id, &plan, options, ctx.diff.as_deref()) => {
                     gate_failing = gated.report.failing().count();
                     for (index, step) in gated.failed {
                         let mut report = not_run(&plan[index], "");

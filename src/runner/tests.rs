@@ -155,6 +155,7 @@ fn launch(backend: FakeBackend, plan: Vec<PlannedCase>, options: Options) -> Run
         engine_lost: AtomicBool::new(false),
         engine_wait: Duration::from_secs(60),
         gate: None,
+        diff: None,
         retries: options.retries,
     });
     let recorder = Recorder::default();

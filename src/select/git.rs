@@ -312,3 +312,28 @@ pub fn gerrit_base(env: impl Fn(&str) -> Option<String>) -> Option<String> {
     }
     set("GERRIT_BRANCH")
 }
+
+/// Writes the files of `commit` (full hex) of the repository at `root` into `into`, as
+/// they are laid out in it: the base a change is compared with, beside the working tree.
+/// Neither HEAD, the index nor the working tree is touched.
+pub fn export_tree(root: &Path, commit: &str, into: &Path) -> Result<(), SelectError> {
+    let git_err = |err: git2::Error| SelectError::Git {
+        rev: commit.to_string(),
+        root: root.to_path_buf(),
+        detail: err.message().to_string(),
+    };
+    let repo = Repository::open(root).map_err(git_err)?;
+    let oid = Oid::from_str(commit).map_err(git_err)?;
+    let tree = repo
+        .find_commit(oid)
+        .and_then(|c| c.tree())
+        .map_err(git_err)?;
+    let mut checkout = git2::build::CheckoutBuilder::new();
+    checkout
+        .target_dir(into)
+        .update_index(false)
+        .force()
+        .recreate_missing(true);
+    repo.checkout_tree(tree.as_object(), Some(&mut checkout))
+        .map_err(git_err)
+}

@@ -55,7 +55,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
-pub use git::{changed_files, gerrit_base, Change, ChangedFile, ChangedFiles, SelectError};
+pub use git::{
+    changed_files, export_tree, gerrit_base, Change, ChangedFile, ChangedFiles, SelectError,
+};
 
 use crate::spec::{Manifest, ModuleSpec};
 

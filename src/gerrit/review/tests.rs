@@ -480,3 +480,42 @@ fn a_flaky_case_votes_plus_one_and_is_named_in_the_message() {
         review.message
     );
 }
+
+/// With --diff-against, the message has what the change does to each catalog, and a
+/// parameter changed in a file the change did not touch is said beside the change (not
+/// a blocking comment).
+#[test]
+fn a_catalog_diff_is_in_the_message_and_an_unexpected_change_beside_the_change() {
+    let dir = repo();
+    let passing = case(
+        "default",
+        "debian12",
+        "passed",
+        vec![step("apply", "passed", None)],
+        vec![],
+    );
+    let mut run = report(vec![passing]);
+    let mut gate = crate::report::fixtures::gate_with_diff();
+    gate.findings.clear();
+    run.gate = Some(gate);
+    let review = build(&run, dir.path());
+    assert_eq!(review.vote(), Some(("Verified", 1)));
+    assert!(
+        review.message.contains(
+            "Catalog diff against `origin/main`, from its merge base with HEAD 1a2b3c4d5e6f: 1 catalog changed.\n\
+             motd [debian12]:\n  default: +1 -1 ~3\n    + Service[motd] (modules/motd/manifests/service.pp:2)\n"
+        ),
+        "{}",
+        review.message
+    );
+    let beside = comments_at(&review, PATCHSET_LEVEL);
+    assert_eq!(
+        beside,
+        [(
+            None,
+            "File[/etc/issue] (modules/motd/manifests/issue.pp:3): content: 'Debian' → 'Welcome'\n\
+             (changed by this change although its file is not in it; in motd › default [debian12])"
+        )]
+    );
+    assert!(!review.comments[PATCHSET_LEVEL][0].unresolved);
+}
