@@ -200,19 +200,32 @@ fn a_bad_diff_against_is_a_usage_error_before_the_engine() {
     );
     out.exit(2)
         .stderr_contains("unknown revision `no-such-branch`");
-    assert!(!out.stderr().contains("--changed-since"), "{}", out.stderr());
+    assert!(
+        !out.stderr().contains("--changed-since"),
+        "{}",
+        out.stderr()
+    );
     rehearsal_in(repo.path(), &["run", "modules/motd", "--diff-against"])
         .exit(2)
         .stderr_contains("--diff-against needs a revision")
         .stderr_contains("GERRIT_BRANCH");
     rehearsal_in(
         repo.path(),
-        &["run", "modules/motd", "--diff-against", "main", "--no-compile"],
+        &[
+            "run",
+            "modules/motd",
+            "--diff-against",
+            "main",
+            "--no-compile",
+        ],
     )
     .exit(2)
     .stderr_contains("--no-compile");
     let outside = tempfile::tempdir().unwrap();
-    copy_tree(&crate::common::repo().join("sample-modules/motd"), &outside.path().join("motd"));
+    copy_tree(
+        &crate::common::repo().join("sample-modules/motd"),
+        &outside.path().join("motd"),
+    );
     rehearsal_in(outside.path(), &["run", "motd", "--diff-against", "main"])
         .exit(2)
         .stderr_contains("is not inside a git repository");

@@ -411,8 +411,12 @@ fn diff_against_shows_what_a_change_does_to_each_catalog() {
     common::write(
         root,
         "web/manifests/init.pp",
-        "# @summary a web server's files\nclass web {\n  file { '/etc/web.conf':\n    ensure => file,\n    mode   => '0644',\n  }\n  file { '/etc/web.motd':\n    ensure  => file,\n    content => 'hello',\n  }\n  include web::issue\n}\n",
+        "# @summary a web server's files\nclass web {\n  file { '/etc/web.conf':\n    ensure => file,\n    mode   => '0644',\n  }\n  file { '/etc/web.motd':\n    ensure  => file,\n    content => 'hello',\n  }\n  include web::issue\n  include web::secret\n}\n",
     );
+    let secret = |value: &str| {
+        format!("# @summary a secret\nclass web::secret {{\n  file {{ '/etc/web.secret':\n    ensure  => file,\n    content => Sensitive('{value}'),\n  }}\n}}\n")
+    };
+    common::write(root, "web/manifests/secret.pp", secret("s3cret-old"));
     common::write(
         root,
         "web/manifests/issue.pp",
@@ -436,7 +440,14 @@ fn diff_against_shows_what_a_change_does_to_each_catalog() {
     common::write(
         root,
         "web/manifests/init.pp",
-        "# @summary a web server's files\nclass web {\n  file { '/etc/web.conf':\n    ensure => file,\n    mode   => '0600',\n  }\n  file { '/etc/web.d':\n    ensure => directory,\n  }\n  include web::motd\n  include web::issue\n}\n",
+        "# @summary a web server's files\nclass web {\n  file { '/etc/web.conf':\n    ensure => file,\n    mode   => '0600',\n  }\n  file { '/etc/web.d':\n    ensure => directory,\n  }\n  include web::motd\n  include web::issue\n  include web::secret\n}\n",
+    );
+    common::write(root, "web/manifests/secret.pp", secret("s3cret-new"));
+    // A module the base does not have.
+    common::module(
+        &root.join("fresh"),
+        "fresh",
+        "platforms: [debian11]\ncases:\n  default:\n    manifest: include fresh\n",
     );
     common::write(
         root,
@@ -462,8 +473,13 @@ fn diff_against_shows_what_a_change_does_to_each_catalog() {
         "{gate:#}"
     );
     let diffs = gate["diffs"].as_array().unwrap();
-    assert_eq!(diffs.len(), 1, "{gate:#}");
-    let diff = &diffs[0];
+    assert_eq!(diffs.len(), 2, "{gate:#}");
+    assert_eq!(diffs[0]["id"]["module"], "fresh");
+    assert_eq!(
+        diffs[0]["base_error"],
+        "the module is new: the base revision does not have it"
+    );
+    let diff = &diffs[1];
     assert_eq!(diff["id"]["case"], "default");
     let names = |key: &str| -> Vec<String> {
         diff[key]
@@ -536,9 +552,17 @@ fn diff_against_shows_what_a_change_does_to_each_catalog() {
         "{}",
         run.show()
     );
+    // A Sensitive value changed: said, never shown, nowhere in the reports.
+    let secret = changed("File[/etc/web.secret]");
+    assert_eq!(
+        secret["parameters"],
+        serde_json::json!([{"name": "content", "old": null, "new": null, "sensitive": true}])
+    );
+    let everything = format!("{}{}", run.stdout(), run.json());
+    assert!(!everything.contains("s3cret"), "{}", run.show());
     // The working tree and the index are as they were.
     assert_eq!(
         common::git(root, &["status", "--porcelain"]),
-        " M web/data/common.yaml\n M web/manifests/init.pp\n?? web/manifests/motd.pp\n"
+        " M web/data/common.yaml\n M web/manifests/init.pp\n M web/manifests/secret.pp\n?? fresh/\n?? web/manifests/motd.pp\n"
     );
 }

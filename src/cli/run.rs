@@ -271,6 +271,14 @@ impl RunConfig {
                 .map(|n| n.get())
                 .unwrap_or(2)
         });
+        let diff = match &args.diff_against {
+            Some(rev) => Some(super::select::diff_base(
+                rev,
+                &args.select.selection().paths[0],
+                &plan,
+            )?),
+            None => None,
+        };
         Ok(RunConfig {
             plan,
             jobs,
@@ -298,13 +306,7 @@ impl RunConfig {
                 count: args.retries,
                 failures: args.retry_failures,
             },
-            diff: match &args.diff_against {
-                Some(rev) => Some(super::select::diff_base(
-                    rev,
-                    &args.select.selection().paths[0],
-                )?),
-                None => None,
-            },
+            diff,
         })
     }
 }

@@ -254,12 +254,33 @@ fn base_rev(rev: &str, flag: &str) -> Result<String, Error> {
 /// `--diff-against REV`: REV's files (from its merge base with HEAD, as --changed-since
 /// compares) checked out beside the working tree of the repository holding `repo`, and
 /// the files the change touched.
-pub(super) fn diff_base(rev: &str, repo: &Path) -> Result<crate::gate::DiffBase, Error> {
+/// Every planned module must be in that repository: one elsewhere has no base to compare
+/// with, and would silently show no change.
+pub(super) fn diff_base(
+    rev: &str,
+    repo: &Path,
+    plan: &[PlannedCase],
+) -> Result<crate::gate::DiffBase, Error> {
     let rev = base_rev(rev, "--diff-against")?;
     let usage = |e: crate::select::SelectError| {
         Error::usage(e.to_string().replace("--changed-since", "--diff-against"))
     };
     let changed = crate::select::changed_files(repo, &rev).map_err(usage)?;
+    for row in plan {
+        let spec = &row.spec;
+        let inside = spec
+            .module_dir
+            .canonicalize()
+            .is_ok_and(|dir| dir.starts_with(&changed.root));
+        if !inside {
+            return Err(Error::usage(format!(
+                "--diff-against compares one git repository, {}, and the module {} ({}) is not in it: run the modules of each repository on their own",
+                changed.root.display(),
+                spec.module_name,
+                spec.module_dir.display()
+            )));
+        }
+    }
     let tree = tempfile::Builder::new()
         .prefix("rehearsal-base-")
         .tempdir()

@@ -25,6 +25,9 @@ pub struct Resource {
     pub line: Option<u32>,
     #[serde(default)]
     pub parameters: BTreeMap<String, Value>,
+    /// The parameters whose values were Sensitive (`gate.rb` wrote a digest of each).
+    #[serde(default)]
+    pub sensitive_parameters: Vec<String>,
 }
 
 impl Resource {
@@ -48,8 +51,9 @@ impl Resource {
 
 /// What the comparison needs to know of the run.
 pub struct Context<'a> {
-    /// Whether the change touched this file (a host path in the working tree).
-    pub touched: &'a dyn Fn(&Path) -> bool,
+    /// Whether a file is one of the repository's that the change did not touch (a host
+    /// path in the working tree).
+    pub untouched: &'a dyn Fn(&Path) -> bool,
     /// A host path as the reports show it (relative to the run's directory).
     pub shown: &'a dyn Fn(&Path) -> String,
 }
@@ -100,10 +104,19 @@ pub fn compare(
         let parameters: Vec<ParameterChange> = names
             .into_iter()
             .filter(|name| was.parameters.get(*name) != resource.parameters.get(*name))
-            .map(|name| ParameterChange {
-                name: name.clone(),
-                old: was.parameters.get(name).cloned(),
-                new: resource.parameters.get(name).cloned(),
+            .map(|name| {
+                let sensitive = was.sensitive_parameters.contains(name)
+                    || resource.sensitive_parameters.contains(name);
+                let value = |r: &Resource| match sensitive {
+                    true => None,
+                    false => r.parameters.get(name).cloned(),
+                };
+                ParameterChange {
+                    name: name.clone(),
+                    old: value(was),
+                    new: value(resource),
+                    sensitive,
+                }
             })
             .collect();
         let moved = was.file != resource.file;
@@ -111,7 +124,7 @@ pub fn compare(
             continue;
         }
         let unexpected =
-            !parameters.is_empty() && resource.file.as_deref().is_some_and(|f| !(cx.touched)(f));
+            !parameters.is_empty() && resource.file.as_deref().is_some_and(cx.untouched);
         diff.changed.push(Changed {
             declared: declared(resource),
             moved_from: moved.then(|| declared(was)),
@@ -150,14 +163,14 @@ mod tests {
     }
 
     fn compared(base: Result<&[Resource], String>, change: &[Resource]) -> CatalogDiff {
-        let touched = |p: &Path| p.ends_with("manifests/init.pp");
+        let untouched = |p: &Path| p.starts_with("/m") && !p.ends_with("manifests/init.pp");
         let shown = |p: &Path| p.display().to_string();
         compare(
             id(),
             base,
             change,
             &Context {
-                touched: &touched,
+                untouched: &untouched,
                 shown: &shown,
             },
         )
@@ -266,6 +279,67 @@ mod tests {
         assert!(diff.changed[0].unexpected);
         let same = compared(Ok(&change), &change);
         assert!(same.is_empty(), "{same:?}");
+    }
+
+    /// A Sensitive value is never shown nor kept: that it changed is all a diff says.
+    #[test]
+    fn a_sensitive_parameter_is_said_to_change_without_its_values() {
+        let mut base = resource(
+            "User",
+            "app",
+            "/m/manifests/init.pp",
+            3,
+            json!({"password": {"sensitive": "aaa"}, "uid": 10}),
+        );
+        base.sensitive_parameters = vec!["password".into()];
+        let mut change = resource(
+            "User",
+            "app",
+            "/m/manifests/init.pp",
+            3,
+            json!({"password": {"sensitive": "bbb"}, "uid": 10}),
+        );
+        change.sensitive_parameters = vec!["password".into()];
+        let diff = compared(
+            Ok(std::slice::from_ref(&base)),
+            std::slice::from_ref(&change),
+        );
+        let param = &diff.changed[0].parameters[0];
+        assert_eq!(
+            (param.old.as_ref(), param.new.as_ref(), param.sensitive),
+            (None, None, true)
+        );
+        assert_eq!(
+            param.to_string(),
+            "password: changed (Sensitive: not shown)"
+        );
+        assert!(!serde_json::to_string(&diff).unwrap().contains("aaa"));
+        assert!(compared(
+            Ok(std::slice::from_ref(&change)),
+            std::slice::from_ref(&change)
+        )
+        .is_empty());
+    }
+
+    /// Code outside the repository (the case's own manifest, a fetched fixture) is not a
+    /// file the change left alone.
+    #[test]
+    fn a_change_declared_outside_the_repository_is_not_unexpected() {
+        let base = [resource(
+            "Notify",
+            "hi",
+            "site.pp",
+            1,
+            json!({"message": "a"}),
+        )];
+        let change = [resource(
+            "Notify",
+            "hi",
+            "site.pp",
+            1,
+            json!({"message": "b"}),
+        )];
+        assert!(!compared(Ok(&base), &change).changed[0].unexpected);
     }
 
     #[test]

@@ -153,6 +153,25 @@ def facts_for(env)
   end
 end
 
+# A compiled catalog's resources as Puppet's JSON has them, but for the values of
+# Sensitive parameters (the compiler unwraps them, naming them in `sensitive_parameters`):
+# each is replaced by a digest, so a change is still seen and no value leaves the gate.
+def catalog_resources(catalog)
+  require 'digest'
+  catalog.to_data_hash['resources'].map do |r|
+    sensitive = Array(r['sensitive_parameters']).map(&:to_s)
+    next r if sensitive.empty? || !r['parameters'].is_a?(Hash)
+
+    params = r['parameters'].dup
+    sensitive.each do |name|
+      next unless params.key?(name)
+
+      params[name] = { 'sensitive' => Digest::SHA256.hexdigest(JSON.generate([params[name]])) }
+    end
+    r.merge('parameters' => params)
+  end
+end
+
 def compile_case(c, env_facts)
   Puppet[:hiera_config] = c['hiera']
   if c['strict']
@@ -168,9 +187,7 @@ def compile_case(c, env_facts)
     catalog = Puppet::Parser::Compiler.compile(node)
     puts "Notice: compiled a catalog of #{catalog.resources.size} resources"
     # For --diff-against: the catalog's resources as Puppet's own JSON has them.
-    if c['catalog']
-      File.write(c['catalog'], JSON.generate(catalog.to_data_hash['resources']))
-    end
+    File.write(c['catalog'], JSON.generate(catalog_resources(catalog))) if c['catalog']
   end
   0
 rescue Puppet::Error => e
@@ -195,26 +212,26 @@ end
 # second and a half with Facter 4, every time); nil where they cannot be resolved (each
 # group then tries, and says why).
 def core_facts
-  env = Puppet::Node::Environment.create(:production, [])
+  timed_facts(Puppet::Node::Environment.create(:production, []))
+rescue Exception # rubocop:disable Lint/RescueException
+  nil
+end
+
+# The facts for an environment, the seconds they took left for the `facts` phase.
+def timed_facts(env)
   started = now
   facts = facts_for(env)
   File.write(File.join(OUT_DIR, "facts-#{Process.pid}.seconds"), (now - started).to_s)
   facts
-rescue Exception # rubocop:disable Lint/RescueException
-  nil
 end
 
 def compile_group(group, core)
   env = Puppet::Node::Environment.create(:production, group['modulepath'].split(':'))
   facts = core
-  if facts.nil? || own_facts?(group['modulepath'])
-    started = now
-    facts = facts_for(env)
-    File.write(File.join(OUT_DIR, "facts-#{Process.pid}.seconds"), (now - started).to_s)
-  end
+  facts = timed_facts(env) if facts.nil? || own_facts?(group['modulepath'])
   group['cases'].each do |c|
     out = File.join(OUT_DIR, "#{c['name']}.out")
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    started = now
     pid = fork do
       $stdout.reopen(out, 'w')
       $stderr.reopen($stdout)
@@ -226,7 +243,7 @@ def compile_group(group, core)
     File.write(File.join(OUT_DIR, "#{c['name']}.json"), JSON.generate(
       'type' => 'compile', 'id' => c['id'], 'name' => c['name'],
       'exit' => status.exitstatus, 'signal' => status.termsig,
-      'seconds' => Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+      'seconds' => now - started
     ))
   end
   0

@@ -362,6 +362,8 @@ struct PlatformJob {
     /// tree's paths they stand for (longest first), and what the change touched.
     base_paths: Vec<(String, PathBuf)>,
     diff: Option<(PathBuf, std::collections::BTreeSet<PathBuf>)>,
+    /// The plan rows whose module the base revision does not have.
+    new_modules: std::collections::BTreeSet<usize>,
     /// The run's directory: host paths are shown relative to it.
     cwd: PathBuf,
 }
@@ -405,6 +407,7 @@ impl PlatformJob {
         let mut cases = BTreeMap::new();
         let mut ids = BTreeMap::new();
         let mut base_paths: Vec<(String, PathBuf)> = Vec::new();
+        let mut new_modules = std::collections::BTreeSet::new();
         let on_platform = || {
             plan.iter()
                 .enumerate()
@@ -441,23 +444,28 @@ impl PlatformJob {
             }
             // The base's modules, where the repository has them: the module's and its
             // local fixtures' files at the base revision, the others as they are.
+            // A module the base does not have is new: its cases are said so, not compiled.
             let base_at = format!("{GATE_DIR}/b{i}");
+            let mut new_module = false;
             if let Some(diff) = diff {
-                let own = std::iter::once((&spec.module_name, &spec.module_dir));
+                new_module = diff.at_base(&spec.module_dir).is_none();
+                let own = std::iter::once((&spec.module_name, &spec.module_dir, true));
                 let fixtures = spec
                     .fixtures
                     .iter()
                     .filter(|f| f.name != spec.module_name)
-                    .map(|f| (&f.name, &f.path));
-                for (name, dir) in own.chain(fixtures) {
-                    let at = format!("{base_at}/{name}");
-                    let in_repo = dir.canonicalize().is_ok_and(|d| d.starts_with(&diff.root));
-                    let host = match (in_repo, diff.at_base(dir)) {
-                        (true, Some(there)) => there,
-                        // Not in the base: the base's compile fails without it.
-                        (true, None) => continue,
-                        (false, _) => dir.clone(),
+                    .map(|f| (&f.name, &f.path, f.origin.source == Source::Local));
+                for (name, dir, local) in own.chain(fixtures) {
+                    if new_module {
+                        break;
+                    }
+                    // A local fixture as the base has it; one fetched from git or the Forge,
+                    // or one the base does not have (untracked, or new), as it is.
+                    let host = match local {
+                        true => diff.at_base(dir).unwrap_or_else(|| dir.clone()),
+                        false => dir.clone(),
                     };
+                    let at = format!("{base_at}/{name}");
                     base_paths.push((at.clone(), dir.clone()));
                     mounts.push(Mount {
                         host,
@@ -514,7 +522,9 @@ impl PlatformJob {
                     }))
                 };
                 group_cases.push(entry(index.to_string(), &modules_at)?);
-                if diff.is_some() {
+                if new_module {
+                    new_modules.insert(index);
+                } else if diff.is_some() {
                     base_cases.push(entry(format!("b{index}"), &base_at)?);
                 }
                 cases.insert(index, dir_at);
@@ -584,6 +594,7 @@ impl PlatformJob {
             ids,
             base_paths,
             diff: diff.map(|d| (d.root.clone(), d.touched.clone())),
+            new_modules,
             cwd: cwd.to_path_buf(),
         })
     }
@@ -741,19 +752,31 @@ impl PlatformJob {
             }
             Some(resources)
         };
-        let change = read(&index.to_string(), &self.paths)?;
+        // The case's own manifest as the runner names it, as `to_host` does.
+        let dir_at = self.cases.get(&index)?;
+        let site = (
+            format!("{dir_at}/{SITE_PP}"),
+            PathBuf::from(layout::case_file(SITE_PP)),
+        );
+        let change = read(
+            &index.to_string(),
+            &[&self.paths[..], std::slice::from_ref(&site)].concat(),
+        )?;
         let base_name = format!("b{index}");
-        let base = read(&base_name, &self.base_paths).ok_or_else(|| {
-            let output = self.to_host(&self.output_of_name(&base_name));
-            crate::puppet::error_lines(&output)
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| "it did not compile".into())
-        });
-        let touched = |file: &Path| {
+        let base = match self.new_modules.contains(&index) {
+            true => Err("the module is new: the base revision does not have it".to_string()),
+            false => read(&base_name, &[&self.base_paths[..], &[site]].concat()).ok_or_else(|| {
+                let output = self.to_host(&self.output_of_name(&base_name));
+                crate::puppet::error_lines(&output)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| "it did not compile".into())
+            }),
+        };
+        let untouched = |file: &Path| {
             let file = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
             file.strip_prefix(root)
-                .is_ok_and(|rel| touched.contains(rel))
+                .is_ok_and(|rel| !touched.contains(rel))
         };
         let shown = |file: &Path| shown(file, &self.cwd);
         Some(diff::compare(
@@ -761,7 +784,7 @@ impl PlatformJob {
             base.as_deref().map_err(Clone::clone),
             &change,
             &diff::Context {
-                touched: &touched,
+                untouched: &untouched,
                 shown: &shown,
             },
         ))

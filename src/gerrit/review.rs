@@ -136,7 +136,7 @@ pub fn review_from_report(
     // With --diff-against: a resource whose parameters changed though the change did not
     // touch the file that declares it (its data, a default or code elsewhere changed it)
     // is said once, beside the change, for the reviewer who may not expect it.
-    for (what, cases) in unexpected_changes(report) {
+    for (what, cases) in unexpected_changes(report).into_iter().take(MAX_DIFFS) {
         let mut message = format!(
             "{what}\n(changed by this change although its file is not in it; in {})",
             cases.join(", ")
@@ -208,29 +208,30 @@ fn diff_summary(report: &Report) -> String {
         ),
     };
     let mut group = None;
-    for diff in &gate.diffs {
+    for diff in gate.diffs.iter().take(MAX_DIFFS) {
         let id = &diff.id;
         if group != Some((&id.module, &id.platform)) {
             group = Some((&id.module, &id.platform));
             out.push_str(&format!("{} [{}]:\n", id.module, id.platform));
         }
         out.push_str(&format!("  {}: {}\n", id.case, diff.counts()));
-        let lines = diff.lines();
-        for line in lines.iter().take(MAX_DIFF_LINES) {
+        for line in diff.lines_cut(MAX_DIFF_LINES, "in the build's report") {
             out.push_str(&format!("    {line}\n"));
         }
-        if lines.len() > MAX_DIFF_LINES {
-            out.push_str(&format!(
-                "    … and {} more in the build's report\n",
-                lines.len() - MAX_DIFF_LINES
-            ));
-        }
+    }
+    if gate.diffs.len() > MAX_DIFFS {
+        out.push_str(&format!(
+            "… and {} more changed catalogs in the build's report\n",
+            gate.diffs.len() - MAX_DIFFS
+        ));
     }
     out
 }
 
-/// Lines of one catalog's diff in the message.
+/// Lines of one catalog's diff in the message, and catalogs listed (the message is cut
+/// at Gerrit's size, so the diff must leave room for what follows it).
 const MAX_DIFF_LINES: usize = 8;
+const MAX_DIFFS: usize = 12;
 
 /// The summary: headline, build link, module x platform table (failures first), totals,
 /// and one line a case that did not pass.
@@ -272,10 +273,12 @@ fn message(report: &Report, listed: &[Summary], findings: usize, options: &Optio
             "{total} case{}: {} passed{}, {} failed, {} errored, {} skipped.\n",
             if total == 1 { "" } else { "s" },
             count(Status::Passed),
-            match report.cases.iter().filter(|c| c.report.flaky()).count() {
-                0 => String::new(),
-                n => format!(" ({n} flaky)"),
-            },
+            report
+                .cases
+                .iter()
+                .map(|c| &c.report)
+                .collect::<crate::outcome::Totals>()
+                .flaky_note(),
             count(Status::Failed),
             count(Status::Error),
             count(Status::Skipped)
@@ -300,7 +303,6 @@ fn message(report: &Report, listed: &[Summary], findings: usize, options: &Optio
             ));
         }
     }
-    out.push_str(&diff_summary(report));
     // Passed, but only on a retry: a reviewer should know the verdict hid a failure.
     let flaky: Vec<&Case> = report.cases.iter().filter(|c| c.report.flaky()).collect();
     if !flaky.is_empty() {
@@ -326,12 +328,15 @@ fn message(report: &Report, listed: &[Summary], findings: usize, options: &Optio
             ));
         }
     }
+    // Last: the longest part, and the one a cut at Gerrit's size may shorten.
+    let diffs = diff_summary(report);
     if findings > MAX_COMMENTS {
         out.push_str(&format!(
             "\n{} of {findings} inline comments were left out; the build's report has them all.\n",
             findings - MAX_COMMENTS
         ));
     }
+    out.push_str(&diffs);
     truncate(&mut out, MAX_MESSAGE);
     out.trim_end().to_string()
 }

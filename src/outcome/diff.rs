@@ -85,6 +85,20 @@ impl CatalogDiff {
     }
 }
 
+impl CatalogDiff {
+    /// [`Self::lines`], at most `max` of them, then a line that counts the rest, saying
+    /// `where_rest` has them: `… and 4 more in the build's report`.
+    pub fn lines_cut(&self, max: usize, where_rest: &str) -> Vec<String> {
+        let mut lines = self.lines();
+        if lines.len() > max {
+            let rest = lines.len() - max;
+            lines.truncate(max);
+            lines.push(format!("… and {rest} more {where_rest}"));
+        }
+        lines
+    }
+}
+
 /// A resource and where it is declared (a path shown as the run shows paths).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Declared {
@@ -113,14 +127,15 @@ pub struct Changed {
     /// As the change declares it.
     #[serde(flatten)]
     pub declared: Declared,
-    /// Where the base declared it, when elsewhere (another file, or another line of a
-    /// file the change touched).
+    /// Where the base declared it, when in another file (a line that moved within a file
+    /// is no move).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<Declared>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<ParameterChange>,
-    /// The change did not touch the file that declares it: the reviewer may not expect
-    /// this resource to change (its data, a default, or code elsewhere changed it).
+    /// Its parameters changed, and the change did not touch the repository's file that
+    /// declares it: the reviewer may not expect this resource to change (its data, a
+    /// default, or code elsewhere changed it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unexpected: bool,
 }
@@ -133,11 +148,18 @@ pub struct ParameterChange {
     pub old: Option<Value>,
     #[serde(default)]
     pub new: Option<Value>,
+    /// A Sensitive parameter: it changed, and neither value is kept anywhere.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
 }
 
 impl std::fmt::Display for ParameterChange {
-    /// `mode: '0644' → '0600'`, `notify: (unset) → Service[ntp]`.
+    /// `mode: '0644' → '0600'`, `notify: (unset) → Service[ntp]`, `password: changed
+    /// (Sensitive: not shown)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.sensitive {
+            return write!(f, "{}: changed (Sensitive: not shown)", self.name);
+        }
         let show = |value: &Option<Value>| match value {
             None => "(unset)".to_string(),
             Some(Value::String(s)) => format!("'{s}'"),

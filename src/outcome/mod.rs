@@ -399,6 +399,14 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// ` (2 flaky)` after the passed count, or nothing.
+    pub fn flaky_note(&self) -> String {
+        match self.flaky {
+            0 => String::new(),
+            n => format!(" ({n} flaky)"),
+        }
+    }
+
     /// Counts a finished case.
     pub fn count(&mut self, report: &CaseReport) {
         self.add(report.status());

@@ -307,10 +307,7 @@ impl ConsoleReporter {
             }
             _ => format!("{finished} {}", plural(finished, "case", "cases")),
         };
-        let flaky = match totals.flaky {
-            0 => String::new(),
-            n => format!(" ({n} flaky)"),
-        };
+        let flaky = totals.flaky_note();
         let mut text = format!(
             "\n{cases}: {} passed{flaky}, {} failed, {} {}, {} skipped in {}\n",
             totals.passed,
@@ -529,15 +526,8 @@ fn diff_lines(report: &crate::outcome::GateReport, verbosity: Verbosity) -> Stri
         if verbosity == Verbosity::Quiet {
             continue;
         }
-        let lines = diff.lines();
-        for line in lines.iter().take(DIFF_LINES) {
+        for line in diff.lines_cut(DIFF_LINES, "(the JSON report has them all)") {
             out.push_str(&format!("    {line}\n"));
-        }
-        if lines.len() > DIFF_LINES {
-            out.push_str(&format!(
-                "    … and {} more (the JSON report has them all)\n",
-                lines.len() - DIFF_LINES
-            ));
         }
     }
     out

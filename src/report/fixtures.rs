@@ -467,6 +467,7 @@ pub fn gate_with_diff() -> crate::outcome::GateReport {
         name: name.into(),
         old: Some(serde_json::json!(old)),
         new: Some(serde_json::json!(new)),
+        sensitive: false,
     };
     crate::outcome::GateReport {
         diff_against: Some("`origin/main`, from its merge base with HEAD 1a2b3c4d5e6f".into()),

@@ -210,10 +210,7 @@ fn title(totals: &Totals) -> String {
         return "rehearsal: no case ran".into();
     }
     if totals.passed == total {
-        let flaky = match totals.flaky {
-            0 => String::new(),
-            n => format!(" ({n} flaky)"),
-        };
+        let flaky = totals.flaky_note();
         return format!(
             "rehearsal: all {total} {} passed{flaky}",
             plural(total, "case", "cases")

@@ -270,9 +270,10 @@ fn add_attempts(report: &CaseReport, cases: &mut [TestCase]) {
                 rerun.set_system_out(xml_text(&output));
             }
             let skipped = |c: &TestCase| matches!(c.status, TestCaseStatus::Skipped { .. });
+            let name = xml_text(&name);
             let at = cases
                 .iter()
-                .position(|c| c.name.as_str() == name && !skipped(c))
+                .position(|c| c.name == name && !skipped(c))
                 .or_else(|| {
                     cases
                         .iter()

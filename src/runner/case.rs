@@ -31,8 +31,16 @@ use crate::spec::Matchers;
 use crate::text::plural;
 use crate::text::sanitize::clean as clean_output;
 
-/// Runs attempt number `attempt` (from 1) of one case from `image` (the platform's, or a
-/// snapshot); never fails: whatever
+/// Which attempt at a case this is, and whether one that ends with a status is tried again
+/// (the dispatch decides, once: its container is then not kept).
+#[derive(Clone, Copy)]
+pub struct Attempt<'a> {
+    /// From 1.
+    pub number: u32,
+    pub retried: &'a (dyn Fn(Status) -> bool + Sync),
+}
+
+/// Runs an attempt at one case from `image` (the platform's, or a snapshot); never fails: whatever
 /// happens is in the report, and each step is told on `events` as it starts and ends.
 pub async fn run<B: Backend>(
     ctx: &Context<B>,
@@ -40,7 +48,7 @@ pub async fn run<B: Backend>(
     row: &PlannedCase,
     index: usize,
     image: &str,
-    attempt: u32,
+    attempt: Attempt<'_>,
 ) -> CaseReport {
     let mut case = Case::new(ctx, events, row, attempt);
     let began = case.begin(Step::Start);
@@ -86,12 +94,16 @@ struct Case<'a, B: Backend> {
     container: Option<(String, ContainerConfig)>,
     kept: Option<String>,
     removal: Duration,
-    /// Which attempt at the case this is, from 1.
-    attempt: u32,
+    attempt: Attempt<'a>,
 }
 
 impl<'a, B: Backend> Case<'a, B> {
-    fn new(ctx: &'a Context<B>, events: &'a Emitter, row: &'a PlannedCase, attempt: u32) -> Self {
+    fn new(
+        ctx: &'a Context<B>,
+        events: &'a Emitter,
+        row: &'a PlannedCase,
+        attempt: Attempt<'a>,
+    ) -> Self {
         Case {
             ctx,
             events,
@@ -113,7 +125,7 @@ impl<'a, B: Backend> Case<'a, B> {
         let (ctx, id, case) = (self.ctx, &self.id, self.row.case());
         ContainerConfig {
             image: image.to_string(),
-            name: match self.attempt {
+            name: match self.attempt.number {
                 1 => format!("rehearsal-{}-{index}", &ctx.run_id[..8]),
                 n => format!("rehearsal-{}-{index}-{n}", &ctx.run_id[..8]),
             },
@@ -278,14 +290,7 @@ impl<'a, B: Backend> Case<'a, B> {
         let failed = self.steps.iter().any(|s| s.status >= Status::Failed)
             || self.checks.iter().any(|c| c.status >= Status::Failed);
         let status = crate::outcome::worst(&self.steps, &self.checks);
-        let retried = self
-            .ctx
-            .retries
-            .again(self.row.case(), self.attempt, status)
-            && !self
-                .ctx
-                .engine_lost
-                .load(std::sync::atomic::Ordering::Relaxed);
+        let retried = (self.attempt.retried)(status);
         let removing = Instant::now();
         if self.ctx.keep.keeps(failed) && !retried {
             self.kept = Some(container);

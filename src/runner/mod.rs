@@ -349,12 +349,28 @@ impl<B: Backend> Dispatch<'_, B> {
         let mut earlier = Vec::new();
         let mut attempt = 1;
         loop {
-            let mut report = case::run(ctx, events, row, index, image, attempt).await;
+            // One decision whether an attempt is retried, taken once (when its container
+            // is removed, or here), so a container is never dropped for a retry that an
+            // interrupt then calls off.
+            let decided = std::sync::atomic::AtomicU8::new(0);
+            let retried = |status| match decided.load(Ordering::SeqCst) {
+                1 => true,
+                2 => false,
+                _ => {
+                    let again = ctx.retries.again(row.case(), attempt, status)
+                        && !stopping.load(Ordering::SeqCst)
+                        && !ctx.engine_lost.load(Ordering::Relaxed);
+                    decided.store(if again { 1 } else { 2 }, Ordering::SeqCst);
+                    again
+                }
+            };
+            let this = case::Attempt {
+                number: attempt,
+                retried: &retried,
+            };
+            let mut report = case::run(ctx, events, row, index, image, this).await;
             let status = report.status();
-            let again = ctx.retries.again(row.case(), attempt, status)
-                && !stopping.load(Ordering::SeqCst)
-                && !ctx.engine_lost.load(Ordering::Relaxed);
-            if !again {
+            if !retried(status) {
                 if !earlier.is_empty() {
                     report.attempts = earlier;
                     report.started_at = first_start;
