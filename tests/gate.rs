@@ -566,3 +566,59 @@ fn diff_against_shows_what_a_change_does_to_each_catalog() {
         " M web/data/common.yaml\n M web/manifests/init.pp\n M web/manifests/secret.pp\n?? fresh/\n?? web/manifests/motd.pp\n"
     );
 }
+
+/// Acceptance coverage on a module checked by hand: of its four resources, the case
+/// applies three (the fourth sits behind a parameter no case sets) and checks two, one by
+/// a `resource` check; `--min-coverage` above its 75% fails the run, at or below passes.
+#[test]
+fn coverage_counts_the_declarations_a_case_applied_and_a_check_asserted() {
+    let dir = tempfile::tempdir().unwrap();
+    common::module(
+        &dir.path().join("cov"),
+        "cov",
+        "platforms: [debian11]\ncases:\n  default:\n    manifest: include cov\n    expect:\n      - file: /etc/cov.conf\n      - resource: \"File['/etc/cov.d']\"\n",
+    );
+    common::write(
+        dir.path(),
+        "cov/manifests/init.pp",
+        "# @summary coverage\n# @param extra whether the extra file is managed\nclass cov (Boolean $extra = false) {\n  file { '/etc/cov.conf':\n    ensure => file,\n  }\n  file {\n    '/etc/cov.d': ensure => directory;\n  }\n  exec { 'cov-stamp':\n    command => '/bin/true',\n    unless  => '/bin/true',\n  }\n  if $extra {\n    file { '/etc/cov.extra': ensure => file }\n  }\n}\n",
+    );
+    let run = Rehearsal::new()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--min-coverage", "80"])
+        .json()
+        .run();
+    assert_eq!(run.code(), Some(1), "{}", run.show());
+    run.stderr_contains("coverage of cov is 75%, below --min-coverage 80");
+    let coverage = &run.json()["coverage"][0];
+    assert_eq!(coverage["module"], "cov", "{coverage:#}");
+    assert_eq!(
+        (
+            &coverage["declared"],
+            &coverage["applied"],
+            &coverage["asserted"]
+        ),
+        (&Value::from(4), &Value::from(3), &Value::from(2)),
+        "{coverage:#}"
+    );
+    let uncovered = &coverage["uncovered"][0];
+    assert_eq!(
+        uncovered["resource"], "File[/etc/cov.extra]",
+        "{coverage:#}"
+    );
+    assert_eq!(uncovered["line"], 15, "{coverage:#}");
+    assert!(
+        run.stdout().contains(
+            "coverage: cov 75% (3 of 4 resources applied, 2 asserted by a check; debian11 3)"
+        ),
+        "{}",
+        run.show()
+    );
+    let enough = Rehearsal::new()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--min-coverage", "75"])
+        .run();
+    assert_eq!(enough.code(), Some(0), "{}", enough.show());
+}

@@ -88,6 +88,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "",
           conflicts_with_all = ["no_gate", "no_compile"])]
     pub diff_against: Option<String>,
+    /// Fail the run (exit 1) when a checked module's acceptance coverage (its declared
+    /// resources that a case applied) is below N percent.
+    #[arg(long, value_name = "N", conflicts_with_all = ["no_gate"],
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub min_coverage: Option<u8>,
     /// With --retries: retry failures too (a failed apply, idempotency or check), not
     /// only errors.
     #[arg(long, requires = "retries")]
@@ -129,15 +134,36 @@ pub(super) async fn run(args: RunArgs, engine: Option<super::EngineArg>) -> Resu
     let collected = crate::report::Collected::default();
     let mut reporters = reporters(&config);
     let early = EarlyVote::default();
-    if let Some(settings) = &config.gerrit {
+    let min_coverage = config.min_coverage;
+    if config.gerrit.is_some() || min_coverage.is_some() {
         reporters.push(Box::new(collected.reporter()));
+    }
+    if let Some(settings) = &config.gerrit {
         // After the collector: the cases the gate failed are collected when it is told.
         reporters.push(Box::new(
             early.reporter(settings.clone(), collected.clone()),
         ));
     }
     let gerrit = config.gerrit.take();
-    let code = run_plan(config, reporters, engine).await?;
+    let mut code = run_plan(config, reporters, engine).await?;
+    if let (Some(min), Some(gate)) = (min_coverage, collected.gate()) {
+        let cases = collected.cases();
+        let cases: Vec<&crate::outcome::CaseReport> = cases.iter().collect();
+        for module in crate::outcome::coverage::of(&gate, &cases) {
+            if module.percent() < f64::from(min) {
+                eprintln!(
+                    "coverage of {} is {:.0}%, below --min-coverage {min}: {} of its {} resources were applied by no case (the JSON report's `coverage` lists them)",
+                    module.module,
+                    module.percent(),
+                    module.uncovered.len(),
+                    module.declared
+                );
+                if code == exit::SUCCESS {
+                    code = exit::TEST_FAILED;
+                }
+            }
+        }
+    }
     match gerrit {
         Some(settings) => {
             // The early vote first, so the final one is the one Gerrit keeps.
@@ -239,6 +265,7 @@ pub(super) struct RunConfig {
     pub engine_wait: Duration,
     pub gate: Option<crate::gate::Options>,
     pub retries: runner::Retries,
+    pub min_coverage: Option<u8>,
     /// `--diff-against`: the base revision's tree (removed when the run ends).
     pub diff: Option<crate::gate::DiffBase>,
 }
@@ -307,6 +334,7 @@ impl RunConfig {
                 failures: args.retry_failures,
             },
             diff,
+            min_coverage: args.min_coverage,
         })
     }
 }

@@ -86,6 +86,7 @@ fn step(step: Step, status: Status, message: &str, errors: Vec<PuppetError>) -> 
         output: String::new(),
         slowest: Vec::new(),
         without_driver: false,
+        applied: Vec::new(),
     }
 }
 

@@ -143,6 +143,7 @@ pub async fn run<B: Backend>(
     let mut failed = Vec::new();
     let mut reports = Vec::new();
     let mut diffs = Vec::new();
+    let mut declarations: Vec<crate::outcome::coverage::Declaration> = Vec::new();
     for (platform, duration, result) in results {
         match result {
             Ok(done) => {
@@ -158,6 +159,7 @@ pub async fn run<B: Backend>(
                 findings.extend(done.findings);
                 failed.extend(done.failed);
                 diffs.extend(done.diffs);
+                declarations.extend(done.declarations);
             }
             Err(error) => reports.push(GatePlatform {
                 platform,
@@ -181,6 +183,14 @@ pub async fn run<B: Backend>(
             platforms: reports,
             duration: began.elapsed(),
             diff_against: diff.map(|d| d.describe.clone()),
+            declarations: {
+                // Each platform parsed the same files: each declaration once.
+                declarations.sort_by(|a, b| {
+                    (&a.module, &a.file, a.line).cmp(&(&b.module, &b.file, b.line))
+                });
+                declarations.dedup();
+                declarations
+            },
             diffs: {
                 diffs.sort_by(|a, b| {
                     let key = |d: &crate::outcome::diff::CatalogDiff| {
@@ -380,6 +390,8 @@ struct PlatformDone {
     phases: indexmap::IndexMap<String, f64>,
     /// With `--diff-against`: the compiled cases whose catalogs differ from the base's.
     diffs: Vec<crate::outcome::diff::CatalogDiff>,
+    /// The resources the checked modules declare.
+    declarations: Vec<crate::outcome::coverage::Declaration>,
 }
 
 impl PlatformJob {
@@ -656,6 +668,7 @@ impl PlatformJob {
             trouble: None,
             phases: Default::default(),
             diffs: Vec::new(),
+            declarations: Vec::new(),
         };
         let mut troubles: Vec<String> = Vec::new();
         // With --diff-against: the plan rows whose catalog the change compiled.
@@ -695,6 +708,11 @@ impl PlatformJob {
                             "a compile ended without a verdict ({})",
                             self.output_of(index).lines().last().unwrap_or("no output")
                         )),
+                    }
+                }
+                Some("declaration") => {
+                    if let Some(declaration) = self.declaration(&said) {
+                        done.declarations.push(declaration);
                     }
                 }
                 Some("phase") => {
@@ -790,6 +808,23 @@ impl PlatformJob {
         ))
     }
 
+    /// A resource declaration gate.rb told, at its host path.
+    fn declaration(&self, said: &Value) -> Option<crate::outcome::coverage::Declaration> {
+        let file = said["file"].as_str()?;
+        let (at, module) = self
+            .checked
+            .iter()
+            .find(|(at, _)| file.starts_with(&format!("{at}/")))?;
+        let line = said["line"].as_u64()? as u32;
+        Some(crate::outcome::coverage::Declaration {
+            module: module.name.clone(),
+            resource: said["resource"].as_str()?.to_string(),
+            file: shown(&module.dir.join(&file[at.len() + 1..]), &self.cwd),
+            line,
+            at: said["at"].as_u64().map_or(line, |at| at as u32),
+        })
+    }
+
     /// A finding gate.rb told, at its host path.
     fn finding(&self, said: &Value) -> Option<GateFinding> {
         let file = said["file"].as_str()?;
@@ -873,6 +908,7 @@ impl PlatformJob {
             output,
             slowest: Vec::new(),
             without_driver: false,
+            applied: Vec::new(),
         })
     }
 }

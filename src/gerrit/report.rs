@@ -133,6 +133,7 @@ mod tests {
                 output: "\u{1b}[0;32mNotice: Applied catalog\u{1b}[0m\n".into(),
                 slowest: vec![],
                 without_driver: false,
+                applied: Vec::new(),
             }],
             checks: vec![CheckReport {
                 label: "file /etc/motd".into(),

@@ -328,6 +328,17 @@ fn message(report: &Report, listed: &[Summary], findings: usize, options: &Optio
             ));
         }
     }
+    if let Some(gate) = &report.gate {
+        let cases: Vec<&crate::outcome::CaseReport> =
+            report.cases.iter().map(|c| &c.report).collect();
+        let coverage = crate::outcome::coverage::of(gate, &cases);
+        if !coverage.is_empty() {
+            out.push_str("\nCoverage:\n");
+            for module in coverage.iter().take(MAX_LISTED) {
+                out.push_str(&format!("- {}\n", module.summary()));
+            }
+        }
+    }
     // Last: the longest part, and the one a cut at Gerrit's size may shorten.
     let diffs = diff_summary(report);
     if findings > MAX_COMMENTS {

@@ -27,6 +27,10 @@ pub struct GateReport {
     /// differ, by module, platform and case.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diffs: Vec<super::diff::CatalogDiff>,
+    /// The resources the checked modules' manifests declare, for acceptance coverage
+    /// ([`super::coverage`]), in module, file and line order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declarations: Vec<super::coverage::Declaration>,
 }
 
 impl GateReport {

@@ -4,6 +4,7 @@
 //! from the JSON report, which these types also read back), and it imports no stage, so
 //! every stage can depend on it.
 
+pub mod coverage;
 pub mod diff;
 pub mod engine;
 pub mod event;
@@ -127,6 +128,10 @@ pub struct StepReport {
     /// Puppet could not run it): no report, so its verdict was read from Puppet's text.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub without_driver: bool,
+    /// The first apply's resources that name where they are declared, from its report:
+    /// what the case exercised, for acceptance coverage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied: Vec<diff::Declared>,
 }
 
 /// A resource and how long Puppet took to evaluate it.

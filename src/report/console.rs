@@ -69,6 +69,9 @@ pub struct ConsoleReporter {
     engine: Option<crate::outcome::engine::EngineInfo>,
     /// The bar under the lines, on a terminal.
     progress: Option<Progress>,
+    /// The gate's declarations and the finished cases, for the coverage under the summary.
+    declarations: Option<crate::outcome::GateReport>,
+    cases: Vec<CaseReport>,
 }
 
 impl ConsoleReporter {
@@ -87,6 +90,8 @@ impl ConsoleReporter {
             summary_printed: false,
             engine: None,
             progress: None,
+            declarations: None,
+            cases: Vec::new(),
         }
     }
 
@@ -317,6 +322,12 @@ impl ConsoleReporter {
             totals.skipped,
             human_duration(duration),
         );
+        if let Some(gate) = &self.declarations {
+            let cases: Vec<&CaseReport> = self.cases.iter().collect();
+            for module in crate::outcome::coverage::of(gate, &cases) {
+                text.push_str(&format!("coverage: {}\n", module.summary()));
+            }
+        }
         if let Some(engine) = &self.engine {
             text.push_str(&format!("engine: {engine}\n"));
         }
@@ -381,6 +392,9 @@ impl ConsoleReporter {
                 }
             }
             EventKind::Gate(report) => {
+                if !report.declarations.is_empty() {
+                    self.declarations = Some((**report).clone());
+                }
                 let text = clean(&gate_lines(report, self.verbosity));
                 if !text.is_empty() {
                     self.emit(&text);
@@ -415,6 +429,9 @@ impl ConsoleReporter {
             EventKind::CaseFinished(report) => {
                 let status = report.status();
                 self.counted.count(report);
+                if self.declarations.is_some() {
+                    self.cases.push((**report).clone());
+                }
                 if let Some(container) = &report.kept_container {
                     self.kept.push((report.id.clone(), container.clone()));
                 }

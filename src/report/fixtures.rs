@@ -47,6 +47,7 @@ fn step(
         output: output.into(),
         slowest: Vec::new(),
         without_driver: false,
+        applied: Vec::new(),
     }
 }
 
@@ -451,6 +452,7 @@ pub fn gate_report() -> crate::outcome::GateReport {
         duration: ms(5_400),
         diff_against: None,
         diffs: Vec::new(),
+        declarations: Vec::new(),
     }
 }
 

@@ -87,6 +87,8 @@ impl HtmlReporter {
         }
         if let Some(gate) = &self.gate {
             diff_section(&mut page, gate);
+            let cases: Vec<&CaseReport> = self.cases.iter().collect();
+            coverage_section(&mut page, &crate::outcome::coverage::of(gate, &cases));
         }
         if groups.is_empty() {
             page.push_str("<p class=\"empty\">No case ran: nothing matched the selection.</p>\n");
@@ -321,6 +323,41 @@ fn diff_section(page: &mut String, gate: &crate::outcome::GateReport) {
             );
         }
         page.push_str("</tbody></table></details>\n");
+    }
+    page.push_str("</section>\n");
+}
+
+/// Each checked module's acceptance coverage, and the declarations no case applied.
+fn coverage_section(page: &mut String, modules: &[crate::outcome::coverage::ModuleCoverage]) {
+    if modules.is_empty() {
+        return;
+    }
+    page.push_str("<section class=\"coverage\">\n<h2>Coverage <span class=\"legend\">resources declared that a case applied, and a check asserted</span></h2>\n");
+    for module in modules {
+        let _ = writeln!(
+            page,
+            "<details class=\"diff\"{open}><summary><code>{}</code></summary>",
+            esc(&module.summary()),
+            open = if module.uncovered.is_empty() {
+                ""
+            } else {
+                " open"
+            },
+        );
+        if !module.uncovered.is_empty() {
+            page.push_str("<table class=\"gate\"><tbody>");
+            for d in &module.uncovered {
+                let _ = write!(
+                    page,
+                    "<tr class=\"skipped\"><td>not applied</td><td><code>{}:{}</code></td><td><code>{}</code></td></tr>",
+                    esc(&d.file),
+                    d.line,
+                    esc(&d.resource),
+                );
+            }
+            page.push_str("</tbody></table>\n");
+        }
+        page.push_str("</details>\n");
     }
     page.push_str("</section>\n");
 }

@@ -38,6 +38,12 @@
 //! …, "line": …, "parameters": [{"name": "mode", "old": "0644", "new": "0600"}],
 //! "moved_from": {…}, "unexpected": true}], "base_error": "…"}`.
 //!
+//! `coverage` lists each checked module's acceptance coverage: `{"module": "motd",
+//! "declared": 4, "applied": 3, "asserted": 2, "platforms": [{"platform": "debian12",
+//! "applied": 3}], "uncovered": [{"resource": "Exec[stamp]", "file": "…/init.pp", "line":
+//! 15, …}]}` (a resource its manifests declare is applied when a case's first apply
+//! reported it at that place, asserted when a check of that case names it).
+//!
 //! A retried case keeps its last attempt's steps and checks, lists the attempts before it
 //! in `attempts` (each with `started_at`, `duration`, `steps` and `checks`), and says
 //! `"flaky": true` when it passed only on a retry (`totals.passed` counts it, and
@@ -90,6 +96,9 @@ struct Document<'a> {
     /// What the gate found before any case started (absent when it did not run).
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<&'a GateReport>,
+    /// Each checked module's acceptance coverage (absent without a gate's declarations).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    coverage: Vec<crate::outcome::coverage::ModuleCoverage>,
     /// The snapshot layers the run made or reused before the cases.
     snapshots: &'a [crate::outcome::SnapshotReport],
     cases: Vec<CaseEntry<'a>>,
@@ -174,6 +183,11 @@ impl JsonReporter {
                 remove,
             },
             gate: self.gate.as_ref(),
+            coverage: self
+                .gate
+                .as_ref()
+                .map(|gate| crate::outcome::coverage::of(gate, &cases))
+                .unwrap_or_default(),
             snapshots: &self.snapshots,
             cases: cases
                 .into_iter()

@@ -229,6 +229,7 @@ impl<'a, B: Backend> Case<'a, B> {
             note,
             slowest,
             without_driver,
+            applied,
         } = said;
         let took = began.elapsed();
         let mut report = match result {
@@ -254,6 +255,7 @@ impl<'a, B: Backend> Case<'a, B> {
         };
         report.slowest = slowest;
         report.without_driver = without_driver;
+        report.applied = applied;
         if let Some(note) = note {
             report.message = Some(match report.message.take() {
                 Some(message) => format!("{message}\n{note}"),
@@ -394,6 +396,16 @@ async fn apply<B: Backend>(
             .collect(),
         without_driver: report.is_none()
             && matches!(outcome, Outcome::Unchanged | Outcome::Changed),
+        applied: report
+            .iter()
+            .flat_map(|report| &report.resource_statuses)
+            .filter(|(_, status)| status.file.is_some())
+            .map(|(resource, status)| crate::outcome::diff::Declared {
+                resource: resource.clone(),
+                file: status.file.as_deref().map(|file| paths.to_host(file)),
+                line: status.line,
+            })
+            .collect(),
     };
     let result = match &case.fails_with {
         None => judged(
@@ -419,6 +431,8 @@ pub(super) struct Said {
     pub slowest: Vec<ResourceTime>,
     /// The apply ran as plain `puppet apply`.
     pub without_driver: bool,
+    /// The first apply's resources, where they are declared.
+    pub applied: Vec<crate::outcome::diff::Declared>,
 }
 
 /// The second apply, which must change nothing but the case's exempt resources; what it

@@ -449,6 +449,7 @@ fn cannot_start(row: &PlannedCase, failure: &snapshot::StartFailure) -> CaseRepo
         output: failure.failure.output.clone(),
         slowest: Vec::new(),
         without_driver: false,
+        applied: Vec::new(),
     }];
     report
 }
@@ -509,6 +510,7 @@ pub fn not_run(row: &PlannedCase, why: &str) -> CaseReport {
             output: String::new(),
             slowest: Vec::new(),
             without_driver: false,
+            applied: Vec::new(),
         }],
         checks: vec![],
         kept_container: None,

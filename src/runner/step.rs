@@ -147,6 +147,7 @@ fn report(
         output: puppet::tail(output, MAX_OUTPUT),
         slowest: Vec::new(),
         without_driver: false,
+        applied: Vec::new(),
     }
 }
 
