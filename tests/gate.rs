@@ -622,3 +622,27 @@ fn coverage_counts_the_declarations_a_case_applied_and_a_check_asserted() {
         .run();
     assert_eq!(enough.code(), Some(0), "{}", enough.show());
 }
+
+/// The figures of a sample module, counted by hand: heartbeat's manifests declare 11
+/// resources; its `cron watchdog` case applies all of them; its checks name 7 (the
+/// directories /etc/heartbeat and /var/lib/heartbeat, the heartbeat-check script, checked
+/// by running it, and the reload exec are named by none).
+#[test]
+fn the_sample_heartbeat_module_is_covered_as_counted_by_hand() {
+    let run = Rehearsal::new()
+        .args(["run", "sample-modules/heartbeat", "-p", "debian11", "-q"])
+        .json()
+        .run();
+    assert_eq!(run.code(), Some(0), "{}", run.show());
+    let coverage = &run.json()["coverage"][0];
+    assert_eq!(coverage["module"], "heartbeat", "{coverage:#}");
+    assert_eq!(
+        (
+            &coverage["declared"],
+            &coverage["applied"],
+            &coverage["asserted"]
+        ),
+        (&Value::from(11), &Value::from(11), &Value::from(7)),
+        "{coverage:#}"
+    );
+}
