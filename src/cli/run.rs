@@ -275,7 +275,8 @@ const ENGINE_WAIT: Duration = Duration::from_secs(60);
 
 impl RunConfig {
     pub(super) fn resolve(args: &RunArgs) -> Result<RunConfig, Error> {
-        let plan = prepare(&args.select.selection())?;
+        let selection = args.select.selection();
+        let plan = prepare(&selection)?;
         if args.verbose && plan.len() > 1 {
             return Err(Error::usage(format!(
                 "--verbose streams one case; narrow with --case/--platform (the selection has {} cases)",
@@ -299,11 +300,7 @@ impl RunConfig {
                 .unwrap_or(2)
         });
         let diff = match &args.diff_against {
-            Some(rev) => Some(super::select::diff_base(
-                rev,
-                &args.select.selection().paths[0],
-                &plan,
-            )?),
+            Some(rev) => Some(super::select::diff_base(rev, &selection.paths[0], &plan)?),
             None => None,
         };
         Ok(RunConfig {

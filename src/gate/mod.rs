@@ -808,18 +808,24 @@ impl PlatformJob {
         ))
     }
 
-    /// A resource declaration gate.rb told, at its host path.
-    fn declaration(&self, said: &Value) -> Option<crate::outcome::coverage::Declaration> {
+    /// The checked module a file gate.rb named is in, and the file's host path.
+    fn checked_file(&self, said: &Value) -> Option<(&Checked, PathBuf)> {
         let file = said["file"].as_str()?;
         let (at, module) = self
             .checked
             .iter()
             .find(|(at, _)| file.starts_with(&format!("{at}/")))?;
+        Some((module, module.dir.join(&file[at.len() + 1..])))
+    }
+
+    /// A resource declaration gate.rb told, at its host path.
+    fn declaration(&self, said: &Value) -> Option<crate::outcome::coverage::Declaration> {
+        let (module, host) = self.checked_file(said)?;
         let line = said["line"].as_u64()? as u32;
         Some(crate::outcome::coverage::Declaration {
             module: module.name.clone(),
             resource: said["resource"].as_str()?.to_string(),
-            file: shown(&module.dir.join(&file[at.len() + 1..]), &self.cwd),
+            file: shown(&host, &self.cwd),
             line,
             at: said["at"].as_u64().map_or(line, |at| at as u32),
         })
@@ -827,12 +833,7 @@ impl PlatformJob {
 
     /// A finding gate.rb told, at its host path.
     fn finding(&self, said: &Value) -> Option<GateFinding> {
-        let file = said["file"].as_str()?;
-        let (at, module) = self
-            .checked
-            .iter()
-            .find(|(at, _)| file.starts_with(&format!("{at}/")))?;
-        let host = module.dir.join(&file[at.len() + 1..]);
+        let (module, host) = self.checked_file(said)?;
         let kind = match said["kind"].as_str()? {
             "manifest" => FileKind::Manifest,
             "epp" => FileKind::Epp,

@@ -69,8 +69,9 @@ pub struct ConsoleReporter {
     engine: Option<crate::outcome::engine::EngineInfo>,
     /// The bar under the lines, on a terminal.
     progress: Option<Progress>,
-    /// The gate's declarations and the finished cases, for the coverage under the summary.
-    declarations: Option<crate::outcome::GateReport>,
+    /// The gate's report when it lists declarations, and the finished cases: the
+    /// coverage under the summary.
+    gate: Option<crate::outcome::GateReport>,
     cases: Vec<CaseReport>,
 }
 
@@ -90,7 +91,7 @@ impl ConsoleReporter {
             summary_printed: false,
             engine: None,
             progress: None,
-            declarations: None,
+            gate: None,
             cases: Vec::new(),
         }
     }
@@ -322,7 +323,7 @@ impl ConsoleReporter {
             totals.skipped,
             human_duration(duration),
         );
-        if let Some(gate) = &self.declarations {
+        if let Some(gate) = &self.gate {
             let cases: Vec<&CaseReport> = self.cases.iter().collect();
             for module in crate::outcome::coverage::of(gate, &cases) {
                 text.push_str(&format!("coverage: {}\n", module.summary()));
@@ -393,7 +394,7 @@ impl ConsoleReporter {
             }
             EventKind::Gate(report) => {
                 if !report.declarations.is_empty() {
-                    self.declarations = Some((**report).clone());
+                    self.gate = Some((**report).clone());
                 }
                 let text = clean(&gate_lines(report, self.verbosity));
                 if !text.is_empty() {
@@ -429,7 +430,7 @@ impl ConsoleReporter {
             EventKind::CaseFinished(report) => {
                 let status = report.status();
                 self.counted.count(report);
-                if self.declarations.is_some() {
+                if self.gate.is_some() {
                     self.cases.push((**report).clone());
                 }
                 if let Some(container) = &report.kept_container {

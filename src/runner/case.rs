@@ -289,9 +289,8 @@ impl<'a, B: Backend> Case<'a, B> {
     /// Removes the container, or keeps it when the user asked to (an attempt that will
     /// be tried again is not kept: its next attempt's container is the one to look at).
     async fn remove(&mut self, container: String) {
-        let failed = self.steps.iter().any(|s| s.status >= Status::Failed)
-            || self.checks.iter().any(|c| c.status >= Status::Failed);
         let status = crate::outcome::worst(&self.steps, &self.checks);
+        let failed = status >= Status::Failed;
         let retried = (self.attempt.retried)(status);
         let removing = Instant::now();
         if self.ctx.keep.keeps(failed) && !retried {
