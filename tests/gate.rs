@@ -567,9 +567,10 @@ fn diff_against_shows_what_a_change_does_to_each_catalog() {
     );
 }
 
-/// Acceptance coverage on a module checked by hand: of its four resources, the case
-/// applies three (the fourth sits behind a parameter no case sets) and checks two, one by
-/// a `resource` check; `--min-coverage` above its 75% fails the run, at or below passes.
+/// Acceptance coverage on a module checked by hand: of its five native resources (one in
+/// a define it declares), the case applies four (the fifth sits behind a parameter no
+/// case sets) and checks two, one by a `resource` check; `--min-coverage` above its 80%
+/// fails the run, at or below passes.
 #[test]
 fn coverage_counts_the_declarations_a_case_applied_and_a_check_asserted() {
     let dir = tempfile::tempdir().unwrap();
@@ -581,16 +582,23 @@ fn coverage_counts_the_declarations_a_case_applied_and_a_check_asserted() {
     common::write(
         dir.path(),
         "cov/manifests/init.pp",
-        "# @summary coverage\n# @param extra whether the extra file is managed\nclass cov (Boolean $extra = false) {\n  file { '/etc/cov.conf':\n    ensure => file,\n  }\n  file {\n    '/etc/cov.d': ensure => directory;\n  }\n  exec { 'cov-stamp':\n    command => '/bin/true',\n    unless  => '/bin/true',\n  }\n  if $extra {\n    file { '/etc/cov.extra': ensure => file }\n  }\n}\n",
+        "# @summary coverage\n# @param extra whether the extra file is managed\nclass cov (Boolean $extra = false) {\n  file { '/etc/cov.conf':\n    ensure => file,\n  }\n  file {\n    '/etc/cov.d': ensure => directory;\n  }\n  exec { 'cov-stamp':\n    command => '/bin/true',\n    unless  => '/bin/true',\n  }\n  if $extra {\n    file { '/etc/cov.extra': ensure => file }\n  }\n  cov::thing { 'one': }\n}\n",
+    );
+    // A defined type: its instance is no declaration (a run report lists native
+    // resources), the file its define declares is.
+    common::write(
+        dir.path(),
+        "cov/manifests/thing.pp",
+        "# @summary a thing\ndefine cov::thing () {\n  file { \"/etc/cov.thing.${title}\": ensure => file }\n}\n",
     );
     let run = Rehearsal::new()
         .arg("run")
         .arg(dir.path())
-        .args(["--min-coverage", "80"])
+        .args(["--min-coverage", "85"])
         .json()
         .run();
     assert_eq!(run.code(), Some(1), "{}", run.show());
-    run.stderr_contains("coverage of cov is 75%, below --min-coverage 80");
+    run.stderr_contains("coverage of cov is 80%, below --min-coverage 85");
     let coverage = &run.json()["coverage"][0];
     assert_eq!(coverage["module"], "cov", "{coverage:#}");
     assert_eq!(
@@ -599,7 +607,7 @@ fn coverage_counts_the_declarations_a_case_applied_and_a_check_asserted() {
             &coverage["applied"],
             &coverage["asserted"]
         ),
-        (&Value::from(4), &Value::from(3), &Value::from(2)),
+        (&Value::from(5), &Value::from(4), &Value::from(2)),
         "{coverage:#}"
     );
     let uncovered = &coverage["uncovered"][0];
@@ -610,7 +618,7 @@ fn coverage_counts_the_declarations_a_case_applied_and_a_check_asserted() {
     assert_eq!(uncovered["line"], 15, "{coverage:#}");
     assert!(
         run.stdout().contains(
-            "coverage: cov 75% (3 of 4 resources applied, 2 asserted by a check; debian11 3)"
+            "coverage: cov 80% (4 of 5 resources applied, 2 asserted by a check; debian11 4)"
         ),
         "{}",
         run.show()
@@ -618,7 +626,7 @@ fn coverage_counts_the_declarations_a_case_applied_and_a_check_asserted() {
     let enough = Rehearsal::new()
         .arg("run")
         .arg(dir.path())
-        .args(["--min-coverage", "75"])
+        .args(["--min-coverage", "80"])
         .run();
     assert_eq!(enough.code(), Some(0), "{}", enough.show());
 }
